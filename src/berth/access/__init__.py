@@ -1,0 +1,1 @@
+"""Access control: who the caller is and what they may do."""

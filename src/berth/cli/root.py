@@ -1,0 +1,20 @@
+"""The root command group; each sub-group lives in its own module."""
+
+from __future__ import annotations
+
+import typer
+
+from berth.cli import serve
+
+app = typer.Typer(
+    name="berth",
+    help="A self-hosted container registry with Azure Container Registry's access model.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.command("serve")(serve.serve_command)
+
+
+@app.callback()
+def _root() -> None:
+    """A self-hosted container registry with Azure Container Registry's access model."""

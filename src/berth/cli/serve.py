@@ -1,0 +1,52 @@
+"""``berth serve``: run the registry service."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from berth.config import ConfigError, load_settings
+
+
+def serve_command(
+    config: Annotated[Optional[Path], typer.Option("--config", "-c", help="TOML settings file (or BERTH_CONFIG).")] = None,  # noqa: UP045
+    listen: Annotated[Optional[str], typer.Option(help="HOST:PORT to listen on (default 127.0.0.1:5000).")] = None,  # noqa: UP045
+    data_dir: Annotated[Optional[Path], typer.Option(help="Folder for metadata and blobs.")] = None,  # noqa: UP045
+    domain: Annotated[Optional[str], typer.Option(help="Login servers are <registry>.<domain>.")] = None,  # noqa: UP045
+    default_registry: Annotated[Optional[str], typer.Option(help="Registry served at the bare address.")] = None,  # noqa: UP045
+    database_url: Annotated[Optional[str], typer.Option(help="sqlite:///path or postgresql://...")] = None,  # noqa: UP045
+    storage_path: Annotated[Optional[Path], typer.Option(help="Folder for blobs (default <data-dir>/storage).")] = None,  # noqa: UP045
+    tls_cert: Annotated[Optional[Path], typer.Option(help="PEM certificate; serve HTTPS.")] = None,  # noqa: UP045
+    tls_key: Annotated[Optional[Path], typer.Option(help="PEM private key for --tls-cert.")] = None,  # noqa: UP045
+    public_port: Annotated[Optional[int], typer.Option(help="Port clients use, if not the listen port.")] = None,  # noqa: UP045
+    insecure_no_auth: Annotated[
+        Optional[bool],  # noqa: UP045
+        typer.Option("--insecure-no-auth", help="UNSAFE: allow every request without credentials."),
+    ] = None,
+    log_level: Annotated[Optional[str], typer.Option(help="error, warning, info or debug.")] = None,  # noqa: UP045
+) -> None:
+    """Run the registry service (HTTP, or HTTPS with --tls-cert/--tls-key)."""
+    from berth.server import serve
+
+    overrides = {
+        "listen": listen,
+        "data_dir": data_dir,
+        "domain": domain,
+        "default_registry": default_registry,
+        "database_url": database_url,
+        "storage_path": storage_path,
+        "tls_cert": tls_cert,
+        "tls_key": tls_key,
+        "public_port": public_port,
+        "insecure_no_auth": insecure_no_auth,
+        "log_level": log_level,
+    }
+    try:
+        settings = load_settings(config, overrides)
+    except ConfigError as exc:
+        typer.echo(f"berth: {exc}", err=True)
+        sys.exit(2)
+    serve(settings)

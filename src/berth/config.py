@@ -1,0 +1,202 @@
+"""One typed settings object, read from defaults < TOML file < ``BERTH_*`` variables < flags.
+
+Every setting has one name used everywhere: ``listen`` in TOML, ``BERTH_LISTEN`` in the
+environment, ``--listen`` on ``berth serve``. :func:`load_settings` validates the result and
+raises :class:`ConfigError` with a one-line message naming the bad setting.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from berth.names import InvalidName, check_registry_name
+
+ENV_PREFIX = "BERTH_"
+
+
+class ConfigError(ValueError):
+    """A setting that cannot be used; the message names it and says why in one line."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    listen: str = "127.0.0.1:5000"
+    data_dir: Path = field(default_factory=lambda: _default_data_dir())
+    domain: str = "localhost"
+    default_registry: str = "default"
+    database_url: str = ""
+    storage_path: Path | None = None
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    public_port: int = 0
+    insecure_no_auth: bool = False
+    trusted_proxies: tuple[str, ...] = ()
+    metrics_listen: str = ""
+    event_retention_days: int = 30
+    bootstrap_password: str = ""
+    log_level: str = "info"
+
+    @property
+    def host(self) -> str:
+        return _split_address(self.listen, "listen")[0]
+
+    @property
+    def port(self) -> int:
+        return _split_address(self.listen, "listen")[1]
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.tls_cert else "http"
+
+    @property
+    def advertised_port(self) -> int:
+        return self.public_port or self.port
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'metadata.db'}"
+
+    @property
+    def resolved_storage_path(self) -> Path:
+        return self.storage_path or self.data_dir / "storage"
+
+    def login_server(self, registry_name: str) -> str:
+        """``<name lower-cased>.<domain>[:port]``, the port omitted when it is the scheme's."""
+        host = f"{registry_name.lower()}.{self.domain}"
+        default_port = 443 if self.scheme == "https" else 80
+        port = self.advertised_port
+        return host if port == default_port else f"{host}:{port}"
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "berth"
+
+
+def _split_address(value: str, name: str) -> tuple[str, int]:
+    host, sep, port_text = value.rpartition(":")
+    if not sep or not port_text.isdigit() or not host:
+        raise ConfigError(f"{name}: {value!r} is not of the form HOST:PORT (e.g. 127.0.0.1:5000)")
+    port = int(port_text)
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"{name}: port {port} is out of range")
+    return host.strip("[]"), port
+
+
+_FIELD_TYPES = {f.name: f for f in fields(Settings)}
+
+
+def _coerce(name: str, raw: Any) -> Any:
+    """Turn a TOML value or environment string into the type of setting ``name``."""
+    default = getattr(Settings(), name)
+    kind = type(default)
+    if name in ("storage_path", "tls_cert", "tls_key", "data_dir"):
+        if raw in (None, ""):
+            return None if name != "data_dir" else _default_data_dir()
+        return Path(str(raw)).expanduser()
+    if kind is bool:
+        if isinstance(raw, bool):
+            return raw
+        text = str(raw).strip().lower()
+        if text in ("1", "true", "yes", "on"):
+            return True
+        if text in ("0", "false", "no", "off", ""):
+            return False
+        raise ConfigError(f"{name}: {raw!r} is not a boolean (use true or false)")
+    if kind is int:
+        try:
+            return int(raw)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{name}: {raw!r} is not a whole number") from None
+    if kind is tuple:
+        items = raw if isinstance(raw, list) else [p for p in str(raw).split(",") if p.strip()]
+        return tuple(str(item).strip() for item in items)
+    if not isinstance(raw, str):
+        raise ConfigError(f"{name}: {raw!r} must be a string")
+    return raw
+
+
+def _from_mapping(source: Mapping[str, Any], origin: str) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for key, raw in source.items():
+        name = key.replace("-", "_")
+        if name not in _FIELD_TYPES:
+            raise ConfigError(f"{origin}: unknown setting {key!r}")
+        values[name] = _coerce(name, raw)
+    return values
+
+
+def _from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name in _FIELD_TYPES:
+        env_name = ENV_PREFIX + name.upper()
+        if env_name in environ:
+            values[name] = _coerce(name, environ[env_name])
+    return values
+
+
+def load_settings(
+    config_file: Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Defaults, then the TOML file, then ``BERTH_*`` variables, then explicit overrides."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    config_file = config_file or (Path(environ["BERTH_CONFIG"]) if environ.get("BERTH_CONFIG") else None)
+    if config_file is not None:
+        try:
+            document = tomllib.loads(config_file.read_text())
+        except FileNotFoundError:
+            raise ConfigError(f"config: file {config_file} does not exist") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config: {config_file} is not valid TOML: {exc}") from None
+        values.update(_from_mapping(document, str(config_file)))
+    values.update(_from_environment(environ))
+    for key, value in (overrides or {}).items():
+        if value is not None:
+            values[key] = _coerce(key, value) if not isinstance(value, Path | bool | int | tuple) else value
+    settings = replace(Settings(), **values)
+    validate(settings)
+    return settings
+
+
+def validate(settings: Settings) -> None:
+    _split_address(settings.listen, "listen")
+    if settings.metrics_listen:
+        _split_address(settings.metrics_listen, "metrics_listen")
+    try:
+        check_registry_name(settings.default_registry)
+    except InvalidName as exc:
+        raise ConfigError(f"default_registry: {exc}") from None
+    domain = settings.domain
+    if not domain or any(not label or len(label) > 63 for label in domain.split(".")) or not all(
+        c.isalnum() or c in ".-" for c in domain
+    ):
+        raise ConfigError(f"domain: {domain!r} is not a valid DNS name")
+    if bool(settings.tls_cert) != bool(settings.tls_key):
+        raise ConfigError("tls_cert and tls_key: give both or neither")
+    for name in ("tls_cert", "tls_key"):
+        path = getattr(settings, name)
+        if path is not None and not Path(path).is_file():
+            raise ConfigError(f"{name}: file {path} does not exist")
+    url = settings.resolved_database_url
+    if not url.startswith(("sqlite://", "postgresql://", "postgresql+psycopg://", "postgres://")):
+        raise ConfigError(f"database_url: {url!r} is not a sqlite:// or postgresql:// URL")
+    for proxy in settings.trusted_proxies:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            raise ConfigError(f"trusted_proxies: {proxy!r} is not an IP address or CIDR") from None
+    if not 0 <= settings.public_port <= 65535:
+        raise ConfigError(f"public_port: {settings.public_port} is out of range")
+    if settings.event_retention_days < 1:
+        raise ConfigError("event_retention_days: must be at least 1")
+    if settings.log_level.lower() not in ("critical", "error", "warning", "info", "debug"):
+        raise ConfigError(f"log_level: {settings.log_level!r} is not one of error, warning, info, debug")

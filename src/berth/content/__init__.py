@@ -1,0 +1,1 @@
+"""The registry's content domain: blobs, uploads and manifests of one registry."""

@@ -1,0 +1,53 @@
+"""ACR's changeable attributes as locks: ``writeEnabled``, ``deleteEnabled``, ``readEnabled``.
+
+A locked operation is refused with ``403 DENIED`` and a message that names the attribute and
+the command that lifts it, so ``docker push`` prints the reason instead of a bare "denied".
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection
+
+from berth import errors
+from berth.errors import WireError
+from berth.metadata import manifests as manifest_rows
+from berth.metadata import repositories as repository_rows
+from berth.metadata.repositories import Attributes, RepositoryRecord
+
+
+def _locked(what: str, attribute: str, repository: str) -> WireError:
+    return WireError(
+        errors.DENIED,
+        f"{what} is locked: {attribute} is false. Lift it with "
+        f"'berth acr repository update -n <registry> --repository {repository} --{_flag(attribute)} true'",
+        detail={"attribute": attribute},
+    )
+
+
+def _flag(attribute: str) -> str:
+    return {"writeEnabled": "write-enabled", "deleteEnabled": "delete-enabled", "readEnabled": "read-enabled"}[
+        attribute
+    ]
+
+
+def check_read(repo: RepositoryRecord, manifest: manifest_rows.ManifestRecord) -> None:
+    if not repo.attributes.read_enabled:
+        raise _locked(f"repository {repo.name}", "readEnabled", repo.name)
+    if not manifest.attributes.read_enabled:
+        raise _locked(f"manifest {manifest.digest}", "readEnabled", repo.name)
+
+
+def check_write(conn: Connection, repo: RepositoryRecord, tag: str | None, digest: str) -> None:
+    if not repo.attributes.write_enabled:
+        raise _locked(f"repository {repo.name}", "writeEnabled", repo.name)
+    if tag is not None:
+        existing = repository_rows.get_tag(conn, repo.id, tag)
+        if existing is not None and existing.digest != digest and not existing.attributes.write_enabled:
+            raise _locked(f"tag {tag}", "writeEnabled", repo.name)
+
+
+def check_delete(repo: RepositoryRecord, attributes: Attributes, what: str) -> None:
+    if not repo.attributes.delete_enabled:
+        raise _locked(f"repository {repo.name}", "deleteEnabled", repo.name)
+    if not attributes.delete_enabled:
+        raise _locked(what, "deleteEnabled", repo.name)

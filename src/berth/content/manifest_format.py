@@ -1,0 +1,191 @@
+"""Manifest formats berth stores: parse, validate and describe them.
+
+Supported: OCI image manifest and index, Docker schema 2 manifest and manifest list. Parsing
+is pure (no storage access); :class:`ParsedManifest` lists what the manifest references so
+the content layer can check that those blobs and manifests exist.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from berth import errors
+from berth.errors import WireError
+from berth.names import Digest, InvalidName
+
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
+DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
+DOCKER_SCHEMA1 = (
+    "application/vnd.docker.distribution.manifest.v1+json",
+    "application/vnd.docker.distribution.manifest.v1+prettyjws",
+)
+IMAGE_MANIFESTS = (OCI_MANIFEST, DOCKER_MANIFEST)
+INDEXES = (OCI_INDEX, DOCKER_LIST)
+MANIFEST_MEDIA_TYPES = (*IMAGE_MANIFESTS, *INDEXES)
+MAX_MANIFEST_BYTES = 4 * 1024 * 1024
+# Layers a registry is not expected to hold (Windows foreign layers, OCI non-distributable).
+_FOREIGN_LAYER_MARKERS = ("foreign", "nondistributable")
+
+
+@dataclass(frozen=True)
+class Descriptor:
+    media_type: str
+    digest: str
+    size: int
+    platform_os: str | None = None
+    platform_architecture: str | None = None
+    foreign: bool = False
+
+
+@dataclass(frozen=True)
+class ParsedManifest:
+    media_type: str
+    config: Descriptor | None
+    layers: tuple[Descriptor, ...] = ()
+    children: tuple[Descriptor, ...] = ()
+    subject: str | None = None
+    artifact_type: str | None = None
+    annotations: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def is_index(self) -> bool:
+        return self.media_type in INDEXES
+
+    @property
+    def required_blobs(self) -> list[str]:
+        blobs = [self.config.digest] if self.config else []
+        blobs.extend(layer.digest for layer in self.layers if not layer.foreign)
+        return list(dict.fromkeys(blobs))
+
+    @property
+    def content_size(self) -> int:
+        total = self.config.size if self.config else 0
+        return total + sum(layer.size for layer in self.layers)
+
+
+def _invalid(message: str) -> WireError:
+    return WireError(errors.MANIFEST_INVALID, message)
+
+
+def _descriptor(value: Any, where: str) -> Descriptor:
+    if not isinstance(value, dict):
+        raise _invalid(f"{where} must be a descriptor object")
+    media_type = value.get("mediaType")
+    digest = value.get("digest")
+    size = value.get("size")
+    if not isinstance(media_type, str) or not media_type:
+        raise _invalid(f"{where}.mediaType is missing")
+    if not isinstance(digest, str):
+        raise _invalid(f"{where}.digest is missing")
+    try:
+        Digest.parse(digest)
+    except InvalidName as exc:
+        raise _invalid(f"{where}.digest: {exc}") from None
+    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+        raise _invalid(f"{where}.size must be a non-negative integer")
+    platform = value.get("platform") if isinstance(value.get("platform"), dict) else {}
+    foreign = any(marker in media_type for marker in _FOREIGN_LAYER_MARKERS) or bool(value.get("urls"))
+    return Descriptor(
+        media_type=media_type,
+        digest=digest,
+        size=size,
+        platform_os=platform.get("os") if isinstance(platform.get("os"), str) else None,
+        platform_architecture=(
+            platform.get("architecture") if isinstance(platform.get("architecture"), str) else None
+        ),
+        foreign=foreign,
+    )
+
+
+def _effective_media_type(content_type: str | None, document: dict[str, Any]) -> str:
+    declared = document.get("mediaType")
+    header = (content_type or "").split(";")[0].strip().lower()
+    if header in ("", "application/json", "application/octet-stream"):
+        header = ""
+    if declared is not None and not isinstance(declared, str):
+        raise _invalid("mediaType must be a string")
+    if header and declared and declared != header:
+        raise _invalid(f"mediaType {declared!r} in the manifest does not match Content-Type {header!r}")
+    media_type = header or declared
+    if not media_type:
+        # OCI manifests may omit mediaType; infer it from the shape.
+        media_type = OCI_INDEX if "manifests" in document else OCI_MANIFEST
+    if media_type in DOCKER_SCHEMA1:
+        raise _invalid("Docker schema 1 manifests are not supported; push with a current client")
+    if media_type not in MANIFEST_MEDIA_TYPES:
+        raise _invalid(f"unsupported manifest media type {media_type!r}")
+    return media_type
+
+
+def parse(body: bytes, content_type: str | None) -> ParsedManifest:
+    """Validate a manifest body; raises MANIFEST_INVALID with the reason when it is not valid."""
+    if len(body) > MAX_MANIFEST_BYTES:
+        raise WireError(
+            errors.SIZE_INVALID, "manifest exceeds the 4 MiB limit", status=413
+        )
+    try:
+        document = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise _invalid(f"manifest is not valid JSON: {exc}") from None
+    if not isinstance(document, dict):
+        raise _invalid("manifest must be a JSON object")
+    if document.get("schemaVersion") != 2:
+        raise _invalid("schemaVersion must be 2")
+    media_type = _effective_media_type(content_type, document)
+    subject = None
+    if document.get("subject") is not None:
+        subject = _descriptor(document["subject"], "subject").digest
+    artifact_type = document.get("artifactType")
+    if artifact_type is not None and not isinstance(artifact_type, str):
+        raise _invalid("artifactType must be a string")
+    raw_annotations = document.get("annotations") or {}
+    if not isinstance(raw_annotations, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in raw_annotations.items()
+    ):
+        raise _invalid("annotations must map strings to strings")
+
+    if media_type in INDEXES:
+        entries = document.get("manifests")
+        if not isinstance(entries, list):
+            raise _invalid("manifests must be a list")
+        children = tuple(_descriptor(entry, f"manifests[{i}]") for i, entry in enumerate(entries))
+        return ParsedManifest(
+            media_type=media_type,
+            config=None,
+            children=children,
+            subject=subject,
+            artifact_type=artifact_type,
+            annotations=raw_annotations,
+        )
+
+    config = _descriptor(document.get("config"), "config")
+    raw_layers = document.get("layers", [])
+    if not isinstance(raw_layers, list):
+        raise _invalid("layers must be a list")
+    layers = tuple(_descriptor(layer, f"layers[{i}]") for i, layer in enumerate(raw_layers))
+    if artifact_type is None:
+        # The referrers API reports config.mediaType for image manifests without artifactType.
+        artifact_type = config.media_type
+    return ParsedManifest(
+        media_type=media_type,
+        config=config,
+        layers=layers,
+        subject=subject,
+        artifact_type=artifact_type,
+        annotations=raw_annotations,
+    )
+
+
+def accepts(accept_header: str | None, media_type: str) -> bool:
+    """Whether a client's ``Accept`` header admits ``media_type`` (absent header admits all)."""
+    if not accept_header:
+        return True
+    for item in accept_header.split(","):
+        candidate = item.split(";")[0].strip().lower()
+        if candidate in ("*/*", "application/*", media_type, ""):
+            return True
+    return False

@@ -1,0 +1,194 @@
+"""Manifests and tags of one registry: store, resolve, delete, list and find referrers."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+import anyio.to_thread
+from sqlalchemy import Connection
+
+from berth import errors
+from berth.content import locks
+from berth.content.manifest_format import ParsedManifest, parse
+from berth.errors import WireError
+from berth.metadata import blobs as blob_rows
+from berth.metadata import manifests as manifest_rows
+from berth.metadata import repositories as repository_rows
+from berth.metadata.database import Database
+from berth.names import Digest, InvalidName, is_tag
+from berth.storage import BlobStore
+
+_MAX_CONFIG_TO_INSPECT = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class StoredManifest:
+    digest: str
+    media_type: str
+    content: bytes
+    record: manifest_rows.ManifestRecord
+
+
+@dataclass(frozen=True)
+class PutResult:
+    digest: str
+    media_type: str
+    artifact_type: str | None
+    subject: str | None
+    created: bool
+
+
+def parse_reference(reference: str) -> tuple[bool, str]:
+    """(is_tag, normalized reference); raises TAG_INVALID or DIGEST_INVALID."""
+    if Digest.looks_like(reference):
+        try:
+            return False, str(Digest.parse(reference))
+        except InvalidName as exc:
+            raise WireError(errors.DIGEST_INVALID, str(exc), detail={"digest": reference}) from None
+    if not is_tag(reference):
+        raise WireError(errors.TAG_INVALID, f"invalid tag {reference!r}", detail={"tag": reference})
+    return True, reference
+
+
+class ManifestService:
+    def __init__(self, registry_id: str, db: Database, store: BlobStore) -> None:
+        self.registry_id = registry_id
+        self._db = db
+        self._store = store
+
+    async def repository(self, name: str) -> repository_rows.RepositoryRecord:
+        repo = await self._db.read(repository_rows.get, self.registry_id, name)
+        if repo is None:
+            raise WireError(errors.NAME_UNKNOWN, detail={"name": name})
+        return repo
+
+    async def get(self, repository: str, reference: str) -> StoredManifest:
+        by_tag, ref = parse_reference(reference)
+
+        def work(conn: Connection) -> tuple[repository_rows.RepositoryRecord | None, object]:
+            repo = repository_rows.get(conn, self.registry_id, repository)
+            if repo is None:
+                return None, None
+            return repo, manifest_rows.get_with_content(conn, repo.id, ref, by_tag=by_tag)
+
+        repo, found = await self._db.read(work)
+        if repo is None:
+            raise WireError(errors.NAME_UNKNOWN, detail={"name": repository})
+        if found is None:
+            message = f"manifest tagged by {ref!r} is not found" if by_tag else f"manifest {ref} is not found"
+            raise WireError(errors.MANIFEST_UNKNOWN, message, detail={"Tag" if by_tag else "Digest": ref})
+        assert isinstance(found, tuple)
+        record, content = found
+        locks.check_read(repo, record)
+        return StoredManifest(record.digest, record.media_type, content, record)
+
+    async def put(self, repository: str, reference: str, body: bytes, content_type: str | None) -> PutResult:
+        by_tag, ref = parse_reference(reference)
+        parsed = parse(body, content_type)
+        algorithm = "sha256" if by_tag else ref.split(":", 1)[0]
+        digest = f"{algorithm}:{hashlib.new(algorithm, body).hexdigest()}"
+        if not by_tag and digest != ref:
+            raise WireError(
+                errors.DIGEST_INVALID,
+                f"manifest digest {digest} does not match the reference {ref}",
+                detail={"digest": ref},
+            )
+        platform = await self._platform(parsed)
+        manifest = manifest_rows.ManifestInput(
+            digest=digest,
+            media_type=parsed.media_type,
+            content=body,
+            artifact_type=parsed.artifact_type,
+            subject=parsed.subject,
+            annotations=parsed.annotations or None,
+            config_digest=parsed.config.digest if parsed.config else None,
+            image_size=parsed.content_size,
+            architecture=platform[0],
+            os=platform[1],
+            references=[
+                *(manifest_rows.Reference(d, "blob") for d in parsed.required_blobs),
+                *(
+                    manifest_rows.Reference(c.digest, "manifest", c.platform_os, c.platform_architecture)
+                    for c in parsed.children
+                ),
+            ],
+        )
+
+        def work(conn: Connection) -> bool:
+            repo = repository_rows.ensure(conn, self.registry_id, repository)
+            locks.check_write(conn, repo, ref if by_tag else None, digest)
+            missing = blob_rows.missing_links(conn, repo.id, parsed.required_blobs)
+            missing += [c.digest for c in parsed.children if not manifest_rows.exists(conn, repo.id, c.digest)]
+            if missing:
+                raise WireError(
+                    errors.MANIFEST_BLOB_UNKNOWN,
+                    f"blob unknown to registry: {missing[0]}",
+                    detail={"digest": missing[0]},
+                )
+            created = manifest_rows.put(conn, repo.id, manifest)
+            if by_tag:
+                repository_rows.put_tag(conn, repo.id, ref, digest)
+            repository_rows.touch(conn, repo.id)
+            return created
+
+        created = await self._db.write(work)
+        return PutResult(digest, parsed.media_type, parsed.artifact_type, parsed.subject, created)
+
+    async def _platform(self, parsed: ParsedManifest) -> tuple[str | None, str | None]:
+        """Architecture and OS from a small image config blob, for ACR's manifest attributes."""
+        config = parsed.config
+        if config is None or config.size > _MAX_CONFIG_TO_INSPECT or "config" not in config.media_type:
+            return None, None
+
+        def read() -> bytes:
+            try:
+                return b"".join(self._store.read(config.digest))
+            except (FileNotFoundError, ValueError):
+                return b""
+
+        try:
+            document = json.loads(await anyio.to_thread.run_sync(read) or b"{}")
+        except (ValueError, UnicodeDecodeError):
+            return None, None
+        if not isinstance(document, dict):
+            return None, None
+        arch, os_name = document.get("architecture"), document.get("os")
+        return (arch if isinstance(arch, str) else None, os_name if isinstance(os_name, str) else None)
+
+    async def delete(self, repository: str, reference: str) -> list[str]:
+        """Delete a tag, or a manifest and its tags; returns the digests/tags removed."""
+        by_tag, ref = parse_reference(reference)
+
+        def work(conn: Connection) -> list[str]:
+            repo = repository_rows.get(conn, self.registry_id, repository)
+            if repo is None:
+                raise WireError(errors.NAME_UNKNOWN, detail={"name": repository})
+            if by_tag:
+                tag = repository_rows.get_tag(conn, repo.id, ref)
+                if tag is None:
+                    raise WireError(errors.MANIFEST_UNKNOWN, f"tag {ref!r} is not found", detail={"Tag": ref})
+                locks.check_delete(repo, tag.attributes, f"tag {ref}")
+                repository_rows.delete_tag(conn, repo.id, ref)
+                return [ref]
+            record = manifest_rows.get(conn, repo.id, ref)
+            if record is None:
+                raise WireError(errors.MANIFEST_UNKNOWN, f"manifest {ref} is not found", detail={"Digest": ref})
+            locks.check_delete(repo, record.attributes, f"manifest {ref}")
+            return manifest_rows.remove(conn, repo.id, ref)
+
+        return await self._db.write(work)
+
+    async def tags(self, repository: str, last: str | None, limit: int | None) -> list[str]:
+        repo = await self.repository(repository)
+        records = await self._db.read(repository_rows.list_tags, repo.id, last, limit)
+        return [record.name for record in records]
+
+    async def referrers(
+        self, repository: str, subject: Digest, artifact_type: str | None
+    ) -> list[manifest_rows.ManifestRecord]:
+        repo = await self._db.read(repository_rows.get, self.registry_id, repository)
+        if repo is None:
+            return []
+        return await self._db.read(manifest_rows.referrers, repo.id, str(subject), artifact_type)

@@ -1,0 +1,124 @@
+"""Streaming bytes into upload sessions: hashed on the way in, written off the event loop.
+
+Receiving runs on the event loop while a worker thread hashes and writes the previous block,
+so a push uses both cores. The running hash of each session is kept in memory; after a
+restart (or on another replica) the session's stored bytes are hashed again instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import AsyncIterable
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+import anyio.to_thread
+
+from berth.storage import BlobStore, UploadWriter
+
+BLOCK_SIZE = 1024 * 1024
+QUEUED_BLOCKS = 4
+_MAX_TRACKED_SESSIONS = 1024
+
+
+@dataclass
+class RunningHash:
+    offset: int
+    hasher: Any  # hashlib object; hashlib has no public type
+
+
+class SessionHashes:
+    """The running SHA-256 of recent upload sessions, keyed by upload id (bounded, LRU)."""
+
+    def __init__(self) -> None:
+        self._entries: OrderedDict[str, RunningHash] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def take(self, upload_id: str, offset: int) -> RunningHash | None:
+        """Remove and return the session's hash if it covers exactly ``offset`` bytes."""
+        with self._lock:
+            entry = self._entries.pop(upload_id, None)
+        return entry if entry is not None and entry.offset == offset else None
+
+    def put(self, upload_id: str, entry: RunningHash) -> None:
+        with self._lock:
+            self._entries[upload_id] = entry
+            self._entries.move_to_end(upload_id)
+            while len(self._entries) > _MAX_TRACKED_SESSIONS:
+                self._entries.popitem(last=False)
+
+    def forget(self, upload_id: str) -> None:
+        with self._lock:
+            self._entries.pop(upload_id, None)
+
+
+def _absorb(writer: UploadWriter, hasher: Any, block: bytes) -> None:
+    hasher.update(block)
+    writer.write(block)
+
+
+async def append(
+    store: BlobStore,
+    upload_id: str,
+    offset: int,
+    chunks: AsyncIterable[bytes],
+    running: RunningHash,
+) -> int:
+    """Append a request body to a session at ``offset``; returns the number of bytes taken.
+
+    ``running`` must cover ``offset`` bytes and is advanced in place. On any error the bytes
+    written past ``offset`` are not committed: the next append truncates back to the
+    session's recorded size.
+    """
+    writer = await anyio.to_thread.run_sync(store.upload_writer, upload_id, offset)
+    send, receive = anyio.create_memory_object_stream[bytes](max_buffer_size=QUEUED_BLOCKS)
+    received = 0
+
+    async def drain() -> None:
+        async with receive:
+            async for block in receive:
+                await anyio.to_thread.run_sync(_absorb, writer, running.hasher, block)
+
+    try:
+        async with anyio.create_task_group() as group:
+            group.start_soon(drain)
+            async with send:
+                pending: list[bytes] = []
+                pending_size = 0
+                async for chunk in chunks:
+                    if not chunk:
+                        continue
+                    pending.append(chunk)
+                    pending_size += len(chunk)
+                    if pending_size >= BLOCK_SIZE:
+                        await send.send(b"".join(pending))
+                        received += pending_size
+                        pending, pending_size = [], 0
+                if pending:
+                    await send.send(b"".join(pending))
+                    received += pending_size
+    finally:
+        await anyio.to_thread.run_sync(writer.close)
+    running.offset = offset + received
+    return received
+
+
+async def rehash(store: BlobStore, upload_id: str, size: int, algorithm: str = "sha256") -> RunningHash:
+    """Hash the first ``size`` stored bytes of a session (after a restart, or for sha512)."""
+
+    def work() -> RunningHash:
+        hasher = hashlib.new(algorithm)
+        remaining = size
+        if size:
+            for block in store.read_upload(upload_id):
+                block = block[:remaining]
+                hasher.update(block)
+                remaining -= len(block)
+                if remaining <= 0:
+                    break
+        return RunningHash(offset=size - max(remaining, 0), hasher=hasher)
+
+    return await anyio.to_thread.run_sync(work)

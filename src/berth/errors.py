@@ -1,0 +1,114 @@
+"""The one registry of wire errors.
+
+Every error berth sends to a client is registered here once, with its OCI/docker code, HTTP
+status and default message. Handlers never build error JSON: they raise :class:`WireError`
+(or return a denial that becomes one) and :func:`error_body` renders the envelope that docker,
+ORAS and the Azure SDKs parse::
+
+    {"errors": [{"code": "<CODE>", "message": "<text>", "detail": <any JSON>}]}
+
+Hierarchy::
+
+    Exception
+     └── WireError            an error with a registered code, rendered as the envelope above
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+JSON_CONTENT_TYPE = "application/json; charset=utf-8"
+
+
+@dataclass(frozen=True)
+class ErrorCode:
+    """A registered wire error: the code clients match on, its status and default message."""
+
+    code: str
+    status: int
+    message: str
+
+
+_REGISTRY: dict[str, ErrorCode] = {}
+
+
+def register(code: str, status: int, message: str) -> ErrorCode:
+    if code in _REGISTRY:
+        raise ValueError(f"error code {code} registered twice")
+    entry = ErrorCode(code, status, message)
+    _REGISTRY[code] = entry
+    return entry
+
+
+def registered_codes() -> list[ErrorCode]:
+    """Every registered error, for documentation and tests."""
+    return list(_REGISTRY.values())
+
+
+# OCI distribution-spec and docker distribution codes.
+UNKNOWN = register("UNKNOWN", 500, "unknown error")
+UNSUPPORTED = register("UNSUPPORTED", 405, "The operation is unsupported.")
+UNAUTHORIZED = register(
+    "UNAUTHORIZED",
+    401,
+    "authentication required, visit https://aka.ms/acr/authorization for more information.",
+)
+DENIED = register("DENIED", 403, "requested access to the resource is denied")
+UNAVAILABLE = register("UNAVAILABLE", 503, "service unavailable")
+TOOMANYREQUESTS = register("TOOMANYREQUESTS", 429, "too many requests")
+DIGEST_INVALID = register("DIGEST_INVALID", 400, "provided digest did not match uploaded content")
+SIZE_INVALID = register("SIZE_INVALID", 400, "provided length did not match content length")
+RANGE_INVALID = register("RANGE_INVALID", 416, "invalid content range")
+NAME_INVALID = register("NAME_INVALID", 400, "invalid repository name")
+TAG_INVALID = register("TAG_INVALID", 400, "manifest tag did not match URI")
+NAME_UNKNOWN = register("NAME_UNKNOWN", 404, "repository name not known to registry")
+MANIFEST_UNKNOWN = register("MANIFEST_UNKNOWN", 404, "manifest unknown")
+MANIFEST_INVALID = register("MANIFEST_INVALID", 400, "manifest invalid")
+MANIFEST_BLOB_UNKNOWN = register("MANIFEST_BLOB_UNKNOWN", 400, "blob unknown to registry")
+BLOB_UNKNOWN = register("BLOB_UNKNOWN", 404, "blob unknown to registry")
+BLOB_UPLOAD_UNKNOWN = register("BLOB_UPLOAD_UNKNOWN", 404, "blob upload unknown to registry")
+BLOB_UPLOAD_INVALID = register("BLOB_UPLOAD_INVALID", 400, "blob upload invalid")
+PAGINATION_NUMBER_INVALID = register(
+    "PAGINATION_NUMBER_INVALID", 400, "invalid number of results requested"
+)
+# Berth's own codes, for requests that are not about a repository.
+REGISTRY_UNKNOWN = register("REGISTRY_UNKNOWN", 404, "registry does not exist")
+NOT_FOUND = register("NOT_FOUND", 404, "the requested resource does not exist")
+METHOD_NOT_ALLOWED = register("METHOD_NOT_ALLOWED", 405, "method not allowed")
+BAD_REQUEST = register("BAD_REQUEST", 400, "the request is not valid")
+PAYLOAD_TOO_LARGE = register("PAYLOAD_TOO_LARGE", 413, "the request body is too large")
+CONFLICT = register("CONFLICT", 409, "the request conflicts with the current state")
+
+
+@dataclass
+class WireError(Exception):
+    """An error the client receives as the OCI error envelope."""
+
+    error: ErrorCode
+    message: str | None = None
+    detail: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    status: int | None = None
+
+    def __post_init__(self) -> None:
+        super().__init__(self.text)
+
+    @property
+    def text(self) -> str:
+        return self.message if self.message is not None else self.error.message
+
+    @property
+    def http_status(self) -> int:
+        return self.status if self.status is not None else self.error.status
+
+    def body(self) -> bytes:
+        return error_body(self.error, self.text, self.detail)
+
+
+def error_body(error: ErrorCode, message: str | None = None, detail: Any = None) -> bytes:
+    entry: dict[str, Any] = {"code": error.code, "message": message or error.message}
+    if detail is not None:
+        entry["detail"] = detail
+    return json.dumps({"errors": [entry]}, separators=(",", ":")).encode()

@@ -1,0 +1,1 @@
+"""Metadata: schema and data access for SQLite (default) and PostgreSQL."""

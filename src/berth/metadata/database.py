@@ -1,0 +1,144 @@
+"""The metadata database: one engine, transactions run in worker threads.
+
+Data-access functions are plain synchronous functions taking a SQLAlchemy ``Connection``; the
+async service layer runs them with :meth:`Database.read` or :meth:`Database.write`, each a
+single transaction. SQLite runs in WAL mode with ``BEGIN IMMEDIATE`` for writes (so writers
+queue instead of failing on lock upgrades); PostgreSQL runs through psycopg 3.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+import anyio.to_thread
+from anyio import CapacityLimiter
+from sqlalchemy import Connection, Engine, Table, create_engine, event, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
+
+from berth.metadata.schema import SCHEMA_VERSION, metadata, settings_table
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class SchemaMismatch(RuntimeError):
+    """The database was written by a newer berth than this one."""
+
+
+def normalize_url(url: str) -> str:
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+class Database:
+    def __init__(self, url: str, *, pool_size: int = 16) -> None:
+        self.url = normalize_url(url)
+        parsed = make_url(self.url)
+        self.is_sqlite = parsed.get_backend_name() == "sqlite"
+        self._write_lock = threading.Lock() if self.is_sqlite else None
+        self._limiter = CapacityLimiter(pool_size)
+        if self.is_sqlite:
+            if parsed.database and parsed.database != ":memory:":
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            self.engine: Engine = create_engine(
+                self.url,
+                pool_size=pool_size,
+                max_overflow=4,
+                connect_args={"check_same_thread": False, "timeout": 30},
+            )
+            event.listen(self.engine, "connect", _configure_sqlite)
+            event.listen(self.engine, "begin", _begin_sqlite)
+        else:
+            self.engine = create_engine(
+                self.url, pool_size=pool_size, max_overflow=4, pool_pre_ping=True
+            )
+
+    def create_schema(self) -> None:
+        """Create missing tables and record the schema version; refuse a newer database."""
+        with self.engine.begin() as conn:
+            metadata.create_all(conn)
+            row = conn.execute(
+                select(settings_table.c.value).where(settings_table.c.key == "schema_version")
+            ).first()
+            if row is None:
+                conn.execute(settings_table.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
+            elif int(row[0]) > SCHEMA_VERSION:
+                raise SchemaMismatch(
+                    f"the metadata database has schema version {row[0]}, newer than this berth "
+                    f"({SCHEMA_VERSION}); upgrade berth"
+                )
+
+    def read_sync(self, fn: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
+        with self.engine.connect() as conn, conn.begin():
+            return fn(conn, *args, **kwargs)
+
+    def write_sync(self, fn: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
+        if self._write_lock is None:
+            with self.engine.begin() as conn:
+                return fn(conn, *args, **kwargs)
+        with self._write_lock, self.engine.connect() as conn:
+            conn.info["immediate"] = True
+            try:
+                with conn.begin():
+                    return fn(conn, *args, **kwargs)
+            finally:
+                conn.info.pop("immediate", None)
+
+    async def read(self, fn: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
+        return await anyio.to_thread.run_sync(
+            lambda: self.read_sync(fn, *args, **kwargs), limiter=self._limiter
+        )
+
+    async def write(self, fn: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
+        return await anyio.to_thread.run_sync(
+            lambda: self.write_sync(fn, *args, **kwargs), limiter=self._limiter
+        )
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _begin_sqlite(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("immediate") else "BEGIN")
+
+
+def upsert(
+    conn: Connection,
+    table: Table,
+    values: Mapping[str, Any],
+    keys: Sequence[str],
+    update: Sequence[str],
+) -> None:
+    """Insert a row, or update ``update`` columns of the row with the same ``keys``."""
+    dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
+    statement = dialect.insert(table).values(**values)
+    if update:
+        statement = statement.on_conflict_do_update(
+            index_elements=list(keys), set_={name: statement.excluded[name] for name in update}
+        )
+    else:
+        statement = statement.on_conflict_do_nothing(index_elements=list(keys))
+    conn.execute(statement)
+
+
+def throwaway_engine(url: str) -> Engine:
+    """An engine without pooling, for one-off administrative work (tests, migrations)."""
+    return create_engine(normalize_url(url), poolclass=NullPool)

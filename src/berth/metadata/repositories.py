@@ -1,0 +1,204 @@
+"""Repositories and tags of a registry."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, delete, exists, func, select, update
+from sqlalchemy.engine import RowMapping
+
+from berth.metadata.database import upsert
+from berth.metadata.schema import manifests, repositories, tags
+
+
+@dataclass(frozen=True)
+class Attributes:
+    """ACR's changeable attributes, shared by repositories, tags and manifests."""
+
+    delete_enabled: bool = True
+    write_enabled: bool = True
+    read_enabled: bool = True
+    list_enabled: bool = True
+
+    @classmethod
+    def of(cls, row: RowMapping) -> Attributes:
+        return cls(
+            delete_enabled=bool(row["delete_enabled"]),
+            write_enabled=bool(row["write_enabled"]),
+            read_enabled=bool(row["read_enabled"]),
+            list_enabled=bool(row["list_enabled"]),
+        )
+
+
+ATTRIBUTE_COLUMNS = ("delete_enabled", "write_enabled", "read_enabled", "list_enabled")
+
+
+@dataclass(frozen=True)
+class RepositoryRecord:
+    id: int
+    registry_id: str
+    name: str
+    created_at: float
+    updated_at: float
+    attributes: Attributes
+
+
+@dataclass(frozen=True)
+class TagRecord:
+    name: str
+    digest: str
+    created_at: float
+    updated_at: float
+    attributes: Attributes
+
+
+def _repository(row: RowMapping) -> RepositoryRecord:
+    return RepositoryRecord(
+        id=row["id"],
+        registry_id=row["registry_id"],
+        name=row["name"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        attributes=Attributes.of(row),
+    )
+
+
+def _tag(row: RowMapping) -> TagRecord:
+    return TagRecord(
+        name=row["name"],
+        digest=row["digest"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        attributes=Attributes.of(row),
+    )
+
+
+def get(conn: Connection, registry_id: str, name: str) -> RepositoryRecord | None:
+    row = (
+        conn.execute(
+            select(repositories).where(
+                repositories.c.registry_id == registry_id, repositories.c.name == name
+            )
+        )
+        .mappings()
+        .first()
+    )
+    return _repository(row) if row else None
+
+
+def ensure(conn: Connection, registry_id: str, name: str) -> RepositoryRecord:
+    now = time.time()
+    upsert(
+        conn,
+        repositories,
+        {"registry_id": registry_id, "name": name, "created_at": now, "updated_at": now},
+        keys=("registry_id", "name"),
+        update=(),
+    )
+    record = get(conn, registry_id, name)
+    assert record is not None
+    return record
+
+
+def touch(conn: Connection, repository_id: int) -> None:
+    conn.execute(update(repositories).where(repositories.c.id == repository_id).values(updated_at=time.time()))
+
+
+def list_names(
+    conn: Connection, registry_id: str, last: str | None, limit: int | None, *, listed_only: bool = False
+) -> list[str]:
+    """Names of repositories that hold at least one manifest, sorted, after ``last``."""
+    has_manifest = exists().where(manifests.c.repository_id == repositories.c.id)
+    query = (
+        select(repositories.c.name)
+        .where(repositories.c.registry_id == registry_id, has_manifest)
+        .order_by(repositories.c.name)
+    )
+    if listed_only:
+        query = query.where(repositories.c.list_enabled.is_(True))
+    if last:
+        query = query.where(repositories.c.name > last)
+    if limit is not None:
+        query = query.limit(limit)
+    return [row[0] for row in conn.execute(query)]
+
+
+def remove(conn: Connection, repository_id: int) -> None:
+    conn.execute(delete(repositories).where(repositories.c.id == repository_id))
+
+
+def set_attributes(conn: Connection, repository_id: int, changes: Mapping[str, bool]) -> None:
+    values = {k: v for k, v in changes.items() if k in ATTRIBUTE_COLUMNS}
+    values_with_time: dict[str, object] = {**values, "updated_at": time.time()}
+    conn.execute(update(repositories).where(repositories.c.id == repository_id).values(**values_with_time))
+
+
+def counts(conn: Connection, repository_id: int) -> tuple[int, int]:
+    manifest_count = conn.execute(
+        select(func.count()).select_from(manifests).where(manifests.c.repository_id == repository_id)
+    ).scalar_one()
+    tag_count = conn.execute(
+        select(func.count()).select_from(tags).where(tags.c.repository_id == repository_id)
+    ).scalar_one()
+    return int(manifest_count), int(tag_count)
+
+
+# --- tags -----------------------------------------------------------------------------------
+
+
+def get_tag(conn: Connection, repository_id: int, name: str) -> TagRecord | None:
+    row = (
+        conn.execute(select(tags).where(tags.c.repository_id == repository_id, tags.c.name == name))
+        .mappings()
+        .first()
+    )
+    return _tag(row) if row else None
+
+
+def list_tags(
+    conn: Connection,
+    repository_id: int,
+    last: str | None = None,
+    limit: int | None = None,
+    *,
+    digest: str | None = None,
+    order_by_time: str | None = None,
+) -> list[TagRecord]:
+    query = select(tags).where(tags.c.repository_id == repository_id)
+    if digest is not None:
+        query = query.where(tags.c.digest == digest)
+    if order_by_time == "timedesc":
+        query = query.order_by(tags.c.updated_at.desc(), tags.c.name)
+    elif order_by_time == "timeasc":
+        query = query.order_by(tags.c.updated_at.asc(), tags.c.name)
+    else:
+        query = query.order_by(tags.c.name)
+        if last:
+            query = query.where(tags.c.name > last)
+    if limit is not None:
+        query = query.limit(limit)
+    return [_tag(row) for row in conn.execute(query).mappings()]
+
+
+def put_tag(conn: Connection, repository_id: int, name: str, digest: str) -> None:
+    now = time.time()
+    upsert(
+        conn,
+        tags,
+        {"repository_id": repository_id, "name": name, "digest": digest, "created_at": now, "updated_at": now},
+        keys=("repository_id", "name"),
+        update=("digest", "updated_at"),
+    )
+
+
+def delete_tag(conn: Connection, repository_id: int, name: str) -> bool:
+    result = conn.execute(delete(tags).where(tags.c.repository_id == repository_id, tags.c.name == name))
+    return result.rowcount > 0
+
+
+def set_tag_attributes(conn: Connection, repository_id: int, name: str, changes: Mapping[str, bool]) -> None:
+    values: dict[str, object] = {k: v for k, v in changes.items() if k in ATTRIBUTE_COLUMNS}
+    values["updated_at"] = time.time()
+    conn.execute(update(tags).where(tags.c.repository_id == repository_id, tags.c.name == name).values(**values))

@@ -1,0 +1,76 @@
+"""What a registry-plane handler receives: the request, its registry, services and grant."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from starlette.requests import Request
+
+from berth import errors
+from berth.access.model import Grant
+from berth.content.blobs import BlobService
+from berth.content.manifests import ManifestService
+from berth.content.repositories import RepositoryService
+from berth.errors import WireError
+from berth.metadata.registries import RegistryRecord
+
+if TYPE_CHECKING:
+    from berth.services import Services
+
+
+@dataclass
+class RepositoryOperation:
+    """A push, pull, delete or untag a handler completed; the dispatcher records it as an event."""
+
+    operation: str  # Push, Pull, Delete, Untag
+    repository: str
+    tag: str = ""
+    digest: str = ""
+    media_type: str = ""
+    artifact_type: str = ""
+    size: int = 0
+
+
+@dataclass(eq=False)
+class RequestContext:
+    request: Request
+    registry: RegistryRecord
+    params: dict[str, str]
+    services: Services
+    correlation_id: str
+    login_server: str  # the host the client addressed, lower case (the token "service")
+    client_ip: str
+    scheme: str
+    grant: Grant | None = None
+    operations: list[RepositoryOperation] = field(default_factory=list)
+
+    @property
+    def repository(self) -> str:
+        return self.params["name"]
+
+    @cached_property
+    def blobs(self) -> BlobService:
+        services = self.services
+        return BlobService(self.registry.id, services.db, services.store_for(self.registry.id), services.hashes)
+
+    @cached_property
+    def manifests(self) -> ManifestService:
+        return ManifestService(self.registry.id, self.services.db, self.services.store_for(self.registry.id))
+
+    @cached_property
+    def repositories(self) -> RepositoryService:
+        return RepositoryService(self.registry.id, self.services.db)
+
+    def query_int(self, name: str) -> int | None:
+        """A non-negative integer query parameter (``n``), or PAGINATION_NUMBER_INVALID."""
+        raw = self.request.query_params.get(name)
+        if raw is None or raw == "":
+            return None
+        if not raw.isdigit():
+            raise WireError(errors.PAGINATION_NUMBER_INVALID, f"{name}={raw!r} is not a non-negative integer")
+        return int(raw)
+
+    def record(self, operation: RepositoryOperation) -> None:
+        self.operations.append(operation)

@@ -1,0 +1,188 @@
+"""The registry plane: every request to a registry's login server passes through here.
+
+In order: correlation id → registry from Host → network rules → route → access step →
+handler. Any denial or wire error becomes the response here, and the finished request is
+reported once to the observer (events and metrics), so the three never disagree.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
+from starlette.types import Message, Receive, Scope, Send
+
+from berth import errors
+from berth.access import network
+from berth.access.model import AccessRequest, Denial, Grant
+from berth.errors import JSON_CONTENT_TYPE, WireError
+from berth.names import is_repository_name
+from berth.registry import clients
+from berth.registry.context import RequestContext
+from berth.registry.hosts import split_host, target_for
+from berth.registry.observer import RequestSummary
+from berth.registry.routes import Route, match
+from berth.services import Services
+
+log = logging.getLogger("berth.registry")
+
+CORRELATION_HEADER = "X-Ms-Correlation-Request-Id"
+COMMON_HEADERS = {
+    "Docker-Distribution-Api-Version": "registry/2.0",
+    "X-Content-Type-Options": "nosniff",
+    "Access-Control-Expose-Headers": "Docker-Content-Digest, WWW-Authenticate, Link, X-Ms-Correlation-Request-Id",
+}
+
+
+def error_response(error: WireError) -> Response:
+    return Response(
+        error.body(), status_code=error.http_status, headers=dict(error.headers), media_type=JSON_CONTENT_TYPE
+    )
+
+
+class RegistryPlane:
+    """ASGI app for ``/v2/``, ``/oauth2/`` and ``/acr/`` on a registry's login server."""
+
+    def __init__(self, services: Services, routes: tuple[Route, ...]) -> None:
+        self.services = services
+        self.routes = routes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = time.perf_counter()
+        services = self.services
+        correlation_id = str(uuid.uuid4())
+        counter = _ByteCounter(receive, send)
+        request = Request(scope, counter.receive)
+        proxies = services.trusted_proxies
+        summary = RequestSummary(
+            method=scope["method"],
+            path=scope["path"],
+            route="",
+            status=0,
+            duration_ms=0.0,
+            client_ip=clients.client_ip(scope, proxies),
+            user_agent=request.headers.get("user-agent", ""),
+            correlation_id=correlation_id,
+            login_server=split_host(request.headers.get("host", ""))[0],
+        )
+        try:
+            response = await self._respond(request, summary, proxies)
+        except ClientDisconnect:
+            summary.status = 499
+            response = None
+        except WireError as exc:
+            response = error_response(exc)
+        except Exception:
+            log.exception("unexpected error (correlation id %s)", correlation_id)
+            response = error_response(
+                WireError(errors.UNKNOWN, f"internal error; correlation id {correlation_id}")
+            )
+        if response is not None:
+            response.headers.update(COMMON_HEADERS)
+            response.headers[CORRELATION_HEADER] = correlation_id
+            summary.status = response.status_code
+            try:
+                await response(scope, counter.receive, counter.send)
+            except OSError:
+                summary.status = 499
+        summary.bytes_in, summary.bytes_out = counter.bytes_in, counter.bytes_out
+        summary.duration_ms = (time.perf_counter() - started) * 1000
+        services.observer.request_finished(summary)
+
+    async def _respond(self, request: Request, summary: RequestSummary, proxies: tuple[clients.Network, ...]) -> Response:
+        services = self.services
+        settings = services.settings
+        host_header = request.headers.get("host", "")
+        target = target_for(host_header, settings.domain, settings.default_registry)
+        registry = await services.registries.find(target.name)
+        if registry is None:
+            raise WireError(
+                errors.REGISTRY_UNKNOWN,
+                f"registry '{target.name}' does not exist on this service; "
+                f"registries are served at <name>.{settings.domain}",
+                detail={"registry": target.name},
+            )
+        summary.registry = registry
+        denial = network.check(registry, summary.client_ip)
+        if denial is not None:
+            summary.denial = denial
+            raise denial.error
+
+        path = request.scope["path"]
+        raw_path = request.scope.get("raw_path") or path.encode()
+        if b"%2f" in raw_path.lower() and path.startswith("/v2/"):
+            raise WireError(errors.NAME_INVALID, "encoded slashes are not allowed in repository names")
+        found = match(self.routes, request.method, path)
+        if found.route is None:
+            if found.allowed:
+                raise WireError(
+                    errors.UNSUPPORTED,
+                    f"{request.method} is not supported here",
+                    headers={"Allow": ", ".join(sorted(found.allowed))},
+                )
+            raise WireError(errors.NOT_FOUND, f"no endpoint at {path}")
+        route = found.route
+        summary.route = route.name
+        params = found.params
+        name = params.get("name")
+        if name is not None and not is_repository_name(name):
+            raise WireError(errors.NAME_INVALID, f"invalid repository name {name!r}", detail={"name": name})
+
+        host = host_header.strip().lower()
+        scheme = clients.scheme(request.scope, proxies)
+        ctx = RequestContext(
+            request=request,
+            registry=registry,
+            params=params,
+            services=services,
+            correlation_id=summary.correlation_id,
+            login_server=host,
+            client_ip=summary.client_ip,
+            scheme=scheme,
+        )
+        if route.authenticate:
+            decision = await services.access.authorize(
+                AccessRequest(
+                    registry=registry,
+                    accesses=tuple(route.accesses(params, request.query_params)),
+                    authorization=request.headers.get("authorization"),
+                    client_ip=summary.client_ip,
+                    service=host,
+                    realm=f"{scheme}://{host}/oauth2/token",
+                    user_agent=summary.user_agent,
+                    correlation_id=summary.correlation_id,
+                )
+            )
+            if isinstance(decision, Denial):
+                summary.denial = decision
+                raise decision.error
+            assert isinstance(decision, Grant)
+            ctx.grant = summary.grant = decision
+        try:
+            return await route.handler(ctx)
+        finally:
+            summary.operations = ctx.operations
+
+
+class _ByteCounter:
+    """Counts body bytes in and out of one request for metrics."""
+
+    def __init__(self, receive: Receive, send: Send) -> None:
+        self._receive = receive
+        self._send = send
+        self.bytes_in = 0
+        self.bytes_out = 0
+
+    async def receive(self) -> Message:
+        message = await self._receive()
+        if message["type"] == "http.request":
+            self.bytes_in += len(message.get("body", b""))
+        return message
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.body":
+            self.bytes_out += len(message.get("body", b""))
+        await self._send(message)

@@ -1,0 +1,1 @@
+"""Registry-plane handlers, one module per resource."""

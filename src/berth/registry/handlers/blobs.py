@@ -1,0 +1,82 @@
+"""Blobs: ``GET|HEAD|DELETE /v2/<name>/blobs/<digest>``, with single byte ranges on GET."""
+
+from __future__ import annotations
+
+import re
+
+from starlette.responses import Response, StreamingResponse
+
+from berth import errors
+from berth.errors import WireError
+from berth.names import Digest, InvalidName
+from berth.registry.context import RequestContext
+from berth.registry.responses import empty
+
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def parse_digest(text: str) -> Digest:
+    try:
+        return Digest.parse(text)
+    except InvalidName as exc:
+        raise WireError(errors.DIGEST_INVALID, str(exc), detail={"digest": text}) from None
+
+
+def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """(offset, length) for a single ``Range: bytes=a-b``; None for the whole blob.
+
+    Unparsable or multi-range headers are ignored (the whole blob is sent, as RFC 9110
+    allows); a range that starts past the end is refused with 416.
+    """
+    if not header:
+        return None
+    found = _RANGE.match(header.strip())
+    if found is None:
+        return None
+    first, last = found.groups()
+    if not first and not last:
+        return None
+    if not first:  # suffix range: the last N bytes
+        length = min(int(last), size)
+        return size - length, length
+    start = int(first)
+    end = min(int(last), size - 1) if last else size - 1
+    if start >= size or end < start:
+        raise WireError(
+            errors.RANGE_INVALID,
+            f"range {header} is not satisfiable for a blob of {size} bytes",
+            headers={"Content-Range": f"bytes */{size}"},
+        )
+    return start, end - start + 1
+
+
+async def get_blob(ctx: RequestContext) -> Response:
+    digest = parse_digest(ctx.params["digest"])
+    info = await ctx.blobs.stat(ctx.repository, digest)
+    headers = {
+        "Docker-Content-Digest": info.digest,
+        "ETag": f'"{info.digest}"',
+        "Accept-Ranges": "bytes",
+        "Cache-Control": "max-age=31536000",
+    }
+    wanted = byte_range(ctx.request.headers.get("range"), info.size)
+    offset, length, status = 0, info.size, 200
+    if wanted is not None:
+        offset, length = wanted
+        status = 206
+        headers["Content-Range"] = f"bytes {offset}-{offset + length - 1}/{info.size}"
+    headers["Content-Length"] = str(length)
+    if ctx.request.method == "HEAD":
+        return Response(b"", status_code=status, headers=headers, media_type="application/octet-stream")
+    return StreamingResponse(
+        ctx.blobs.stream(digest, offset, length),
+        status_code=status,
+        headers=headers,
+        media_type="application/octet-stream",
+    )
+
+
+async def delete_blob(ctx: RequestContext) -> Response:
+    digest = parse_digest(ctx.params["digest"])
+    await ctx.blobs.unlink(ctx.repository, digest)
+    return empty(202, {"Docker-Content-Digest": str(digest)})

@@ -1,0 +1,114 @@
+"""Blob uploads: start (and mount), chunk, status, complete and cancel."""
+
+from __future__ import annotations
+
+import re
+
+from starlette.responses import Response
+
+from berth import errors
+from berth.errors import WireError
+from berth.metadata.blobs import UploadRecord
+from berth.names import is_repository_name
+from berth.registry.bodies import declared_length, stream
+from berth.registry.context import RequestContext
+from berth.registry.handlers.blobs import parse_digest
+from berth.registry.responses import empty
+
+_CONTENT_RANGE = re.compile(r"^(?:bytes[ =])?(\d+)-(\d+)(?:/\d+|/\*)?$")
+
+
+def _session_headers(ctx: RequestContext, upload: UploadRecord) -> dict[str, str]:
+    end = upload.size - 1 if upload.size > 0 else 0
+    return {
+        "Location": f"/v2/{ctx.repository}/blobs/uploads/{upload.id}",
+        "Range": f"0-{end}",
+        "Docker-Upload-UUID": upload.id,
+    }
+
+
+def _blob_headers(ctx: RequestContext, digest: str) -> dict[str, str]:
+    return {"Location": f"/v2/{ctx.repository}/blobs/{digest}", "Docker-Content-Digest": digest}
+
+
+def _has_body(ctx: RequestContext) -> bool:
+    length = declared_length(ctx.request)
+    if length is not None:
+        return length > 0
+    return "chunked" in ctx.request.headers.get("transfer-encoding", "").lower()
+
+
+async def _append(ctx: RequestContext, upload: UploadRecord) -> UploadRecord:
+    """Write the request body at the session's end, honouring ``Content-Range`` if given."""
+    length = declared_length(ctx.request)
+    header = ctx.request.headers.get("content-range")
+    expected = length
+    if header:
+        found = _CONTENT_RANGE.match(header.strip())
+        if found is None:
+            raise WireError(errors.RANGE_INVALID, f"Content-Range {header!r} is not of the form <start>-<end>",
+                            headers=_session_headers(ctx, upload))
+        start, end = int(found.group(1)), int(found.group(2))
+        if start != upload.size or end < start:
+            raise WireError(
+                errors.RANGE_INVALID,
+                f"chunk {start}-{end} does not continue the upload, which has {upload.size} bytes",
+                headers=_session_headers(ctx, upload),
+            )
+        expected = end - start + 1
+        if length is not None and length != expected:
+            raise WireError(
+                errors.RANGE_INVALID,
+                f"Content-Range covers {expected} bytes but Content-Length is {length}",
+                headers=_session_headers(ctx, upload),
+            )
+    return await ctx.blobs.write_chunk(upload, stream(ctx.request), expected)
+
+
+async def start_upload(ctx: RequestContext) -> Response:
+    query = ctx.request.query_params
+    mount, source = query.get("mount"), query.get("from")
+    if mount:
+        digest = parse_digest(mount)
+        if source is not None and not is_repository_name(source):
+            raise WireError(errors.NAME_INVALID, f"invalid repository name {source!r}", detail={"name": source})
+        mounted = await ctx.blobs.mount(ctx.repository, digest, source)
+        if mounted is not None:
+            return empty(201, _blob_headers(ctx, mounted.digest))
+    upload = await ctx.blobs.start_upload(ctx.repository)
+    requested = query.get("digest")
+    if requested is not None:
+        digest = parse_digest(requested)
+        upload = await _append(ctx, upload)
+        info = await ctx.blobs.complete(upload, digest)
+        return empty(201, _blob_headers(ctx, info.digest))
+    return empty(202, _session_headers(ctx, upload))
+
+
+async def upload_status(ctx: RequestContext) -> Response:
+    upload = await ctx.blobs.get_upload(ctx.repository, ctx.params["upload"])
+    return empty(204, _session_headers(ctx, upload))
+
+
+async def upload_chunk(ctx: RequestContext) -> Response:
+    upload = await ctx.blobs.get_upload(ctx.repository, ctx.params["upload"])
+    upload = await _append(ctx, upload)
+    return empty(202, _session_headers(ctx, upload))
+
+
+async def complete_upload(ctx: RequestContext) -> Response:
+    requested = ctx.request.query_params.get("digest")
+    if not requested:
+        raise WireError(errors.DIGEST_INVALID, "the digest query parameter is required to complete an upload")
+    digest = parse_digest(requested)
+    upload = await ctx.blobs.get_upload(ctx.repository, ctx.params["upload"])
+    if _has_body(ctx):
+        upload = await _append(ctx, upload)
+    info = await ctx.blobs.complete(upload, digest)
+    return empty(201, _blob_headers(ctx, info.digest))
+
+
+async def cancel_upload(ctx: RequestContext) -> Response:
+    upload = await ctx.blobs.get_upload(ctx.repository, ctx.params["upload"])
+    await ctx.blobs.cancel(upload)
+    return empty(204)

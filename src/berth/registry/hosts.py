@@ -1,0 +1,80 @@
+"""Which registry a request is for: the Host header, case-insensitively.
+
+``<name>.<domain>[:port]`` selects the registry called ``name``; the bare address (an IP
+literal, ``localhost``, or the domain itself) selects the default registry, so a
+single-registry install needs no DNS.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import time
+from dataclasses import dataclass
+
+from berth.metadata import registries as registry_rows
+from berth.metadata.database import Database
+from berth.metadata.registries import RegistryRecord
+
+CACHE_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class HostTarget:
+    name: str  # registry name (lower case)
+    is_default: bool
+
+
+def split_host(host_header: str) -> tuple[str, str]:
+    """(hostname lower-cased without trailing dot, port text or '')."""
+    host = host_header.strip().lower()
+    if host.startswith("["):
+        end = host.find("]")
+        name, rest = host[1:end], host[end + 1 :]
+        return name, rest[1:] if rest.startswith(":") else ""
+    name, sep, port = host.rpartition(":")
+    if not sep or not port.isdigit():
+        name, port = host, ""
+    return name.rstrip("."), port
+
+
+def _is_ip(hostname: str) -> bool:
+    try:
+        ipaddress.ip_address(hostname)
+    except ValueError:
+        return False
+    return True
+
+
+def target_for(host_header: str, domain: str, default_registry: str) -> HostTarget:
+    hostname, _ = split_host(host_header)
+    domain = domain.lower()
+    if not hostname or _is_ip(hostname) or hostname in ("localhost", domain):
+        return HostTarget(default_registry.lower(), True)
+    suffix = "." + domain
+    if hostname.endswith(suffix):
+        return HostTarget(hostname[: -len(suffix)], False)
+    return HostTarget(hostname, False)
+
+
+class RegistryDirectory:
+    """Registry records by name, cached for a second so a hot path costs no query."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._cache: dict[str, tuple[float, RegistryRecord | None]] = {}
+
+    async def find(self, name: str) -> RegistryRecord | None:
+        key = name.lower()
+        now = time.monotonic()
+        cached = self._cache.get(key)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        record = await self._db.read(registry_rows.get_by_name, key) if "." not in key else None
+        self._cache[key] = (now + CACHE_SECONDS, record)
+        return record
+
+    def invalidate(self, name: str | None = None) -> None:
+        if name is None:
+            self._cache.clear()
+        else:
+            self._cache.pop(name.lower(), None)

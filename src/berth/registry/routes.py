@@ -1,0 +1,120 @@
+"""The OCI data plane's routes, declared as data.
+
+Each route names its methods, path pattern, handler and the action it needs, so the access
+step reads the required scope off the route, and docs and tests can enumerate every endpoint.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+
+from starlette.responses import Response
+
+from berth.access.model import Access, Action
+from berth.registry.context import RequestContext
+from berth.registry.handlers import base, blobs, catalog, manifests, referrers, tags, uploads
+
+Handler = Callable[[RequestContext], Awaitable[Response]]
+ExtraAccesses = Callable[[Mapping[str, str], Mapping[str, str]], list[Access]]
+
+_NAME = r"(?P<name>[^?#]+?)"
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    methods: frozenset[str]
+    pattern: re.Pattern[str]
+    handler: Handler
+    action: Action | None  # None: no scope needed beyond being authenticated (GET /v2/)
+    on_registry: bool = False  # the access is to the registry (catalog), not a repository
+    authenticate: bool = True  # False only for the token endpoints, which are the authentication
+    extra: ExtraAccesses | None = None
+    template: str = ""
+
+    def accesses(self, params: Mapping[str, str], query: Mapping[str, str]) -> list[Access]:
+        if self.action is None:
+            return []
+        needed = [Access.catalog()] if self.on_registry else [Access.repository(params["name"], self.action)]
+        if self.extra is not None:
+            needed.extend(self.extra(params, query))
+        return needed
+
+
+def _route(
+    name: str,
+    methods: str,
+    pattern: str,
+    handler: Handler,
+    action: Action | None,
+    template: str,
+    **options: object,
+) -> Route:
+    return Route(
+        name=name,
+        methods=frozenset(methods.split()),
+        pattern=re.compile(pattern),
+        handler=handler,
+        action=action,
+        template=template,
+        **options,  # type: ignore[arg-type]
+    )
+
+
+def _mount_source(params: Mapping[str, str], query: Mapping[str, str]) -> list[Access]:
+    """A cross-repository mount also needs pull on the source repository."""
+    source = query.get("from")
+    if query.get("mount") and source:
+        return [Access.repository(source, Action.PULL)]
+    return []
+
+
+ROUTES: tuple[Route, ...] = (
+    _route("ping", "GET HEAD", r"^/v2/$", base.ping, None, "/v2/"),
+    _route("catalog", "GET", r"^/v2/_catalog$", catalog.list_repositories, Action.ALL, "/v2/_catalog",
+           on_registry=True),
+    _route("tags", "GET", rf"^/v2/{_NAME}/tags/list$", tags.list_tags, Action.PULL, "/v2/<name>/tags/list"),
+    _route("manifest", "GET HEAD", rf"^/v2/{_NAME}/manifests/(?P<reference>[^/]+)$", manifests.get_manifest,
+           Action.PULL, "/v2/<name>/manifests/<reference>"),
+    _route("manifest-put", "PUT", rf"^/v2/{_NAME}/manifests/(?P<reference>[^/]+)$", manifests.put_manifest,
+           Action.PUSH, "/v2/<name>/manifests/<reference>"),
+    _route("manifest-delete", "DELETE", rf"^/v2/{_NAME}/manifests/(?P<reference>[^/]+)$",
+           manifests.delete_manifest, Action.DELETE, "/v2/<name>/manifests/<reference>"),
+    _route("upload-start", "POST", rf"^/v2/{_NAME}/blobs/uploads/?$", uploads.start_upload, Action.PUSH,
+           "/v2/<name>/blobs/uploads/", extra=_mount_source),
+    _route("upload-status", "GET", rf"^/v2/{_NAME}/blobs/uploads/(?P<upload>[^/]+)$", uploads.upload_status,
+           Action.PUSH, "/v2/<name>/blobs/uploads/<upload>"),
+    _route("upload-chunk", "PATCH", rf"^/v2/{_NAME}/blobs/uploads/(?P<upload>[^/]+)$", uploads.upload_chunk,
+           Action.PUSH, "/v2/<name>/blobs/uploads/<upload>"),
+    _route("upload-complete", "PUT", rf"^/v2/{_NAME}/blobs/uploads/(?P<upload>[^/]+)$",
+           uploads.complete_upload, Action.PUSH, "/v2/<name>/blobs/uploads/<upload>"),
+    _route("upload-cancel", "DELETE", rf"^/v2/{_NAME}/blobs/uploads/(?P<upload>[^/]+)$",
+           uploads.cancel_upload, Action.PUSH, "/v2/<name>/blobs/uploads/<upload>"),
+    _route("blob", "GET HEAD", rf"^/v2/{_NAME}/blobs/(?P<digest>[^/]+)$", blobs.get_blob, Action.PULL,
+           "/v2/<name>/blobs/<digest>"),
+    _route("blob-delete", "DELETE", rf"^/v2/{_NAME}/blobs/(?P<digest>[^/]+)$", blobs.delete_blob,
+           Action.DELETE, "/v2/<name>/blobs/<digest>"),
+    _route("referrers", "GET", rf"^/v2/{_NAME}/referrers/(?P<digest>[^/]+)$", referrers.list_referrers,
+           Action.PULL, "/v2/<name>/referrers/<digest>"),
+)
+
+
+@dataclass(frozen=True)
+class Match:
+    route: Route | None
+    params: dict[str, str]
+    allowed: frozenset[str]  # methods the path supports, for 405
+
+
+def match(routes: tuple[Route, ...], method: str, path: str) -> Match:
+    allowed: set[str] = set()
+    for route in routes:
+        found = route.pattern.match(path)
+        if found is None:
+            continue
+        if method in route.methods:
+            return Match(route, found.groupdict(), frozenset())
+        allowed |= route.methods
+    return Match(None, {}, frozenset(allowed))

@@ -1,0 +1,54 @@
+"""Running berth: uvicorn with graceful shutdown, TLS when configured."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import uvicorn
+
+from berth.app import BerthApp, build_app
+from berth.config import Settings
+
+log = logging.getLogger("berth")
+
+GRACEFUL_SHUTDOWN_SECONDS = 30
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def describe(settings: Settings) -> str:
+    base = f"{settings.scheme}://{settings.listen}"
+    return (
+        f"berth serving on {base}; default registry '{settings.default_registry}' at the bare address, "
+        f"others at {settings.login_server('<name>')}; data in {settings.data_dir}"
+    )
+
+
+def serve(settings: Settings, app: BerthApp | None = None) -> None:
+    configure_logging(settings.log_level)
+    app = app or build_app(settings)
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        ssl_certfile=str(settings.tls_cert) if settings.tls_cert else None,
+        ssl_keyfile=str(settings.tls_key) if settings.tls_key else None,
+        lifespan="on",
+        log_config=None,
+        access_log=False,
+        server_header=False,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        timeout_keep_alive=30,
+        http="httptools",
+        loop="uvloop",
+        h11_max_incomplete_event_size=64 * 1024,
+    )
+    log.info(describe(settings))
+    uvicorn.Server(config).run()

@@ -1,0 +1,37 @@
+"""The long-lived parts of a running berth, built once at start and passed to handlers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from berth.access.model import AccessController
+from berth.config import Settings
+from berth.content.uploads import SessionHashes
+from berth.metadata.database import Database
+from berth.registry.clients import Network, parse_networks
+from berth.registry.hosts import RegistryDirectory
+from berth.registry.observer import NoObserver, PlaneObserver
+from berth.storage import BlobStore, StorageDriver
+
+
+@dataclass(eq=False)
+class Services:
+    settings: Settings
+    db: Database
+    storage: StorageDriver
+    access: AccessController
+    registries: RegistryDirectory
+    observer: PlaneObserver = field(default_factory=NoObserver)
+    hashes: SessionHashes = field(default_factory=SessionHashes)
+    _stores: dict[str, BlobStore] = field(default_factory=dict)
+
+    @cached_property
+    def trusted_proxies(self) -> tuple[Network, ...]:
+        return parse_networks(self.settings.trusted_proxies)
+
+    def store_for(self, registry_id: str) -> BlobStore:
+        store = self._stores.get(registry_id)
+        if store is None:
+            store = self._stores[registry_id] = self.storage.registry(registry_id)
+        return store
