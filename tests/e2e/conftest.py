@@ -1,0 +1,92 @@
+"""Fixtures for the real-client suites.
+
+- ``dockerd`` (session): a private docker engine; see :mod:`tests.support.dockerd`.
+- ``berth_server``: a ``berth serve`` process on a free loopback port with an empty data
+  directory. ``make_berth_server`` builds more (or differently configured) servers; both are
+  stopped at the end of the test, and a failing test prints the server's log.
+- ``http``: an httpx client for ``berth_server``'s registry API.
+- ``skopeo`` and ``podman``: the CLI runners with private state.
+
+Every server here runs with ``--insecure-no-auth`` until authentication lands (issue 3); suites
+that need other settings pass ``args``/``env`` to ``make_berth_server``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.e2e.clients import Podman, Skopeo
+from tests.support.dockerd import DockerDaemon, docker_daemon
+from tests.support.server import BerthServer
+
+E2E_SERVER_ARGS: tuple[str, ...] = ("--insecure-no-auth",)
+
+ServerFactory = Callable[..., BerthServer]
+
+_failed = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    report = yield
+    if report.when == "call" and report.failed:
+        item.stash[_failed] = True
+    return report
+
+
+@pytest.fixture(scope="session")
+def dockerd() -> Iterator[DockerDaemon]:
+    with docker_daemon() as daemon:
+        yield daemon
+
+
+@pytest.fixture
+def make_berth_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ServerFactory]:
+    servers: list[BerthServer] = []
+
+    def make(
+        name: str = "berth",
+        *,
+        args: Sequence[str] = E2E_SERVER_ARGS,
+        env: Mapping[str, str] | None = None,
+        database_url: str | None = None,
+        start: bool = True,
+    ) -> BerthServer:
+        server = BerthServer(tmp_path / name, database_url=database_url, args=args, env=env)
+        servers.append(server)
+        return server.start() if start else server
+
+    yield make
+    for server in servers:
+        server.close()
+        if request.node.stash.get(_failed, False):
+            print(f"\n===== log of berth on {server.address} ({server.log_path}) =====\n{server.log()}")
+
+
+@pytest.fixture
+def berth_server(make_berth_server: ServerFactory) -> BerthServer:
+    return make_berth_server()
+
+
+@pytest.fixture
+def http(berth_server: BerthServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=berth_server.url, timeout=30.0, trust_env=False) as client:
+        yield client
+
+
+@pytest.fixture
+def skopeo(tmp_path: Path) -> Skopeo:
+    home = tmp_path / "skopeo"
+    home.mkdir()
+    return Skopeo(home)
+
+
+@pytest.fixture
+def podman(tmp_path: Path) -> Podman:
+    home = tmp_path / "podman"
+    home.mkdir()
+    return Podman(home)
