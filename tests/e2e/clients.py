@@ -28,8 +28,12 @@ def run(
 
 
 def _private_env(home: Path) -> dict[str, str]:
+    """The environment with a private auth file (podman refuses one that does not exist)."""
+    auth_file = home / "auth.json"
+    if not auth_file.exists():
+        auth_file.write_text('{"auths": {}}')
     env = dict(os.environ)
-    env["REGISTRY_AUTH_FILE"] = str(home / "auth.json")
+    env["REGISTRY_AUTH_FILE"] = str(auth_file)
     return env
 
 

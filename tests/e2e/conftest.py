@@ -13,6 +13,8 @@ that need other settings pass ``args``/``env`` to ``make_berth_server``.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
@@ -86,7 +88,8 @@ def skopeo(tmp_path: Path) -> Skopeo:
 
 
 @pytest.fixture
-def podman(tmp_path: Path) -> Podman:
-    home = tmp_path / "podman"
-    home.mkdir()
-    return Podman(home)
+def podman() -> Iterator[Podman]:
+    # Not under tmp_path: podman refuses a --runroot longer than 50 characters.
+    home = Path(tempfile.mkdtemp(prefix="pm-", dir="/tmp"))
+    yield Podman(home)
+    shutil.rmtree(home, ignore_errors=True)
