@@ -17,8 +17,18 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
 from berth import errors
+from berth.access.controller import TokenAccessController
+from berth.access.keys import Keyring
+from berth.access.limits import LoginLimits
 from berth.access.model import AccessController, AllowAll
+from berth.access.principals import PrincipalResolver
+from berth.access.secrets import SecretVerifier
+from berth.access.service import AccessService
 from berth.config import Settings
+from berth.directory.bootstrap import bootstrap_owner
+from berth.directory.endpoints import DirectoryEndpoints
+from berth.directory.service import Directory
+from berth.directory.tokens import DirectoryTokens
 from berth.errors import JSON_CONTENT_TYPE, WireError
 from berth.metadata import registries as registry_rows
 from berth.metadata.database import Database
@@ -27,6 +37,7 @@ from berth.registry.hosts import RegistryDirectory
 from berth.registry.routes import ROUTES
 from berth.services import Services
 from berth.storage import FilesystemDriver
+from berth.tenancy import Tenancy
 
 log = logging.getLogger("berth")
 
@@ -97,7 +108,6 @@ class BerthApp:
     def startup(self) -> None:
         """Create the schema and the default registry; idempotent."""
         services = self.services
-        services.db.create_schema()
         services.db.write_sync(registry_rows.ensure, services.settings.default_registry)
         for hook in self._on_startup:
             hook()
@@ -108,20 +118,40 @@ class BerthApp:
         self.services.db.dispose()
 
 
-def build_access(settings: Settings, db: Database) -> AccessController:
-    if settings.insecure_no_auth:
-        return AllowAll()
-    raise NotImplementedError("authentication arrives with the access issue; run with --insecure-no-auth")
-
-
 def build_app(settings: Settings) -> BerthApp:
     db = Database(settings.resolved_database_url)
-    storage = FilesystemDriver(settings.resolved_storage_path)
+    db.create_schema()
+    tenancy = Tenancy.load(db)
+    keyring = Keyring(db)
+    keyring.load()
+    verifier = SecretVerifier()
+    directory_tokens = DirectoryTokens(
+        keyring, tenancy.tenant_id, f"{settings.service_url}/{tenancy.tenant_id}/v2.0"
+    )
+    auth = AccessService(
+        settings,
+        keyring,
+        PrincipalResolver(db, tenancy, verifier),
+        LoginLimits(
+            settings.auth_failures_per_ip,
+            settings.auth_failures_per_identity,
+            settings.auth_failure_window_seconds,
+        ),
+        directory_tokens,
+    )
+    access: AccessController = AllowAll() if settings.insecure_no_auth else TokenAccessController(auth)
     services = Services(
         settings=settings,
         db=db,
-        storage=storage,
-        access=build_access(settings, db),
+        storage=FilesystemDriver(settings.resolved_storage_path),
+        access=access,
+        auth=auth,
         registries=RegistryDirectory(db),
+        tenancy=tenancy,
     )
-    return BerthApp(services)
+    directory = DirectoryEndpoints(services, Directory(db, verifier), directory_tokens)
+    return BerthApp(
+        services,
+        service_routes=directory.routes(),
+        on_startup=[lambda: bootstrap_owner(settings, db, tenancy)],
+    )

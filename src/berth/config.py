@@ -40,6 +40,9 @@ class Settings:
     metrics_listen: str = ""
     event_retention_days: int = 30
     bootstrap_password: str = ""
+    auth_failures_per_ip: int = 60
+    auth_failures_per_identity: int = 10
+    auth_failure_window_seconds: int = 60
     log_level: str = "info"
 
     @property
@@ -65,6 +68,14 @@ class Settings:
     @property
     def resolved_storage_path(self) -> Path:
         return self.storage_path or self.data_dir / "storage"
+
+    @property
+    def service_url(self) -> str:
+        """The service's own base URL (directory, management API) as clients reach it."""
+        default_port = 443 if self.scheme == "https" else 80
+        port = self.advertised_port
+        suffix = "" if port == default_port else f":{port}"
+        return f"{self.scheme}://{self.domain}{suffix}"
 
     def login_server(self, registry_name: str) -> str:
         """``<name lower-cased>.<domain>[:port]``, the port omitted when it is the scheme's."""
@@ -176,8 +187,10 @@ def validate(settings: Settings) -> None:
     except InvalidName as exc:
         raise ConfigError(f"default_registry: {exc}") from None
     domain = settings.domain
-    if not domain or any(not label or len(label) > 63 for label in domain.split(".")) or not all(
-        c.isalnum() or c in ".-" for c in domain
+    if (
+        not domain
+        or any(not label or len(label) > 63 for label in domain.split("."))
+        or not all(c.isalnum() or c in ".-" for c in domain)
     ):
         raise ConfigError(f"domain: {domain!r} is not a valid DNS name")
     if bool(settings.tls_cert) != bool(settings.tls_key):

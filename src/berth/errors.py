@@ -70,9 +70,7 @@ MANIFEST_BLOB_UNKNOWN = register("MANIFEST_BLOB_UNKNOWN", 400, "blob unknown to 
 BLOB_UNKNOWN = register("BLOB_UNKNOWN", 404, "blob unknown to registry")
 BLOB_UPLOAD_UNKNOWN = register("BLOB_UPLOAD_UNKNOWN", 404, "blob upload unknown to registry")
 BLOB_UPLOAD_INVALID = register("BLOB_UPLOAD_INVALID", 400, "blob upload invalid")
-PAGINATION_NUMBER_INVALID = register(
-    "PAGINATION_NUMBER_INVALID", 400, "invalid number of results requested"
-)
+PAGINATION_NUMBER_INVALID = register("PAGINATION_NUMBER_INVALID", 400, "invalid number of results requested")
 # Berth's own codes, for requests that are not about a repository.
 REGISTRY_UNKNOWN = register("REGISTRY_UNKNOWN", 404, "registry does not exist")
 NOT_FOUND = register("NOT_FOUND", 404, "the requested resource does not exist")

@@ -10,7 +10,9 @@ import re
 from dataclasses import dataclass
 
 REGISTRY_NAME = re.compile(r"^[A-Za-z0-9]{5,50}$")
-REPOSITORY_NAME = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$")
+REPOSITORY_NAME = re.compile(
+    r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$"
+)
 TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$")
 MAX_REPOSITORY_LENGTH = 255
 
@@ -23,19 +25,17 @@ class InvalidName(ValueError):
 
 
 def check_registry_name(name: str) -> str:
-    if not REGISTRY_NAME.match(name):
-        raise InvalidName(
-            f"registry name {name!r} is invalid: use 5 to 50 letters and digits only"
-        )
+    if not REGISTRY_NAME.fullmatch(name):
+        raise InvalidName(f"registry name {name!r} is invalid: use 5 to 50 letters and digits only")
     return name
 
 
 def is_repository_name(name: str) -> bool:
-    return len(name) <= MAX_REPOSITORY_LENGTH and REPOSITORY_NAME.match(name) is not None
+    return len(name) <= MAX_REPOSITORY_LENGTH and REPOSITORY_NAME.fullmatch(name) is not None
 
 
 def is_tag(reference: str) -> bool:
-    return TAG.match(reference) is not None
+    return TAG.fullmatch(reference) is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +50,7 @@ class Digest:
 
     @classmethod
     def parse(cls, text: str) -> Digest:
-        match = _DIGEST.match(text)
+        match = _DIGEST.fullmatch(text)
         if match is None:
             raise InvalidName(f"digest {text!r} is not of the form <algorithm>:<hex>")
         algorithm, encoded = match["algorithm"], match["encoded"]

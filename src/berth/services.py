@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from berth.access.model import AccessController
+from berth.access.service import AccessService
 from berth.config import Settings
 from berth.content.uploads import SessionHashes
 from berth.metadata.database import Database
@@ -13,6 +14,7 @@ from berth.registry.clients import Network, parse_networks
 from berth.registry.hosts import RegistryDirectory
 from berth.registry.observer import NoObserver, PlaneObserver
 from berth.storage import BlobStore, StorageDriver
+from berth.tenancy import Tenancy
 
 
 @dataclass(eq=False)
@@ -21,7 +23,9 @@ class Services:
     db: Database
     storage: StorageDriver
     access: AccessController
+    auth: AccessService
     registries: RegistryDirectory
+    tenancy: Tenancy
     observer: PlaneObserver = field(default_factory=NoObserver)
     hashes: SessionHashes = field(default_factory=SessionHashes)
     _stores: dict[str, BlobStore] = field(default_factory=dict)

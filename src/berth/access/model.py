@@ -59,6 +59,7 @@ class IdentityKind(StrEnum):
     TOKEN = "token"
     ANONYMOUS = "anonymous"
     INSECURE = "insecure"
+    UNKNOWN = "unknown"  # a name that was presented but resolved to nothing
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,25 @@ class Identity:
     @property
     def label(self) -> str:
         return self.name or self.kind.value
+
+    @classmethod
+    def presented(cls, name: str) -> Identity:
+        """An identity known only by the name a caller presented."""
+        return cls(IdentityKind.UNKNOWN, name)
+
+
+@dataclass(frozen=True)
+class AuthOutcome:
+    """One authentication attempt, as the login events record it (never holds a secret)."""
+
+    operation: str  # "token", "exchange", "basic", "directory"
+    identity: Identity | None
+    reason: str = ""  # empty on success
+    detail: str = ""
+    requested: tuple[Access, ...] = ()
+    granted: tuple[Access, ...] = ()
+    jwt_id: str = ""
+    status: int = 200
 
 
 @dataclass(frozen=True)
@@ -91,6 +111,7 @@ class Grant:
     identity: Identity
     granted: frozenset[Access] = frozenset()
     jwt_id: str = ""
+    credential: str = ""  # how the caller authenticated: "bearer", "basic" or "" (none needed)
 
 
 @dataclass(frozen=True)
@@ -102,6 +123,7 @@ class Denial:
     identity: Identity | None = None
     detail: str = ""  # server-side explanation for events and diagnose (never a secret)
     requested: tuple[Access, ...] = field(default_factory=tuple)
+    credential: str = ""  # "basic" or "bearer" when credentials were presented and failed
 
 
 class AccessController(Protocol):

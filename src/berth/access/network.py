@@ -13,7 +13,9 @@ from berth.access.model import Denial
 from berth.errors import WireError
 from berth.metadata.registries import RegistryRecord
 
-FIREWALL_MESSAGE = "client with IP '{ip}' is not allowed access. Refer https://aka.ms/acr/firewall to grant access."
+FIREWALL_MESSAGE = (
+    "client with IP '{ip}' is not allowed access. Refer https://aka.ms/acr/firewall to grant access."
+)
 
 
 def _matches(ip: str, rule: str) -> bool:

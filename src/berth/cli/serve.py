@@ -12,16 +12,22 @@ from berth.config import ConfigError, load_settings
 
 
 def serve_command(
-    config: Annotated[Optional[Path], typer.Option("--config", "-c", help="TOML settings file (or BERTH_CONFIG).")] = None,  # noqa: UP045
-    listen: Annotated[Optional[str], typer.Option(help="HOST:PORT to listen on (default 127.0.0.1:5000).")] = None,  # noqa: UP045
+    config: Annotated[
+        Path | None, typer.Option("--config", "-c", help="TOML settings file (or BERTH_CONFIG).")
+    ] = None,
+    listen: Annotated[
+        str | None, typer.Option(help="HOST:PORT to listen on (default 127.0.0.1:5000).")
+    ] = None,
     data_dir: Annotated[Optional[Path], typer.Option(help="Folder for metadata and blobs.")] = None,  # noqa: UP045
     domain: Annotated[Optional[str], typer.Option(help="Login servers are <registry>.<domain>.")] = None,  # noqa: UP045
-    default_registry: Annotated[Optional[str], typer.Option(help="Registry served at the bare address.")] = None,  # noqa: UP045
+    default_registry: Annotated[str | None, typer.Option(help="Registry served at the bare address.")] = None,
     database_url: Annotated[Optional[str], typer.Option(help="sqlite:///path or postgresql://...")] = None,  # noqa: UP045
-    storage_path: Annotated[Optional[Path], typer.Option(help="Folder for blobs (default <data-dir>/storage).")] = None,  # noqa: UP045
+    storage_path: Annotated[
+        Path | None, typer.Option(help="Folder for blobs (default <data-dir>/storage).")
+    ] = None,
     tls_cert: Annotated[Optional[Path], typer.Option(help="PEM certificate; serve HTTPS.")] = None,  # noqa: UP045
     tls_key: Annotated[Optional[Path], typer.Option(help="PEM private key for --tls-cert.")] = None,  # noqa: UP045
-    public_port: Annotated[Optional[int], typer.Option(help="Port clients use, if not the listen port.")] = None,  # noqa: UP045
+    public_port: Annotated[int | None, typer.Option(help="Port clients use, if not the listen port.")] = None,
     insecure_no_auth: Annotated[
         Optional[bool],  # noqa: UP045
         typer.Option("--insecure-no-auth", help="UNSAFE: allow every request without credentials."),

@@ -25,9 +25,11 @@ def _locked(what: str, attribute: str, repository: str) -> WireError:
 
 
 def _flag(attribute: str) -> str:
-    return {"writeEnabled": "write-enabled", "deleteEnabled": "delete-enabled", "readEnabled": "read-enabled"}[
-        attribute
-    ]
+    return {
+        "writeEnabled": "write-enabled",
+        "deleteEnabled": "delete-enabled",
+        "readEnabled": "read-enabled",
+    }[attribute]
 
 
 def check_read(repo: RepositoryRecord, manifest: manifest_rows.ManifestRecord) -> None:

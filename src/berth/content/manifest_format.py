@@ -87,7 +87,8 @@ def _descriptor(value: Any, where: str) -> Descriptor:
         raise _invalid(f"{where}.digest: {exc}") from None
     if not isinstance(size, int) or isinstance(size, bool) or size < 0:
         raise _invalid(f"{where}.size must be a non-negative integer")
-    platform = value.get("platform") if isinstance(value.get("platform"), dict) else {}
+    raw_platform = value.get("platform")
+    platform: dict[str, Any] = raw_platform if isinstance(raw_platform, dict) else {}
     foreign = any(marker in media_type for marker in _FOREIGN_LAYER_MARKERS) or bool(value.get("urls"))
     return Descriptor(
         media_type=media_type,
@@ -124,9 +125,7 @@ def _effective_media_type(content_type: str | None, document: dict[str, Any]) ->
 def parse(body: bytes, content_type: str | None) -> ParsedManifest:
     """Validate a manifest body; raises MANIFEST_INVALID with the reason when it is not valid."""
     if len(body) > MAX_MANIFEST_BYTES:
-        raise WireError(
-            errors.SIZE_INVALID, "manifest exceeds the 4 MiB limit", status=413
-        )
+        raise WireError(errors.SIZE_INVALID, "manifest exceeds the 4 MiB limit", status=413)
     try:
         document = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:

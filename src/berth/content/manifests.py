@@ -120,7 +120,9 @@ class ManifestService:
             repo = repository_rows.ensure(conn, self.registry_id, repository)
             locks.check_write(conn, repo, ref if by_tag else None, digest)
             missing = blob_rows.missing_links(conn, repo.id, parsed.required_blobs)
-            missing += [c.digest for c in parsed.children if not manifest_rows.exists(conn, repo.id, c.digest)]
+            missing += [
+                c.digest for c in parsed.children if not manifest_rows.exists(conn, repo.id, c.digest)
+            ]
             if missing:
                 raise WireError(
                     errors.MANIFEST_BLOB_UNKNOWN,
@@ -174,7 +176,9 @@ class ManifestService:
                 return [ref]
             record = manifest_rows.get(conn, repo.id, ref)
             if record is None:
-                raise WireError(errors.MANIFEST_UNKNOWN, f"manifest {ref} is not found", detail={"Digest": ref})
+                raise WireError(
+                    errors.MANIFEST_UNKNOWN, f"manifest {ref} is not found", detail={"Digest": ref}
+                )
             locks.check_delete(repo, record.attributes, f"manifest {ref}")
             return manifest_rows.remove(conn, repo.id, ref)
 

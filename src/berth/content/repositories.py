@@ -26,7 +26,9 @@ class RepositoryService:
         self._db = db
 
     async def catalog(self, last: str | None, limit: int | None, *, listed_only: bool = False) -> list[str]:
-        return await self._db.read(repository_rows.list_names, self.registry_id, last, limit, listed_only=listed_only)
+        return await self._db.read(
+            repository_rows.list_names, self.registry_id, last, limit, listed_only=listed_only
+        )
 
     async def get(self, name: str) -> repository_rows.RepositoryRecord:
         repo = await self._db.read(repository_rows.get, self.registry_id, name)

@@ -34,7 +34,8 @@ def linked_blob_size(conn: Connection, repository_id: int, digest: str) -> int |
         .select_from(
             repository_blobs.join(repositories, repositories.c.id == repository_blobs.c.repository_id).join(
                 blobs,
-                (blobs.c.registry_id == repositories.c.registry_id) & (blobs.c.digest == repository_blobs.c.digest),
+                (blobs.c.registry_id == repositories.c.registry_id)
+                & (blobs.c.digest == repository_blobs.c.digest),
             )
         )
         .where(repository_blobs.c.repository_id == repository_id, repository_blobs.c.digest == digest)
@@ -90,7 +91,12 @@ def create_upload(conn: Connection, upload_id: str, registry_id: str, repository
     now = time.time()
     conn.execute(
         uploads.insert().values(
-            id=upload_id, registry_id=registry_id, repository=repository, size=0, created_at=now, updated_at=now
+            id=upload_id,
+            registry_id=registry_id,
+            repository=repository,
+            size=0,
+            created_at=now,
+            updated_at=now,
         )
     )
     return UploadRecord(upload_id, registry_id, repository, 0, now, now)
@@ -101,7 +107,12 @@ def get_upload(conn: Connection, upload_id: str) -> UploadRecord | None:
     if row is None:
         return None
     return UploadRecord(
-        row["id"], row["registry_id"], row["repository"], int(row["size"]), row["created_at"], row["updated_at"]
+        row["id"],
+        row["registry_id"],
+        row["repository"],
+        int(row["size"]),
+        row["created_at"],
+        row["updated_at"],
     )
 
 
@@ -122,6 +133,8 @@ def delete_upload(conn: Connection, upload_id: str) -> bool:
 def stale_uploads(conn: Connection, older_than: float) -> list[UploadRecord]:
     query = select(uploads).where(uploads.c.updated_at < older_than)
     return [
-        UploadRecord(r["id"], r["registry_id"], r["repository"], int(r["size"]), r["created_at"], r["updated_at"])
+        UploadRecord(
+            r["id"], r["registry_id"], r["repository"], int(r["size"]), r["created_at"], r["updated_at"]
+        )
         for r in conn.execute(query).mappings()
     ]

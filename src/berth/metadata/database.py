@@ -20,6 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
+from berth.metadata import access_schema as _access_schema  # noqa: F401  (registers its tables)
 from berth.metadata.schema import SCHEMA_VERSION, metadata, settings_table
 
 P = ParamSpec("P")
@@ -57,9 +58,7 @@ class Database:
             event.listen(self.engine, "connect", _configure_sqlite)
             event.listen(self.engine, "begin", _begin_sqlite)
         else:
-            self.engine = create_engine(
-                self.url, pool_size=pool_size, max_overflow=4, pool_pre_ping=True
-            )
+            self.engine = create_engine(self.url, pool_size=pool_size, max_overflow=4, pool_pre_ping=True)
 
     def create_schema(self) -> None:
         """Create missing tables and record the schema version; refuse a newer database."""
@@ -97,7 +96,9 @@ class Database:
             lambda: self.read_sync(fn, *args, **kwargs), limiter=self._limiter
         )
 
-    async def write(self, fn: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
+    async def write(
+        self, fn: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
         return await anyio.to_thread.run_sync(
             lambda: self.write_sync(fn, *args, **kwargs), limiter=self._limiter
         )

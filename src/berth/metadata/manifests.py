@@ -110,7 +110,9 @@ def get_with_content(
 
 
 def exists(conn: Connection, repository_id: int, digest: str) -> bool:
-    query = select(manifests.c.id).where(manifests.c.repository_id == repository_id, manifests.c.digest == digest)
+    query = select(manifests.c.id).where(
+        manifests.c.repository_id == repository_id, manifests.c.digest == digest
+    )
     return conn.execute(query).first() is not None
 
 
@@ -175,7 +177,9 @@ def remove(conn: Connection, repository_id: int, digest: str) -> list[str]:
         )
     ]
     conn.execute(delete(tags).where(tags.c.repository_id == repository_id, tags.c.digest == digest))
-    conn.execute(delete(manifests).where(manifests.c.repository_id == repository_id, manifests.c.digest == digest))
+    conn.execute(
+        delete(manifests).where(manifests.c.repository_id == repository_id, manifests.c.digest == digest)
+    )
     return removed
 
 

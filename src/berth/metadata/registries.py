@@ -45,7 +45,9 @@ class RegistryExists(ValueError):
 
 
 def _record(row: RowMapping) -> RegistryRecord:
-    rules = tuple(IpRule(value=r["value"], action=r.get("action", "Allow")) for r in json.loads(row["ip_rules"]))
+    rules = tuple(
+        IpRule(value=r["value"], action=r.get("action", "Allow")) for r in json.loads(row["ip_rules"])
+    )
     return RegistryRecord(
         id=row["id"],
         name=row["name"],

@@ -78,9 +78,7 @@ def _tag(row: RowMapping) -> TagRecord:
 def get(conn: Connection, registry_id: str, name: str) -> RepositoryRecord | None:
     row = (
         conn.execute(
-            select(repositories).where(
-                repositories.c.registry_id == registry_id, repositories.c.name == name
-            )
+            select(repositories).where(repositories.c.registry_id == registry_id, repositories.c.name == name)
         )
         .mappings()
         .first()
@@ -103,7 +101,9 @@ def ensure(conn: Connection, registry_id: str, name: str) -> RepositoryRecord:
 
 
 def touch(conn: Connection, repository_id: int) -> None:
-    conn.execute(update(repositories).where(repositories.c.id == repository_id).values(updated_at=time.time()))
+    conn.execute(
+        update(repositories).where(repositories.c.id == repository_id).values(updated_at=time.time())
+    )
 
 
 def list_names(
@@ -187,7 +187,13 @@ def put_tag(conn: Connection, repository_id: int, name: str, digest: str) -> Non
     upsert(
         conn,
         tags,
-        {"repository_id": repository_id, "name": name, "digest": digest, "created_at": now, "updated_at": now},
+        {
+            "repository_id": repository_id,
+            "name": name,
+            "digest": digest,
+            "created_at": now,
+            "updated_at": now,
+        },
         keys=("repository_id", "name"),
         update=("digest", "updated_at"),
     )
@@ -201,4 +207,6 @@ def delete_tag(conn: Connection, repository_id: int, name: str) -> bool:
 def set_tag_attributes(conn: Connection, repository_id: int, name: str, changes: Mapping[str, bool]) -> None:
     values: dict[str, object] = {k: v for k, v in changes.items() if k in ATTRIBUTE_COLUMNS}
     values["updated_at"] = time.time()
-    conn.execute(update(tags).where(tags.c.repository_id == repository_id, tags.c.name == name).values(**values))
+    conn.execute(
+        update(tags).where(tags.c.repository_id == repository_id, tags.c.name == name).values(**values)
+    )

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from starlette.requests import Request
 
 from berth import errors
-from berth.access.model import Grant
+from berth.access.model import AuthOutcome, Grant
 from berth.content.blobs import BlobService
 from berth.content.manifests import ManifestService
 from berth.content.repositories import RepositoryService
@@ -44,6 +44,7 @@ class RequestContext:
     client_ip: str
     scheme: str
     grant: Grant | None = None
+    auth: AuthOutcome | None = None  # set by the token endpoints
     operations: list[RepositoryOperation] = field(default_factory=list)
 
     @property
@@ -53,7 +54,9 @@ class RequestContext:
     @cached_property
     def blobs(self) -> BlobService:
         services = self.services
-        return BlobService(self.registry.id, services.db, services.store_for(self.registry.id), services.hashes)
+        return BlobService(
+            self.registry.id, services.db, services.store_for(self.registry.id), services.hashes
+        )
 
     @cached_property
     def manifests(self) -> ManifestService:

@@ -33,7 +33,9 @@ CORRELATION_HEADER = "X-Ms-Correlation-Request-Id"
 COMMON_HEADERS = {
     "Docker-Distribution-Api-Version": "registry/2.0",
     "X-Content-Type-Options": "nosniff",
-    "Access-Control-Expose-Headers": "Docker-Content-Digest, WWW-Authenticate, Link, X-Ms-Correlation-Request-Id",
+    "Access-Control-Expose-Headers": (
+        "Docker-Content-Digest, WWW-Authenticate, Link, X-Ms-Correlation-Request-Id"
+    ),
 }
 
 
@@ -92,7 +94,9 @@ class RegistryPlane:
         summary.duration_ms = (time.perf_counter() - started) * 1000
         services.observer.request_finished(summary)
 
-    async def _respond(self, request: Request, summary: RequestSummary, proxies: tuple[clients.Network, ...]) -> Response:
+    async def _respond(
+        self, request: Request, summary: RequestSummary, proxies: tuple[clients.Network, ...]
+    ) -> Response:
         services = self.services
         settings = services.settings
         host_header = request.headers.get("host", "")
@@ -165,6 +169,7 @@ class RegistryPlane:
             return await route.handler(ctx)
         finally:
             summary.operations = ctx.operations
+            summary.auth = ctx.auth
 
 
 class _ByteCounter:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from berth.access.model import Denial, Grant
+from berth.access.model import AuthOutcome, Denial, Grant
 from berth.metadata.registries import RegistryRecord
 from berth.registry.context import RepositoryOperation
 
@@ -24,6 +24,7 @@ class RequestSummary:
     registry: RegistryRecord | None = None
     grant: Grant | None = None
     denial: Denial | None = None
+    auth: AuthOutcome | None = None
     operations: list[RepositoryOperation] = field(default_factory=list)
     bytes_in: int = 0
     bytes_out: int = 0

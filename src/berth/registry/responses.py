@@ -13,15 +13,17 @@ from berth.errors import JSON_CONTENT_TYPE
 
 
 def json_response(
-    document: Any, status: int = 200, headers: Mapping[str, str] | None = None, media_type: str = JSON_CONTENT_TYPE
+    document: Any,
+    status: int = 200,
+    headers: Mapping[str, str] | None = None,
+    media_type: str = JSON_CONTENT_TYPE,
 ) -> Response:
     body = json.dumps(document, separators=(",", ":")).encode()
     return Response(body, status_code=status, headers=dict(headers or {}), media_type=media_type)
 
 
 def empty(status: int, headers: Mapping[str, str] | None = None) -> Response:
-    response = Response(b"", status_code=status, headers=dict(headers or {}))
-    return response
+    return Response(b"", status_code=status, headers=dict(headers or {}))
 
 
 def next_link(path: str, last: str, limit: int | None, **extra: str) -> str:

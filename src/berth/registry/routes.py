@@ -14,7 +14,7 @@ from starlette.responses import Response
 
 from berth.access.model import Access, Action
 from berth.registry.context import RequestContext
-from berth.registry.handlers import base, blobs, catalog, manifests, referrers, tags, uploads
+from berth.registry.handlers import base, blobs, catalog, manifests, oauth2, referrers, tags, uploads
 
 Handler = Callable[[RequestContext], Awaitable[Response]]
 ExtraAccesses = Callable[[Mapping[str, str], Mapping[str, str]], list[Access]]
@@ -72,32 +72,119 @@ def _mount_source(params: Mapping[str, str], query: Mapping[str, str]) -> list[A
 
 
 ROUTES: tuple[Route, ...] = (
-    _route("ping", "GET HEAD", r"^/v2/$", base.ping, None, "/v2/"),
-    _route("catalog", "GET", r"^/v2/_catalog$", catalog.list_repositories, Action.ALL, "/v2/_catalog",
-           on_registry=True),
+    _route("token", "GET", r"^/oauth2/token$", oauth2.token_get, None, "/oauth2/token", authenticate=False),
+    _route(
+        "token-post", "POST", r"^/oauth2/token$", oauth2.token_post, None, "/oauth2/token", authenticate=False
+    ),
+    _route(
+        "exchange",
+        "POST",
+        r"^/oauth2/exchange$",
+        oauth2.exchange,
+        None,
+        "/oauth2/exchange",
+        authenticate=False,
+    ),
+    _route("ping", "GET HEAD", r"^/v2/?$", base.ping, None, "/v2/"),
+    _route(
+        "catalog",
+        "GET",
+        r"^/v2/_catalog$",
+        catalog.list_repositories,
+        Action.ALL,
+        "/v2/_catalog",
+        on_registry=True,
+    ),
     _route("tags", "GET", rf"^/v2/{_NAME}/tags/list$", tags.list_tags, Action.PULL, "/v2/<name>/tags/list"),
-    _route("manifest", "GET HEAD", rf"^/v2/{_NAME}/manifests/(?P<reference>[^/]+)$", manifests.get_manifest,
-           Action.PULL, "/v2/<name>/manifests/<reference>"),
-    _route("manifest-put", "PUT", rf"^/v2/{_NAME}/manifests/(?P<reference>[^/]+)$", manifests.put_manifest,
-           Action.PUSH, "/v2/<name>/manifests/<reference>"),
-    _route("manifest-delete", "DELETE", rf"^/v2/{_NAME}/manifests/(?P<reference>[^/]+)$",
-           manifests.delete_manifest, Action.DELETE, "/v2/<name>/manifests/<reference>"),
-    _route("upload-start", "POST", rf"^/v2/{_NAME}/blobs/uploads/?$", uploads.start_upload, Action.PUSH,
-           "/v2/<name>/blobs/uploads/", extra=_mount_source),
-    _route("upload-status", "GET", rf"^/v2/{_NAME}/blobs/uploads/(?P<upload>[^/]+)$", uploads.upload_status,
-           Action.PUSH, "/v2/<name>/blobs/uploads/<upload>"),
-    _route("upload-chunk", "PATCH", rf"^/v2/{_NAME}/blobs/uploads/(?P<upload>[^/]+)$", uploads.upload_chunk,
-           Action.PUSH, "/v2/<name>/blobs/uploads/<upload>"),
-    _route("upload-complete", "PUT", rf"^/v2/{_NAME}/blobs/uploads/(?P<upload>[^/]+)$",
-           uploads.complete_upload, Action.PUSH, "/v2/<name>/blobs/uploads/<upload>"),
-    _route("upload-cancel", "DELETE", rf"^/v2/{_NAME}/blobs/uploads/(?P<upload>[^/]+)$",
-           uploads.cancel_upload, Action.PUSH, "/v2/<name>/blobs/uploads/<upload>"),
-    _route("blob", "GET HEAD", rf"^/v2/{_NAME}/blobs/(?P<digest>[^/]+)$", blobs.get_blob, Action.PULL,
-           "/v2/<name>/blobs/<digest>"),
-    _route("blob-delete", "DELETE", rf"^/v2/{_NAME}/blobs/(?P<digest>[^/]+)$", blobs.delete_blob,
-           Action.DELETE, "/v2/<name>/blobs/<digest>"),
-    _route("referrers", "GET", rf"^/v2/{_NAME}/referrers/(?P<digest>[^/]+)$", referrers.list_referrers,
-           Action.PULL, "/v2/<name>/referrers/<digest>"),
+    _route(
+        "manifest",
+        "GET HEAD",
+        rf"^/v2/{_NAME}/manifests/(?P<reference>[^/]+)$",
+        manifests.get_manifest,
+        Action.PULL,
+        "/v2/<name>/manifests/<reference>",
+    ),
+    _route(
+        "manifest-put",
+        "PUT",
+        rf"^/v2/{_NAME}/manifests/(?P<reference>[^/]+)$",
+        manifests.put_manifest,
+        Action.PUSH,
+        "/v2/<name>/manifests/<reference>",
+    ),
+    _route(
+        "manifest-delete",
+        "DELETE",
+        rf"^/v2/{_NAME}/manifests/(?P<reference>[^/]+)$",
+        manifests.delete_manifest,
+        Action.DELETE,
+        "/v2/<name>/manifests/<reference>",
+    ),
+    _route(
+        "upload-start",
+        "POST",
+        rf"^/v2/{_NAME}/blobs/uploads/?$",
+        uploads.start_upload,
+        Action.PUSH,
+        "/v2/<name>/blobs/uploads/",
+        extra=_mount_source,
+    ),
+    _route(
+        "upload-status",
+        "GET",
+        rf"^/v2/{_NAME}/blobs/uploads/(?P<upload>[^/]+)$",
+        uploads.upload_status,
+        Action.PUSH,
+        "/v2/<name>/blobs/uploads/<upload>",
+    ),
+    _route(
+        "upload-chunk",
+        "PATCH",
+        rf"^/v2/{_NAME}/blobs/uploads/(?P<upload>[^/]+)$",
+        uploads.upload_chunk,
+        Action.PUSH,
+        "/v2/<name>/blobs/uploads/<upload>",
+    ),
+    _route(
+        "upload-complete",
+        "PUT",
+        rf"^/v2/{_NAME}/blobs/uploads/(?P<upload>[^/]+)$",
+        uploads.complete_upload,
+        Action.PUSH,
+        "/v2/<name>/blobs/uploads/<upload>",
+    ),
+    _route(
+        "upload-cancel",
+        "DELETE",
+        rf"^/v2/{_NAME}/blobs/uploads/(?P<upload>[^/]+)$",
+        uploads.cancel_upload,
+        Action.PUSH,
+        "/v2/<name>/blobs/uploads/<upload>",
+    ),
+    _route(
+        "blob",
+        "GET HEAD",
+        rf"^/v2/{_NAME}/blobs/(?P<digest>[^/]+)$",
+        blobs.get_blob,
+        Action.PULL,
+        "/v2/<name>/blobs/<digest>",
+    ),
+    _route(
+        "blob-delete",
+        "DELETE",
+        rf"^/v2/{_NAME}/blobs/(?P<digest>[^/]+)$",
+        blobs.delete_blob,
+        Action.DELETE,
+        "/v2/<name>/blobs/<digest>",
+    ),
+    _route(
+        "referrers",
+        "GET",
+        rf"^/v2/{_NAME}/referrers/(?P<digest>[^/]+)$",
+        referrers.list_referrers,
+        Action.PULL,
+        "/v2/<name>/referrers/<digest>",
+    ),
 )
 
 

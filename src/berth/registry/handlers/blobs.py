@@ -26,7 +26,8 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
     """(offset, length) for a single ``Range: bytes=a-b``; None for the whole blob.
 
     Unparsable or multi-range headers are ignored (the whole blob is sent, as RFC 9110
-    allows); a range that starts past the end is refused with 416.
+    allows); a range that starts past the end, or a zero-length suffix, is refused with 416.
+    A suffix range of an empty blob is ignored too: no ``Content-Range`` can describe it.
     """
     if not header:
         return None
@@ -37,17 +38,25 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
     if not first and not last:
         return None
     if not first:  # suffix range: the last N bytes
+        if int(last) == 0:
+            raise _unsatisfiable(header, size)
+        if size == 0:
+            return None
         length = min(int(last), size)
         return size - length, length
     start = int(first)
     end = min(int(last), size - 1) if last else size - 1
     if start >= size or end < start:
-        raise WireError(
-            errors.RANGE_INVALID,
-            f"range {header} is not satisfiable for a blob of {size} bytes",
-            headers={"Content-Range": f"bytes */{size}"},
-        )
+        raise _unsatisfiable(header, size)
     return start, end - start + 1
+
+
+def _unsatisfiable(header: str, size: int) -> WireError:
+    return WireError(
+        errors.RANGE_INVALID,
+        f"range {header} is not satisfiable for a blob of {size} bytes",
+        headers={"Content-Range": f"bytes */{size}"},
+    )
 
 
 async def get_blob(ctx: RequestContext) -> Response:

@@ -46,8 +46,11 @@ async def _append(ctx: RequestContext, upload: UploadRecord) -> UploadRecord:
     if header:
         found = _CONTENT_RANGE.match(header.strip())
         if found is None:
-            raise WireError(errors.RANGE_INVALID, f"Content-Range {header!r} is not of the form <start>-<end>",
-                            headers=_session_headers(ctx, upload))
+            raise WireError(
+                errors.RANGE_INVALID,
+                f"Content-Range {header!r} is not of the form <start>-<end>",
+                headers=_session_headers(ctx, upload),
+            )
         start, end = int(found.group(1)), int(found.group(2))
         if start != upload.size or end < start:
             raise WireError(
@@ -71,7 +74,9 @@ async def start_upload(ctx: RequestContext) -> Response:
     if mount:
         digest = parse_digest(mount)
         if source is not None and not is_repository_name(source):
-            raise WireError(errors.NAME_INVALID, f"invalid repository name {source!r}", detail={"name": source})
+            raise WireError(
+                errors.NAME_INVALID, f"invalid repository name {source!r}", detail={"name": source}
+            )
         mounted = await ctx.blobs.mount(ctx.repository, digest, source)
         if mounted is not None:
             return empty(201, _blob_headers(ctx, mounted.digest))

@@ -1,0 +1,89 @@
+"""Secrets: generated, hashed with argon2 at rest, verified with a short success cache.
+
+A :class:`Secret` never prints its value (``repr`` and ``str`` show ``***``), so it cannot end
+up in a log line by accident. Successful verifications are cached for a minute under a keyed
+hash of (stored hash, presented secret) — never the secret itself — so a data-plane request
+with Basic credentials does not pay argon2's cost every time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets as _random
+import threading
+import time
+from collections import OrderedDict
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+_HASHER = PasswordHasher()
+_CACHE_SECONDS = 60.0
+_CACHE_SIZE = 4096
+
+
+class Secret:
+    """A secret value that refuses to print itself."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    def __str__(self) -> str:
+        return "***"
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+
+def generate(length: int = 40) -> Secret:
+    """A random secret of URL-safe characters (letters, digits, ``-`` and ``_`` never first)."""
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+    return Secret("".join(_random.choice(alphabet) for _ in range(length)))
+
+
+def hash_secret(secret: Secret) -> str:
+    return _HASHER.hash(secret.reveal())
+
+
+def hint(secret: Secret) -> str:
+    return secret.reveal()[:3]
+
+
+class SecretVerifier:
+    """Checks a presented secret against stored argon2 hashes, caching successes briefly."""
+
+    def __init__(self, key: bytes | None = None) -> None:
+        self._key = key or os.urandom(32)
+        self._cache: OrderedDict[bytes, float] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _cache_key(self, stored_hash: str, presented: str) -> bytes:
+        return hmac.new(self._key, f"{stored_hash}\0{presented}".encode(), hashlib.sha256).digest()
+
+    def verify(self, stored_hash: str, presented: str) -> bool:
+        key = self._cache_key(stored_hash, presented)
+        now = time.monotonic()
+        with self._lock:
+            expiry = self._cache.get(key)
+            if expiry is not None and expiry > now:
+                return True
+        try:
+            _HASHER.verify(stored_hash, presented)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
+        with self._lock:
+            self._cache[key] = now + _CACHE_SECONDS
+            self._cache.move_to_end(key)
+            while len(self._cache) > _CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return True

@@ -1,0 +1,202 @@
+"""The access service: authenticate, issue ACR tokens, and check them on every data call.
+
+Verified tokens and identity checks are cached briefly (seconds), so a hot data path pays
+neither an RSA verification nor a query per request, while a disabled or deleted identity
+loses access within :data:`STATUS_SECONDS`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+from berth import errors
+from berth.access.keys import Keyring
+from berth.access.limits import LoginLimits
+from berth.access.model import Access, Denial, Identity, IdentityKind
+from berth.access.principals import NULL_GUID, Principal, PrincipalResolver, unauthorized
+from berth.access.scopes import Scope
+from berth.access.tokens import (
+    TokenRejected,
+    access_claim,
+    decode,
+    granted_accesses,
+    issue_access_token,
+    issue_refresh_token,
+    subject_of,
+)
+from berth.config import Settings
+from berth.directory.tokens import ACCESS_TYPE, CONTAINER_REGISTRY, MANAGEMENT, DirectoryTokens
+from berth.errors import WireError
+from berth.metadata.registries import RegistryRecord
+
+STATUS_SECONDS = 2.0
+_TOKEN_CACHE_SIZE = 20_000
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str
+    jwt_id: str
+    granted: tuple[Access, ...] = ()
+
+
+@dataclass(frozen=True)
+class BearerCheck:
+    principal: Principal
+    granted: frozenset[Access]
+    jwt_id: str
+
+
+def rate_limited(identity: Identity | None, retry_after: int) -> Denial:
+    return Denial(
+        "rate_limited",
+        WireError(
+            errors.TOOMANYREQUESTS,
+            f"too many failed authentication attempts; retry after {retry_after} seconds",
+            headers={"Retry-After": str(retry_after)},
+        ),
+        identity,
+        f"over the limit of failed authentications; retry after {retry_after}s",
+    )
+
+
+def parse_basic(value: str) -> tuple[str, str] | None:
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    username, sep, password = decoded.partition(":")
+    return (username, password) if sep else None
+
+
+class AccessService:
+    def __init__(
+        self,
+        settings: Settings,
+        keyring: Keyring,
+        resolver: PrincipalResolver,
+        limits: LoginLimits,
+        directory_tokens: DirectoryTokens,
+    ) -> None:
+        self.settings = settings
+        self.keyring = keyring
+        self.resolver = resolver
+        self.limits = limits
+        self.directory_tokens = directory_tokens
+        self._claims: OrderedDict[str, tuple[float, dict[str, Any]]] = OrderedDict()
+        self._status: dict[tuple[str, str, str, float], tuple[float, Principal | Denial]] = {}
+        self._lock = threading.Lock()
+
+    def audience(self, registry: RegistryRecord) -> str:
+        return self.settings.login_server(registry.name)
+
+    # --- authenticating -------------------------------------------------------------------
+
+    async def authenticate_basic(
+        self, registry: RegistryRecord, username: str, password: str
+    ) -> Principal | Denial:
+        if username == NULL_GUID:
+            return await self.from_acr_token(registry, password)
+        return await self.resolver.from_password(registry, username, password)
+
+    async def from_acr_token(
+        self,
+        registry: RegistryRecord,
+        token: str,
+        grant_types: tuple[str, ...] = ("refresh_token", "access_token"),
+    ) -> Principal | Denial:
+        """The principal behind an ACR refresh (or access) token, re-checked as of now."""
+        try:
+            claims = self._decode(registry, token)
+        except TokenRejected as exc:
+            return unauthorized(exc.reason, None, str(exc))
+        subject = subject_of(claims)
+        if claims.get("grant_type") not in grant_types:
+            return unauthorized(
+                "token_invalid", subject.identity, f"a {claims.get('grant_type')} cannot be used here"
+            )
+        return await self._current(registry, subject, float(claims.get("berth_iat", claims["iat"])))
+
+    async def from_directory_token(
+        self, registry: RegistryRecord, token: str, token_type: str = ACCESS_TYPE
+    ) -> Principal | Denial:
+        """``/oauth2/exchange``: a directory token for a user or SP that holds a role on the registry."""
+        audiences = (
+            (CONTAINER_REGISTRY, MANAGEMENT) if token_type == ACCESS_TYPE else (self.directory_tokens.issuer,)
+        )
+        try:
+            claims = self.directory_tokens.verify(token, audiences, token_type)
+        except TokenRejected as exc:
+            return unauthorized(exc.reason, None, str(exc))
+        kind = IdentityKind.USER if claims.kind == "user" else IdentityKind.SERVICE_PRINCIPAL
+        subject = self.resolver.subject(Identity(kind, claims.name, claims.object_id), claims.object_id)
+        return await self.resolver.current(registry, subject, claims.issued_at)
+
+    async def check_bearer(self, registry: RegistryRecord, token: str) -> BearerCheck | Denial:
+        try:
+            claims = self._decode(registry, token)
+        except TokenRejected as exc:
+            return unauthorized(exc.reason, None, str(exc))
+        subject = subject_of(claims)
+        if claims.get("grant_type") != "access_token":
+            return unauthorized(
+                "token_invalid", subject.identity, "only access tokens are accepted as bearer tokens"
+            )
+        current = await self._current(registry, subject, float(claims.get("berth_iat", claims["iat"])))
+        if isinstance(current, Denial):
+            return current
+        return BearerCheck(current, granted_accesses(claims), str(claims["jti"]))
+
+    def _decode(self, registry: RegistryRecord, token: str) -> dict[str, Any]:
+        key = hashlib.sha256(token.encode()).hexdigest()
+        now = time.time()
+        with self._lock:
+            cached = self._claims.get(key)
+        if cached is not None and cached[0] > now:
+            claims = cached[1]
+            if claims.get("rid") != registry.id or claims.get("aud") != self.audience(registry):
+                raise TokenRejected("wrong_registry", f"the token was issued for {claims.get('aud')}")
+            return claims
+        claims = decode(self.keyring, token, self.audience(registry), registry.id)
+        with self._lock:
+            self._claims[key] = (float(claims["exp"]), claims)
+            while len(self._claims) > _TOKEN_CACHE_SIZE:
+                self._claims.popitem(last=False)
+        return claims
+
+    async def _current(self, registry: RegistryRecord, subject: Any, issued_at: float) -> Principal | Denial:
+        key = (registry.id, subject.identity.kind.value, subject.subject_id, issued_at)
+        now = time.monotonic()
+        cached = self._status.get(key)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        result = await self.resolver.current(registry, subject, issued_at)
+        if len(self._status) > _TOKEN_CACHE_SIZE:
+            self._status.clear()
+        self._status[key] = (now + STATUS_SECONDS, result)
+        return result
+
+    # --- issuing --------------------------------------------------------------------------
+
+    def issue_access_token(
+        self, registry: RegistryRecord, principal: Principal, scopes: list[Scope]
+    ) -> IssuedToken:
+        granted = principal.permissions.grant(scopes)
+        token, jti = issue_access_token(
+            self.keyring, principal.subject, self.audience(registry), registry.id, access_claim(granted)
+        )
+        accesses = tuple(Access(kind, name, action) for kind, name, actions in granted for action in actions)
+        return IssuedToken(token, jti, accesses)
+
+    def issue_refresh_token(self, registry: RegistryRecord, principal: Principal) -> IssuedToken:
+        token, jti = issue_refresh_token(
+            self.keyring, principal.subject, self.audience(registry), registry.id
+        )
+        return IssuedToken(token, jti)

@@ -1,0 +1,1 @@
+"""The built-in directory: one tenant of users and service principals, and its token endpoint."""

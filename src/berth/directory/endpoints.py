@@ -1,0 +1,250 @@
+"""The directory's HTTP face: OIDC discovery, JWKS and the v2.0 token endpoint.
+
+Works with unmodified MSAL / azure-identity given ``authority=<berth URL>`` and
+``disable_instance_discovery=True`` (over HTTPS, which MSAL requires). The tenant segment may
+be the tenant id, ``organizations`` or ``common``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+import uuid
+from typing import Any
+from urllib.parse import parse_qs
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from berth.access.model import AuthOutcome, Identity, IdentityKind
+from berth.access.tokens import TokenRejected
+from berth.directory.service import Directory, SignInFailure
+from berth.directory.tokens import REFRESH_TYPE, DirectoryTokens, audience_for_scope
+from berth.metadata.identities import USER, IdentityRecord
+from berth.registry import clients
+from berth.registry.hosts import split_host
+from berth.registry.observer import RequestSummary
+from berth.services import Services
+
+TENANT_ALIASES = ("organizations", "common")
+_MAX_FORM = 64 * 1024
+
+
+class DirectoryEndpoints:
+    def __init__(self, services: Services, directory: Directory, tokens: DirectoryTokens) -> None:
+        self.services = services
+        self.directory = directory
+        self.tokens = tokens
+
+    def routes(self) -> list[BaseRoute]:
+        return [
+            Route("/{tenant}/v2.0/.well-known/openid-configuration", self.discovery, methods=["GET"]),
+            Route("/{tenant}/.well-known/openid-configuration", self.discovery, methods=["GET"]),
+            Route("/{tenant}/discovery/v2.0/keys", self.keys, methods=["GET"]),
+            Route("/{tenant}/oauth2/v2.0/token", self.token, methods=["POST"]),
+            Route("/{tenant}/oauth2/v2.0/authorize", self.authorize, methods=["GET", "POST"]),
+        ]
+
+    def _tenant_ok(self, request: Request) -> bool:
+        tenant = request.path_params["tenant"]
+        return tenant in TENANT_ALIASES or tenant == self.tokens.tenant_id
+
+    @staticmethod
+    def _base(request: Request) -> str:
+        return f"{request.url.scheme}://{request.headers.get('host', request.url.netloc)}"
+
+    def _unknown_tenant(self, request: Request) -> Response:
+        tenant = request.path_params["tenant"]
+        return _oauth_error(
+            "invalid_tenant",
+            90002,
+            f"Tenant '{tenant}' not found. This service's tenant is {self.tokens.tenant_id}.",
+            status=400,
+        )
+
+    async def discovery(self, request: Request) -> Response:
+        if not self._tenant_ok(request):
+            return self._unknown_tenant(request)
+        base = f"{self._base(request)}/{self.tokens.tenant_id}"
+        return JSONResponse(
+            {
+                "issuer": self.tokens.issuer,
+                "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
+                "token_endpoint": f"{base}/oauth2/v2.0/token",
+                "jwks_uri": f"{base}/discovery/v2.0/keys",
+                "response_types_supported": ["code", "id_token", "token"],
+                "subject_types_supported": ["pairwise"],
+                "id_token_signing_alg_values_supported": ["RS256"],
+                "grant_types_supported": ["client_credentials", "password", "refresh_token"],
+                "tenant_region_scope": "local",
+            }
+        )
+
+    async def keys(self, request: Request) -> Response:
+        return JSONResponse(self.tokens.keyring.jwks())
+
+    async def authorize(self, request: Request) -> Response:
+        return _oauth_error(
+            "unsupported_response_type",
+            50001,
+            "Interactive sign-in is not available; use client credentials or a user name and password.",
+            status=400,
+        )
+
+    async def token(self, request: Request) -> Response:
+        if not self._tenant_ok(request):
+            return self._unknown_tenant(request)
+        body = await request.body()
+        if len(body) > _MAX_FORM:
+            return _oauth_error("invalid_request", 90014, "The request body is too large.", status=413)
+        form = {
+            k: " ".join(v)
+            for k, v in parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True).items()
+        }
+        grant_type = form.get("grant_type", "")
+        client_ip = clients.client_ip(request.scope, self.services.trusted_proxies)
+        limits = self.services.auth.limits
+        presented = form.get("client_id") if grant_type == "client_credentials" else form.get("username")
+        wait = limits.retry_after(client_ip, presented)
+        if wait is not None:
+            self._report(
+                request,
+                client_ip,
+                AuthOutcome(
+                    "directory",
+                    Identity.presented(presented or ""),
+                    "rate_limited",
+                    f"retry after {wait}s",
+                    status=429,
+                ),
+            )
+            return _oauth_error(
+                "temporarily_unavailable",
+                50196,
+                f"Too many failed sign-ins; retry after {wait} seconds.",
+                status=429,
+                headers={"Retry-After": str(wait)},
+            )
+        result: IdentityRecord | SignInFailure
+        if grant_type == "client_credentials":
+            result = await self.directory.sign_in_client(
+                form.get("client_id", ""), form.get("client_secret", "")
+            )
+        elif grant_type == "password":
+            result = await self.directory.sign_in_user(form.get("username", ""), form.get("password", ""))
+        elif grant_type == "refresh_token":
+            result = await self._refresh(form.get("refresh_token", ""))
+        else:
+            return _oauth_error(
+                "unsupported_grant_type",
+                70003,
+                f"The grant type '{grant_type}' is not supported.",
+                status=400,
+            )
+        if isinstance(result, SignInFailure):
+            limits.record_failure(client_ip, presented)
+            self._report(
+                request,
+                client_ip,
+                AuthOutcome("directory", result.identity, result.reason, result.detail, status=result.status),
+            )
+            return _oauth_error(result.error, result.code, result.description, status=result.status)
+        audience = audience_for_scope(form.get("scope", ""))
+        if audience is None:
+            return _oauth_error(
+                "invalid_scope",
+                500011,
+                f"The resource principal named {form.get('scope', '')!r} was not found in the tenant. Use "
+                "https://containerregistry.azure.net/.default or https://management.azure.com/.default.",
+                status=400,
+            )
+        client_id = form.get("client_id") or (result.app_id or "")
+        access_token, expires_in = self.tokens.issue_access_token(result, audience, client_id)
+        response: dict[str, Any] = {
+            "token_type": "Bearer",
+            "expires_in": expires_in,
+            "ext_expires_in": expires_in,
+            "access_token": access_token,
+            "scope": f"{audience}/.default",
+        }
+        if grant_type in ("password", "refresh_token"):
+            response["refresh_token"] = self.tokens.issue_refresh_token(result, client_id)
+        if result.kind == USER:
+            response["client_info"] = _client_info(result.id, self.tokens.tenant_id)
+            response["id_token"] = self._id_token(result, client_id)
+        kind = IdentityKind.USER if result.kind == USER else IdentityKind.SERVICE_PRINCIPAL
+        self._report(request, client_ip, AuthOutcome("directory", Identity(kind, result.name, result.id)))
+        return JSONResponse(response, headers={"Cache-Control": "no-store"})
+
+    async def _refresh(self, token: str) -> IdentityRecord | SignInFailure:
+        try:
+            claims = self.tokens.verify(token, (self.tokens.issuer,), REFRESH_TYPE)
+        except TokenRejected as exc:
+            return SignInFailure(
+                "invalid_grant",
+                700082,
+                "The refresh token has expired or is not valid. Sign in again.",
+                exc.reason,
+                Identity.presented(""),
+                str(exc),
+            )
+        return await self.directory.still_valid(claims.object_id, claims.issued_at)
+
+    def _id_token(self, identity: IdentityRecord, client_id: str) -> str:
+        now = int(time.time())
+        return self.tokens.keyring.sign(
+            {
+                "iss": self.tokens.issuer,
+                "aud": client_id or "berth",
+                "iat": now,
+                "nbf": now,
+                "exp": now + 3600,
+                "oid": identity.id,
+                "sub": identity.id,
+                "tid": self.tokens.tenant_id,
+                "ver": "2.0",
+                "preferred_username": identity.upn,
+                "name": identity.display_name,
+            }
+        )
+
+    def _report(self, request: Request, client_ip: str, outcome: AuthOutcome) -> None:
+        self.services.observer.request_finished(
+            RequestSummary(
+                method=request.method,
+                path=request.url.path,
+                route="directory-token",
+                status=outcome.status,
+                duration_ms=0.0,
+                client_ip=client_ip,
+                user_agent=request.headers.get("user-agent", ""),
+                correlation_id=str(uuid.uuid4()),
+                login_server=split_host(request.headers.get("host", ""))[0],
+                auth=outcome,
+            )
+        )
+
+
+def _client_info(object_id: str, tenant_id: str) -> str:
+    raw = json.dumps({"uid": object_id, "utid": tenant_id}).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _oauth_error(
+    error: str, code: int, description: str, *, status: int, headers: dict[str, str] | None = None
+) -> Response:
+    trace = str(uuid.uuid4())
+    return JSONResponse(
+        {
+            "error": error,
+            "error_description": f"AADSTS{code}: {description} Trace ID: {trace}",
+            "error_codes": [code],
+            "timestamp": time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime()),
+            "trace_id": trace,
+            "correlation_id": trace,
+        },
+        status_code=status,
+        headers=headers,
+    )

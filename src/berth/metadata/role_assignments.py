@@ -1,0 +1,88 @@
+"""Role assignments: a principal holds a role definition at an ARM scope."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, delete, select
+from sqlalchemy.engine import RowMapping
+
+from berth.metadata.access_schema import role_assignments
+
+
+@dataclass(frozen=True)
+class RoleAssignmentRecord:
+    id: str
+    principal_id: str
+    role_definition_id: str
+    scope: str
+    created_at: float
+
+
+def _record(row: RowMapping) -> RoleAssignmentRecord:
+    return RoleAssignmentRecord(
+        row["id"], row["principal_id"], row["role_definition_id"], row["scope"], row["created_at"]
+    )
+
+
+def create(conn: Connection, principal_id: str, role_definition_id: str, scope: str) -> RoleAssignmentRecord:
+    """Assign a role; assigning the same role at the same scope again returns the existing one."""
+    scope = scope.rstrip("/").lower()
+    existing = (
+        conn.execute(
+            select(role_assignments).where(
+                role_assignments.c.principal_id == principal_id,
+                role_assignments.c.role_definition_id == role_definition_id,
+                role_assignments.c.scope == scope,
+            )
+        )
+        .mappings()
+        .first()
+    )
+    if existing:
+        return _record(existing)
+    record = RoleAssignmentRecord(str(uuid.uuid4()), principal_id, role_definition_id, scope, time.time())
+    conn.execute(
+        role_assignments.insert().values(
+            id=record.id,
+            principal_id=principal_id,
+            role_definition_id=role_definition_id,
+            scope=scope,
+            created_at=record.created_at,
+        )
+    )
+    return record
+
+
+def for_principal(conn: Connection, principal_id: str) -> list[RoleAssignmentRecord]:
+    query = select(role_assignments).where(role_assignments.c.principal_id == principal_id)
+    return [_record(row) for row in conn.execute(query).mappings()]
+
+
+def list_all(conn: Connection) -> list[RoleAssignmentRecord]:
+    query = select(role_assignments).order_by(role_assignments.c.created_at)
+    return [_record(row) for row in conn.execute(query).mappings()]
+
+
+def get(conn: Connection, assignment_id: str) -> RoleAssignmentRecord | None:
+    row = (
+        conn.execute(select(role_assignments).where(role_assignments.c.id == assignment_id))
+        .mappings()
+        .first()
+    )
+    return _record(row) if row else None
+
+
+def remove(conn: Connection, assignment_id: str) -> bool:
+    return conn.execute(delete(role_assignments).where(role_assignments.c.id == assignment_id)).rowcount > 0
+
+
+def remove_under_scope(conn: Connection, scope: str) -> int:
+    """Drop assignments at a scope and below it (when a registry is deleted)."""
+    scope = scope.rstrip("/").lower()
+    statement = delete(role_assignments).where(
+        (role_assignments.c.scope == scope) | role_assignments.c.scope.startswith(scope + "/")
+    )
+    return conn.execute(statement).rowcount
