@@ -103,20 +103,24 @@ class BerthServer:
 
     def stop(self, sig: signal.Signals = signal.SIGTERM, timeout: float = STOP_TIMEOUT) -> int:
         """Send ``sig`` and wait for the process to exit; returns its exit status."""
-        process = self.process
-        if process is None:
-            raise ServerError("berth was never started")
+        self.send_signal(sig)
+        return self.wait(timeout)
+
+    def send_signal(self, sig: signal.Signals) -> None:
+        """Signal the process without waiting (e.g. SIGTERM while a request is in flight)."""
+        process = self._process()
         if process.poll() is None:
             process.send_signal(sig)
-            try:
-                process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-                raise ServerError(
-                    f"berth did not exit within {timeout:.0f} s of {sig.name}:\n{self._tail()}"
-                ) from None
-        return process.returncode
+
+    def wait(self, timeout: float = STOP_TIMEOUT) -> int:
+        """Wait for the process to exit; SIGKILL it and raise if it does not in time."""
+        process = self._process()
+        try:
+            return process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            raise ServerError(f"berth did not exit within {timeout:.0f} s:\n{self._tail()}") from None
 
     def close(self) -> None:
         """Stop whatever is still running (SIGTERM, then SIGKILL); for fixture teardown."""
@@ -131,6 +135,11 @@ class BerthServer:
         self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+    def _process(self) -> subprocess.Popen[bytes]:
+        if self.process is None:
+            raise ServerError("berth was never started")
+        return self.process
 
     def _spawn(self) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("BERTH_")}
