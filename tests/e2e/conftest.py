@@ -2,8 +2,9 @@
 
 - ``dockerd`` (session): a private docker engine; see :mod:`tests.support.dockerd`.
 - ``berth_server``: a ``berth serve`` process on a free loopback port with an empty data
-  directory. ``make_berth_server`` builds more (or differently configured) servers; both are
-  stopped at the end of the test, and a failing test prints the server's log.
+  directory. ``make_berth_server`` builds more servers: ``extra_args`` add to the default
+  flags, ``args`` replace them, ``env`` adds variables. All are stopped at the end of the
+  test, and a failing test prints the server's log.
 - ``http``: an httpx client for ``berth_server``'s registry API.
 - ``skopeo`` and ``podman``: the CLI runners with private state.
 
@@ -54,11 +55,12 @@ def make_berth_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterato
         name: str = "berth",
         *,
         args: Sequence[str] = E2E_SERVER_ARGS,
+        extra_args: Sequence[str] = (),
         env: Mapping[str, str] | None = None,
         database_url: str | None = None,
         start: bool = True,
     ) -> BerthServer:
-        server = BerthServer(tmp_path / name, database_url=database_url, args=args, env=env)
+        server = BerthServer(tmp_path / name, database_url=database_url, args=[*args, *extra_args], env=env)
         servers.append(server)
         return server.start() if start else server
 

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 import re
+import time
+import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.e2e.hosts import hosts_entries
 from tests.support.dockerd import DockerDaemon
 from tests.support.images import rootfs_tarball, sha256_digest
 from tests.support.server import BerthServer
@@ -105,3 +109,37 @@ def test_second_repository_mounts_existing_layers(
     dockerd.run("pull", second)
     assert _image(dockerd, second)["Id"] == image_id
     assert sorted(http.get("/v2/_catalog").json()["repositories"]) == ["team/one", "team/two"]
+
+
+def _push_when_resolvable(dockerd: DockerDaemon, reference: str, timeout: float = 15.0) -> str:
+    """Push, retrying while dockerd's resolver still serves an /etc/hosts it read before the
+    test added its entry (Go re-reads the file at most every 5 seconds)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = dockerd.run("push", reference, check=False)
+        if result.returncode == 0:
+            return _digest_in(result.stdout, "digest")
+        if "no such host" not in result.stderr or time.monotonic() > deadline:
+            raise AssertionError(f"docker push {reference} failed:\n{result.stdout}{result.stderr}")
+        time.sleep(1)
+
+
+def test_host_routed_login_server(
+    dockerd: DockerDaemon, make_berth_server: Callable[..., BerthServer], tmp_path: Path
+) -> None:
+    """``default.<domain>:PORT`` is the default registry's login server: the same registry as
+    the bare address. A name for a registry that does not exist gets a clear error."""
+    domain = f"e2e{uuid.uuid4().hex[:10]}.localhost"
+    server = make_berth_server(extra_args=("--domain", domain))
+    routed, unknown = f"default.{domain}:{server.port}", f"nosuch.{domain}:{server.port}"
+    with hosts_entries(f"default.{domain}", f"nosuch.{domain}"):
+        image_id = _import(dockerd, tmp_path, f"{routed}/routed/app:v1")
+        pushed = _push_when_resolvable(dockerd, f"{routed}/routed/app:v1")
+
+        bare = f"{server.address}/routed/app:v1"
+        assert _digest_in(dockerd.run("pull", bare).stdout, "Digest") == pushed
+        assert _image(dockerd, bare)["Id"] == image_id
+
+        failed = dockerd.run("pull", f"{unknown}/routed/app:v1", check=False)
+        assert failed.returncode != 0
+        assert "registry 'nosuch' does not exist" in failed.stderr, failed.stderr
