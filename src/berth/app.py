@@ -30,6 +30,11 @@ from berth.directory.endpoints import DirectoryEndpoints
 from berth.directory.service import Directory
 from berth.directory.tokens import DirectoryTokens
 from berth.errors import JSON_CONTENT_TYPE, WireError
+from berth.management.authz import ManagementAuth
+from berth.management.principals import PrincipalAdmin
+from berth.management.registries import RegistryAdmin
+from berth.management.scoped_access import ScopedAccessAdmin
+from berth.management.service import Management
 from berth.metadata import registries as registry_rows
 from berth.metadata.database import Database
 from berth.registry.dispatch import RegistryPlane
@@ -149,7 +154,14 @@ def build_app(settings: Settings) -> BerthApp:
         registries=RegistryDirectory(db),
         tenancy=tenancy,
     )
-    directory = DirectoryEndpoints(services, Directory(db, verifier), directory_tokens)
+    directory_service = Directory(db, verifier)
+    services.management = Management(
+        auth=ManagementAuth(db, directory_tokens),
+        registries=RegistryAdmin(settings, db, tenancy, services.storage, services.registries),
+        scoped=ScopedAccessAdmin(db),
+        principals=PrincipalAdmin(db, tenancy, directory_service),
+    )
+    directory = DirectoryEndpoints(services, directory_service, directory_tokens)
     return BerthApp(
         services,
         service_routes=directory.routes(),

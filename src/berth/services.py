@@ -9,6 +9,7 @@ from berth.access.model import AccessController
 from berth.access.service import AccessService
 from berth.config import Settings
 from berth.content.uploads import SessionHashes
+from berth.management.service import Management
 from berth.metadata.database import Database
 from berth.registry.clients import Network, parse_networks
 from berth.registry.hosts import RegistryDirectory
@@ -26,6 +27,7 @@ class Services:
     auth: AccessService
     registries: RegistryDirectory
     tenancy: Tenancy
+    management: Management | None = None  # set by build_app once the directory exists
     observer: PlaneObserver = field(default_factory=NoObserver)
     hashes: SessionHashes = field(default_factory=SessionHashes)
     _stores: dict[str, BlobStore] = field(default_factory=dict)

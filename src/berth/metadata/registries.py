@@ -83,6 +83,7 @@ def list_all(conn: Connection, resource_group: str | None = None) -> list[Regist
 
 def create(
     conn: Connection,
+    /,
     name: str,
     *,
     resource_group: str = "default",
@@ -108,7 +109,7 @@ def create(
     return record
 
 
-def update_properties(conn: Connection, registry_id: str, **properties: Any) -> RegistryRecord | None:
+def update_properties(conn: Connection, /, registry_id: str, **properties: Any) -> RegistryRecord | None:
     values = _encode(properties)
     if values:
         conn.execute(update(registries).where(registries.c.id == registry_id).values(**values))

@@ -1,0 +1,1 @@
+"""Helpers the test suites share: throwaway services and a berth server process."""
