@@ -18,6 +18,11 @@ from typing import Any
 from berth.names import InvalidName, check_registry_name
 
 ENV_PREFIX = "BERTH_"
+# ``berth tls init`` writes here by default; ``berth serve`` uses the pair found here when
+# neither tls_cert nor tls_key is set (see load_settings and docs/tls.md).
+TLS_DIR = "tls"
+TLS_CERT_FILE = "server.crt"
+TLS_KEY_FILE = "server.key"
 
 
 class ConfigError(ValueError):
@@ -156,8 +161,14 @@ def load_settings(
     config_file: Path | None = None,
     overrides: Mapping[str, Any] | None = None,
     environ: Mapping[str, str] | None = None,
+    *,
+    detect_tls: bool = True,
 ) -> Settings:
-    """Defaults, then the TOML file, then ``BERTH_*`` variables, then explicit overrides."""
+    """Defaults, then the TOML file, then ``BERTH_*`` variables, then explicit overrides.
+
+    With ``detect_tls`` and neither ``tls_cert`` nor ``tls_key`` given, the pair that
+    ``berth tls init`` writes to ``<data_dir>/tls/`` is used when both files exist.
+    """
     environ = os.environ if environ is None else environ
     values: dict[str, Any] = {}
     config_file = config_file or (Path(environ["BERTH_CONFIG"]) if environ.get("BERTH_CONFIG") else None)
@@ -174,7 +185,23 @@ def load_settings(
         if value is not None:
             values[key] = _coerce(key, value) if not isinstance(value, Path | bool | int | tuple) else value
     settings = replace(Settings(), **values)
+    if detect_tls and settings.tls_cert is None and settings.tls_key is None:
+        settings = _with_local_tls(settings)
     validate(settings)
+    return settings
+
+
+def _with_local_tls(settings: Settings) -> Settings:
+    folder = settings.data_dir / TLS_DIR
+    cert, key = folder / TLS_CERT_FILE, folder / TLS_KEY_FILE
+    if cert.is_file() and key.is_file():
+        return replace(settings, tls_cert=cert, tls_key=key)
+    if cert.exists() or key.exists():
+        present, missing = (cert, key) if cert.exists() else (key, cert)
+        raise ConfigError(
+            f"tls: {present} exists but {missing} does not; run `berth tls init` to write both, "
+            "or remove the folder to serve plain HTTP"
+        )
     return settings
 
 

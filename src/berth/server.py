@@ -25,10 +25,13 @@ def configure_logging(level: str) -> None:
 
 def describe(settings: Settings) -> str:
     base = f"{settings.scheme}://{settings.listen}"
-    return (
+    text = (
         f"berth serving on {base}; default registry '{settings.default_registry}' at the bare address, "
         f"others at {settings.login_server('<name>')}; data in {settings.data_dir}"
     )
+    if settings.tls_cert:
+        text += f"; TLS certificate {settings.tls_cert}, key {settings.tls_key}"
+    return text
 
 
 def serve(settings: Settings, app: BerthApp | None = None) -> None:

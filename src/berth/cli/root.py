@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from berth.cli import serve
+from berth.cli import serve, tls
 
 app = typer.Typer(
     name="berth",
@@ -13,6 +13,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command("serve")(serve.serve_command)
+app.add_typer(tls.app, name="tls")
 
 
 @app.callback()
