@@ -30,6 +30,8 @@ from berth.directory.endpoints import DirectoryEndpoints
 from berth.directory.service import Directory
 from berth.directory.tokens import DirectoryTokens
 from berth.errors import JSON_CONTENT_TYPE, WireError
+from berth.events.metrics import Metrics
+from berth.events.recorder import EventRecorder
 from berth.management.authz import ManagementAuth
 from berth.management.principals import PrincipalAdmin
 from berth.management.registries import RegistryAdmin
@@ -76,6 +78,7 @@ class BerthApp:
         services: Services,
         service_routes: list[BaseRoute] | None = None,
         on_startup: list[Callable[[], Any]] | None = None,
+        on_shutdown: list[Callable[[], Any]] | None = None,
     ) -> None:
         self.services = services
         self.registry_plane = RegistryPlane(services, ROUTES)
@@ -84,6 +87,7 @@ class BerthApp:
             routes=routes, exception_handlers={404: _not_found, 405: _method_not_allowed}
         )
         self._on_startup = on_startup or []
+        self._on_shutdown = on_shutdown or []
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -120,6 +124,8 @@ class BerthApp:
             log.warning(INSECURE_WARNING)
 
     def shutdown(self) -> None:
+        for hook in self._on_shutdown:
+            hook()
         self.services.db.dispose()
 
 
@@ -162,8 +168,20 @@ def build_app(settings: Settings) -> BerthApp:
         principals=PrincipalAdmin(db, tenancy, directory_service),
     )
     directory = DirectoryEndpoints(services, directory_service, directory_tokens)
+    recorder = EventRecorder(db, Metrics(), settings.event_retention_days)
+    services.observer = recorder
     return BerthApp(
         services,
         service_routes=directory.routes(),
-        on_startup=[lambda: bootstrap_owner(settings, db, tenancy)],
+        on_startup=[
+            lambda: bootstrap_owner(settings, db, tenancy),
+            lambda: _start_events(settings, recorder),
+        ],
+        on_shutdown=[recorder.stop],
     )
+
+
+def _start_events(settings: Settings, recorder: EventRecorder) -> None:
+    recorder.start()
+    if settings.metrics_listen:
+        recorder.metrics.serve(settings.metrics_listen)

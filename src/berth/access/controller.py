@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 from berth.access.challenge import challenge, with_challenge
 from berth.access.model import Access, AccessRequest, Denial, Grant, Identity
@@ -31,7 +32,7 @@ class TokenAccessController:
     async def _bearer(self, request: AccessRequest, token: str) -> Grant | Denial:
         checked = await self.service.check_bearer(request.registry, token)
         if isinstance(checked, Denial):
-            return with_challenge(request, checked, "invalid_token")
+            return replace(with_challenge(request, checked, "invalid_token"), credential="bearer")
         missing = [a for a in request.accesses if a not in checked.granted]
         identity = checked.principal.identity
         if missing:

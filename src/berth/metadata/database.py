@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from berth.metadata import access_schema as _access_schema  # noqa: F401  (registers its tables)
+from berth.metadata import events_schema as _events_schema  # noqa: F401  (registers its tables)
 from berth.metadata.schema import SCHEMA_VERSION, metadata, settings_table
 
 P = ParamSpec("P")

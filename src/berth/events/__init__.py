@@ -1,0 +1,1 @@
+"""Events: every login attempt and repository operation, with the precise reason; metrics."""

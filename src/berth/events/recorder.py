@@ -1,0 +1,127 @@
+"""Recording events off the hot path.
+
+The registry plane reports each finished request; the recorder turns it into events and
+metrics at once and queues the events for a writer thread, which inserts them in batches.
+A clean shutdown drains the queue, so no event is lost; old events expire after the
+configured retention.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+
+from berth.events import store
+from berth.events.metrics import Metrics
+from berth.events.model import LoginEvent, RepositoryEvent, login_event_for, repository_events_for
+from berth.metadata.database import Database
+from berth.registry.observer import RequestSummary
+
+log = logging.getLogger("berth.events")
+
+BATCH_SIZE = 500
+FLUSH_SECONDS = 0.25
+PURGE_EVERY_SECONDS = 3600.0
+MAX_BACKLOG = 100_000
+
+Event = LoginEvent | RepositoryEvent
+
+
+class EventRecorder:
+    def __init__(self, db: Database, metrics: Metrics, retention_days: int) -> None:
+        self._db = db
+        self.metrics = metrics
+        self._retention = retention_days * 86400.0
+        self._queue: queue.SimpleQueue[Event | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._backlog: list[Event] = []
+        self._last_purge = 0.0
+        self._write_lock = threading.Lock()
+
+    # --- PlaneObserver --------------------------------------------------------------------
+
+    def request_finished(self, summary: RequestSummary) -> None:
+        now = time.time()
+        login = login_event_for(summary, now)
+        repository = repository_events_for(summary, now)
+        self.metrics.observe(summary, login, repository)
+        if login is not None:
+            self._queue.put(login)
+        for event in repository:
+            self._queue.put(event)
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="berth-events", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        """Write every queued event, then stop the writer."""
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join(timeout=30)
+            self._thread = None
+        self.flush()
+
+    def flush(self) -> None:
+        """Write whatever is queued now (tests and shutdown)."""
+        drained: list[Event] = []
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if item is not None:
+                drained.append(item)
+        self._write(drained)
+
+    def _run(self) -> None:
+        while True:
+            batch: list[Event] = []
+            deadline = time.monotonic() + FLUSH_SECONDS
+            stopping = False
+            while len(batch) < BATCH_SIZE:
+                try:
+                    item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
+                except queue.Empty:
+                    break
+                if item is None:
+                    stopping = True
+                    break
+                batch.append(item)
+            self._write(batch)
+            self._maybe_purge()
+            if stopping:
+                return
+
+    def _write(self, batch: list[Event]) -> None:
+        with self._write_lock:
+            pending = self._backlog + batch
+            if not pending:
+                return
+            logins = [e for e in pending if isinstance(e, LoginEvent)]
+            repositories = [e for e in pending if isinstance(e, RepositoryEvent)]
+            try:
+                self._db.write_sync(store.insert, logins, repositories)
+            except Exception:
+                log.exception("could not write %d events; keeping them for the next attempt", len(pending))
+                self._backlog = pending[-MAX_BACKLOG:]
+                return
+            self._backlog = []
+
+    def _maybe_purge(self) -> None:
+        now = time.time()
+        if now - self._last_purge < PURGE_EVERY_SECONDS:
+            return
+        self._last_purge = now
+        try:
+            removed = self._db.write_sync(store.purge, now - self._retention)
+        except Exception:
+            log.exception("could not expire old events")
+            return
+        if removed:
+            log.info("expired %d events older than the retention period", removed)
