@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from berth.cli import serve, tls
+from berth.cli import admin, serve, tls
 
 app = typer.Typer(
     name="berth",
@@ -14,6 +14,7 @@ app = typer.Typer(
 )
 app.command("serve")(serve.serve_command)
 app.add_typer(tls.app, name="tls")
+app.add_typer(admin.app, name="admin")
 
 
 @app.callback()

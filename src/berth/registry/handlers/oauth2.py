@@ -150,8 +150,13 @@ async def exchange(ctx: RequestContext) -> Response:
         raise WireError(errors.BAD_REQUEST, f"grant_type {grant_type!r} is not supported; use access_token")
     if not token:
         raise WireError(errors.BAD_REQUEST, f"{grant_type} needs a token")
+    wait = auth.limits.retry_after(ctx.client_ip, None)
+    if wait is not None:
+        raise _fail(ctx, "exchange", rate_limited(None, wait), ())
     resolved = await auth.from_directory_token(ctx.registry, token, token_type)
     if isinstance(resolved, Denial):
+        if resolved.reason != "no_role":  # a valid sign-in without a role is not a guess
+            auth.limits.record_failure(ctx.client_ip, resolved.identity.name if resolved.identity else None)
         raise _fail(ctx, "exchange", resolved, ())
     issued = auth.issue_refresh_token(ctx.registry, resolved)
     ctx.auth = AuthOutcome("exchange", resolved.identity, jwt_id=issued.jwt_id)
