@@ -28,7 +28,8 @@ def _push_layout(skopeo: Skopeo, tmp_path: Path, target: str) -> OciImage:
 def _layout_manifest(layout: Path) -> bytes:
     """The bytes of the single manifest an OCI layout's index.json points at."""
     (descriptor,) = json.loads((layout / "index.json").read_text())["manifests"]
-    return (layout / "blobs" / "sha256" / descriptor["digest"].removeprefix("sha256:")).read_bytes()
+    digest: str = descriptor["digest"]
+    return (layout / "blobs" / "sha256" / digest.removeprefix("sha256:")).read_bytes()
 
 
 def _member(archive: tarfile.TarFile, name: str) -> bytes:
