@@ -1,0 +1,303 @@
+"""The catalogue of causes: the seed article's five causes, refined into the precise faults
+berth can tell apart, each with one sentence of cause and the command that fixes it.
+
+Findings of ``check-health`` and verdicts of ``diagnose`` both come from here, so a cause is
+explained the same way wherever it is found. Codes are ACR's where ACR has one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class SeedCause(StrEnum):
+    """The causes listed by the troubleshooting article the project starts from."""
+
+    DOCKER = "Docker is not configured correctly in the environment"
+    REGISTRY_NAME = "The registry does not exist or the name is wrong"
+    INVALID_CREDENTIALS = "The registry credentials are not valid"
+    NOT_AUTHORIZED = "The credentials are not authorized for push, pull or management operations"
+    EXPIRED = "The credentials have expired"
+    NETWORK = "A firewall or network rule blocks access to the registry"
+
+
+@dataclass(frozen=True)
+class Cause:
+    code: str
+    seed: SeedCause
+    cause: str  # one sentence; may use {placeholders} filled from the evidence
+    fix: str  # the command or action that fixes it; may use {placeholders}
+
+    def render(self, **facts: str) -> tuple[str, str]:
+        return _fill(self.cause, facts), _fill(self.fix, facts)
+
+
+class _Missing(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return f"<{key}>"
+
+
+def _fill(text: str, facts: dict[str, str]) -> str:
+    return text.format_map(_Missing(facts))
+
+
+def _cause(code: str, seed: SeedCause, cause: str, fix: str) -> Cause:
+    return Cause(code, seed, cause, fix)
+
+
+D, N, I, A, E, F = (  # noqa: E741 - short aliases keep the table readable
+    SeedCause.DOCKER,
+    SeedCause.REGISTRY_NAME,
+    SeedCause.INVALID_CREDENTIALS,
+    SeedCause.NOT_AUTHORIZED,
+    SeedCause.EXPIRED,
+    SeedCause.NETWORK,
+)
+
+CAUSES: dict[str, Cause] = {
+    c.code: c
+    for c in (
+        # --- the client environment -------------------------------------------------------
+        _cause(
+            "DOCKER_COMMAND_ERROR",
+            D,
+            "The docker client ({docker}) was not found.",
+            "Install Docker (client 18.03 or later) and put it on PATH, or set DOCKER_COMMAND (e.g. podman).",
+        ),
+        _cause(
+            "DOCKER_DAEMON_ERROR",
+            D,
+            "The docker daemon is not running or not reachable: {error}",
+            "Start the daemon (sudo systemctl start docker) or point DOCKER_HOST at a running one.",
+        ),
+        _cause(
+            "DOCKER_VERSION_ERROR",
+            D,
+            "Docker client version {version} is older than 18.03, which registry login needs.",
+            "Upgrade the Docker client to 18.03 or later.",
+        ),
+        _cause(
+            "DOCKER_PULL_ERROR",
+            D,
+            "Pulling {image} from the registry failed: {error}",
+            "Check the daemon and the registry access reported above, then retry: {docker} pull {image}",
+        ),
+        _cause(
+            "DOCKER_CONFIG_STALE_CREDENTIALS",
+            I,
+            "The docker configuration ({config_file}) holds credentials for {login_server} that the registry "
+            "rejects ({reason}); docker sends them even though the registry allows anonymous pull.",
+            "docker logout {login_server}",
+        ),
+        _cause(
+            "DOCKER_CONFIG_HOST_CASE",
+            N,
+            "Docker keys credentials by the exact host, and {config_file} stores them under '{stored_host}', "
+            "not the lower-case login server '{login_server}'.",
+            "docker logout {stored_host} && berth acr login -n {registry} (always use lower case)",
+        ),
+        _cause(
+            "DOCKER_IDENTITY_TOKEN_EXPIRED",
+            E,
+            "The identity token docker stored for {login_server} expired at {expired_at}; refresh tokens last "
+            "3 hours.",
+            "berth acr login -n {registry}",
+        ),
+        _cause(
+            "DOCKER_CREDENTIAL_HELPER_ERROR",
+            D,
+            "The credential helper '{helper}' configured for {login_server} in {config_file} failed: {error}",
+            "Install docker-credential-{helper} or remove it from {config_file}, then log in again.",
+        ),
+        _cause(
+            "CLOCK_SKEW_ERROR",
+            E,
+            "This machine's clock is {skew} seconds off the registry's; tokens look expired or not yet valid.",
+            "Synchronise the clock (e.g. enable NTP: sudo timedatectl set-ntp true).",
+        ),
+        # --- the registry -----------------------------------------------------------------
+        _cause(
+            "REGISTRY_NAME_ERROR",
+            N,
+            "'{registry}' is not a valid registry name: {error}",
+            "Use the registry's resource name (5-50 letters and digits): berth acr list -o table",
+        ),
+        _cause(
+            "REGISTRY_NAME_CASE_WARNING",
+            N,
+            "The registry name '{registry}' has upper-case letters; docker keys credentials by exact host.",
+            "Use the lower-case login server in docker commands: {login_server}",
+        ),
+        _cause(
+            "LOGIN_SERVER_ERROR",
+            N,
+            "Registry '{registry}' was not found on {server}.",
+            "Check the spelling and that you may read it: berth acr list -o table",
+        ),
+        _cause(
+            "CONNECTIVITY_DNS_ERROR",
+            N,
+            "The login server {login_server} does not resolve: {error}",
+            "Check the name, or add '{host_ip} {host}' to /etc/hosts for a local berth.",
+        ),
+        _cause(
+            "CONNECTIVITY_SSL_ERROR",
+            F,
+            "A secure connection to {login_server} failed: {error}",
+            "Trust berth's CA (docs/tls.md: /etc/docker/certs.d/{login_server}/ca.crt, REQUESTS_CA_BUNDLE) "
+            "or check the proxy.",
+        ),
+        _cause(
+            "CONNECTIVITY_ERROR",
+            N,
+            "Could not connect to the registry login server {login_server}: {error}",
+            "Verify that the registry exists and https://{login_server}/v2/ is reachable from here.",
+        ),
+        _cause(
+            "CONNECTIVITY_FORBIDDEN_ERROR",
+            F,
+            "The registry refused this client by its network rules: client IP {client_ip} is not allowed.",
+            "berth acr network-rule add -n {registry} --ip-address {client_ip}  "
+            "(or berth acr update -n {registry} --public-network-enabled true)",
+        ),
+        _cause(
+            "CONNECTIVITY_CHALLENGE_ERROR",
+            N,
+            "Registry {login_server} did not issue a challenge: {error}",
+            "Check that {login_server} is a berth or ACR registry and not a proxy page.",
+        ),
+        _cause(
+            "CONNECTIVITY_AAD_LOGIN_ERROR",
+            N,
+            "Registry {login_server} does not support directory login: {error}",
+            "Use another authentication method (admin user or a token).",
+        ),
+        _cause(
+            "UNKNOWN_REGISTRY",
+            N,
+            "No registry named '{registry}' exists on this berth service.",
+            "berth acr list -o table  (or create it: berth acr create -n {registry} -g <group>)",
+        ),
+        # --- credentials ------------------------------------------------------------------
+        _cause(
+            "DIRECTORY_LOGIN_ERROR",
+            E,
+            "The berth CLI session is missing or no longer valid: {error}",
+            "berth login -u <user>  (or berth login --service-principal -u <appId> -p <secret>)",
+        ),
+        _cause(
+            "CONNECTIVITY_REFRESH_TOKEN_ERROR",
+            A,
+            "Access to registry {login_server} was denied on token exchange (status {status}): {error}",
+            "berth role assignment create --assignee {identity} --role AcrPull --scope {registry_id}",
+        ),
+        _cause(
+            "CONNECTIVITY_TOOMANYREQUESTS_ERROR",
+            I,
+            "Too many failed authentications from this client or identity; the registry refuses further tries "
+            "for {retry_after} seconds.",
+            "Wait {retry_after} seconds, then retry with the correct credentials.",
+        ),
+        _cause(
+            "CONNECTIVITY_ACCESS_TOKEN_ERROR",
+            A,
+            "You have {granted} permissions to repository {repository}; you lack {missing}.",
+            "berth role assignment create --assignee {identity} --role AcrPush --scope {registry_id}  "
+            "(or add the actions to the token's scope map)",
+        ),
+    )
+}
+
+# Machine reasons from the access layer (login events) → the cause that explains them.
+REASONS: dict[str, Cause] = {
+    "unknown_identity": _cause(
+        "UNKNOWN_IDENTITY",
+        I,
+        "'{identity}' is neither a token of registry {registry}, the registry name (admin user), nor the "
+        "application id of a service principal.",
+        "Use a valid user name: the token name, the registry name, or a service principal's appId "
+        "(berth ad sp list -o table); for a directory user run berth acr login -n {registry}.",
+    ),
+    "bad_secret": _cause(
+        "WRONG_SECRET",
+        I,
+        "The password or secret given for {identity_kind} '{identity}' is wrong.",
+        "{reset_command}",
+    ),
+    "secret_expired": _cause("CREDENTIAL_EXPIRED", E, "{detail}.", "{reset_command}"),
+    "identity_disabled": _cause("IDENTITY_DISABLED", I, "{detail}.", "{enable_command}"),
+    "admin_disabled": _cause(
+        "ADMIN_USER_DISABLED",
+        I,
+        "The admin user of registry {registry} is disabled.",
+        "berth acr update -n {registry} --admin-enabled true  (then: berth acr credential show -n {registry})",
+    ),
+    "no_role": _cause(
+        "NO_ROLE",
+        A,
+        "{detail}.",
+        "berth role assignment create --assignee {identity} --role AcrPull --scope {registry_id}",
+    ),
+    "insufficient_scope": _cause(
+        "NOT_AUTHORIZED",
+        A,
+        "{identity_kind} '{identity}' is not authorized: {detail}.",
+        "{grant_command}",
+    ),
+    "ip_denied": _cause(
+        "FIREWALL",
+        F,
+        "Client IP {client_ip} is outside the registry's network rules.",
+        "berth acr network-rule add -n {registry} --ip-address {client_ip}",
+    ),
+    "public_network_disabled": _cause(
+        "PUBLIC_ACCESS_DISABLED",
+        F,
+        "Public network access to registry {registry} is disabled.",
+        "berth acr update -n {registry} --public-network-enabled true",
+    ),
+    "anonymous_disabled": _cause(
+        "ANONYMOUS_PULL_DISABLED",
+        I,
+        "Anonymous pull is not enabled on registry {registry}.",
+        "docker login {login_server}, or: berth acr update -n {registry} --anonymous-pull-enabled true",
+    ),
+    "rate_limited": _cause(
+        "RATE_LIMITED",
+        I,
+        "Too many failed authentications: {detail}.",
+        "Wait, then retry with correct credentials.",
+    ),
+    "token_expired": _cause(
+        "TOKEN_EXPIRED",
+        E,
+        "The registry token presented has expired (refresh tokens last 3 hours).",
+        "berth acr login -n {registry}",
+    ),
+    "token_not_yet_valid": _cause(
+        "CLOCK_SKEW_ERROR",
+        E,
+        "The token presented is not valid yet: the clocks of client and server differ.",
+        "Synchronise the clocks (NTP).",
+    ),
+    "token_invalid": _cause(
+        "TOKEN_INVALID",
+        I,
+        "The token presented is not valid: {detail}.",
+        "berth acr login -n {registry}",
+    ),
+    "wrong_registry": _cause(
+        "WRONG_REGISTRY",
+        N,
+        "The token presented was issued for another registry: {detail}.",
+        "Log in to this registry: berth acr login -n {registry}",
+    ),
+    "wrong_audience": _cause(
+        "WRONG_AUDIENCE",
+        I,
+        "The directory token was issued for another resource: {detail}.",
+        "berth login",
+    ),
+    "wrong_tenant": _cause("WRONG_TENANT", I, "{detail}.", "berth login --server <this service>"),
+}

@@ -1,0 +1,222 @@
+"""From an error message a user saw to the causes that produce it and the checks that tell
+them apart. Covers the seed article's symptoms in docker's, podman's and az's wording.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from berth.troubleshoot.causes import SeedCause
+
+
+@dataclass(frozen=True)
+class PossibleCause:
+    cause: str
+    seed: SeedCause
+    check: str  # how to confirm or rule it out
+    fix: str
+
+
+@dataclass(frozen=True)
+class Symptom:
+    name: str
+    patterns: tuple[re.Pattern[str], ...]
+    causes: tuple[PossibleCause, ...]
+
+    def matches(self, text: str) -> bool:
+        return any(p.search(text) for p in self.patterns)
+
+
+def _p(*patterns: str) -> tuple[re.Pattern[str], ...]:
+    return tuple(re.compile(p, re.IGNORECASE) for p in patterns)
+
+
+_HEALTH = "berth acr check-health -n {registry} --yes"
+_LOGS = "berth acr logs login -n {registry} --status failed --since 1h"
+
+_WRONG_CREDENTIALS = PossibleCause(
+    "The user name or password is wrong (admin password regenerated, token password or SP secret mistyped).",
+    SeedCause.INVALID_CREDENTIALS,
+    f"{_LOGS}  (reason bad_secret or unknown_identity)",
+    "Use current credentials: berth acr credential renew, berth acr token credential generate, "
+    "or berth ad sp credential reset.",
+)
+_EXPIRED = PossibleCause(
+    "The credentials expired: a token password or service principal secret past its expiry, or a refresh "
+    "token older than 3 hours.",
+    SeedCause.EXPIRED,
+    f"{_LOGS}  (reason secret_expired or token_expired)",
+    "berth acr login -n {registry} again, or generate new credentials.",
+)
+_CASE = PossibleCause(
+    "The login server was typed with upper-case letters; docker stores and sends credentials per exact host.",
+    SeedCause.REGISTRY_NAME,
+    f"{_HEALTH}  (DOCKER_CONFIG_HOST_CASE)",
+    "Use the lower-case login server: docker login {login_server}",
+)
+_STALE = PossibleCause(
+    "Stale stored credentials: docker sends an old login to a registry that allows anonymous pull, and the "
+    "registry rejects them instead of treating you as anonymous.",
+    SeedCause.INVALID_CREDENTIALS,
+    f"{_HEALTH}  (DOCKER_CONFIG_STALE_CREDENTIALS)",
+    "docker logout {login_server}",
+)
+_NOT_AUTHORIZED = PossibleCause(
+    "The identity is authenticated but lacks the action: a role without push (AcrPull), a token whose scope "
+    "map lacks the repository or action, or a repository lock (writeEnabled/deleteEnabled false).",
+    SeedCause.NOT_AUTHORIZED,
+    f"{_LOGS}  (reason insufficient_scope shows requested vs granted); berth role assignment list --assignee <id>",
+    "Grant the role (AcrPush for push, AcrDelete for delete) or extend the scope map.",
+)
+_NO_ROLE = PossibleCause(
+    "The user or service principal has no role at all on this registry.",
+    SeedCause.NOT_AUTHORIZED,
+    f"{_LOGS}  (reason no_role); berth role assignment list --assignee <id>",
+    "berth role assignment create --assignee <id> --role AcrPull --scope <registry id>",
+)
+_FIREWALL = PossibleCause(
+    "The registry's network rules do not allow this client's IP, or public network access is disabled.",
+    SeedCause.NETWORK,
+    "berth acr show -n {registry} --query properties.networkRuleSet; " + _HEALTH,
+    "berth acr network-rule add -n {registry} --ip-address <your IP>",
+)
+_UNKNOWN_NAME = PossibleCause(
+    "The user name is not a token of the registry, not the registry name (admin user), and not the appId of a "
+    "service principal (e.g. a subscription id, an SP display name, or a token of another registry).",
+    SeedCause.INVALID_CREDENTIALS,
+    f"{_LOGS}  (reason unknown_identity)",
+    "Use the appId of the service principal (berth ad sp list -o table) or the token name.",
+)
+_WRONG_NAME = PossibleCause(
+    "The registry does not exist or its name is misspelled; the login server is <name>.<domain>.",
+    SeedCause.REGISTRY_NAME,
+    "berth acr list -o table",
+    "Use the login server shown by berth acr show -n <name> --query properties.loginServer",
+)
+_DOCKER = PossibleCause(
+    "Docker is not installed, not on PATH, or its daemon is not running.",
+    SeedCause.DOCKER,
+    _HEALTH,
+    "Install or start Docker (client 18.03+), or set DOCKER_COMMAND=podman.",
+)
+_TLS = PossibleCause(
+    "The client does not trust the registry's certificate, or talks HTTPS to an HTTP registry.",
+    SeedCause.DOCKER,
+    _HEALTH + "  (CONNECTIVITY_SSL_ERROR)",
+    "Trust berth's CA (docs/tls.md) or configure the registry as insecure for plain HTTP on loopback.",
+)
+_RATE = PossibleCause(
+    "Too many failed authentications from this IP or for this identity; the registry refuses for a while.",
+    SeedCause.INVALID_CREDENTIALS,
+    f"{_LOGS}  (reason rate_limited, and the failures before it)",
+    "Wait for the Retry-After period, fix the credentials, retry.",
+)
+_CLOCK = PossibleCause(
+    "The clocks of client and registry differ, so fresh tokens look expired or not yet valid.",
+    SeedCause.EXPIRED,
+    _HEALTH + "  (CLOCK_SKEW_ERROR)",
+    "Synchronise the clock with NTP.",
+)
+_ADMIN_DISABLED = PossibleCause(
+    "The admin user is disabled, so the registry name no longer logs in.",
+    SeedCause.INVALID_CREDENTIALS,
+    "berth acr show -n {registry} --query properties.adminUserEnabled",
+    "berth acr update -n {registry} --admin-enabled true",
+)
+
+SYMPTOMS: tuple[Symptom, ...] = (
+    Symptom(
+        "Application not registered with AAD",
+        _p(r"application not registered with aad"),
+        (_UNKNOWN_NAME, _WRONG_CREDENTIALS),
+    ),
+    Symptom(
+        "403 Forbidden from the registry (firewall)",
+        _p(
+            r"403 forbidden",
+            r"not allowed access",
+            r"aka\.ms/acr/firewall",
+            r"connectivity_forbidden_error",
+            r"don't have access to registry",
+        ),
+        (_FIREWALL,),
+    ),
+    Symptom(
+        "retrieving permissions failed / refresh token denied",
+        _p(
+            r"retrieving permissions failed",
+            r"connectivity_refresh_token_error",
+            r"access to registry .* was denied",
+        ),
+        (_NO_ROLE, _FIREWALL, _EXPIRED),
+    ),
+    Symptom(
+        "Too many requests",
+        _p(r"toomanyrequests", r"too many (failed|requests)", r"\b429\b"),
+        (_RATE,),
+    ),
+    Symptom(
+        "denied: requested access to the resource is denied",
+        _p(
+            r"requested access to the resource is denied",
+            r"insufficient_scope",
+            r"connectivity_access_token_error",
+        ),
+        (_NOT_AUTHORIZED, _STALE),
+    ),
+    Symptom(
+        "pull access denied / repository does not exist",
+        _p(r"pull access denied", r"repository does not exist", r"manifest unknown", r"name unknown"),
+        (_WRONG_NAME, _NOT_AUTHORIZED, _STALE),
+    ),
+    Symptom(
+        "unauthorized: authentication required",
+        _p(
+            r"authentication required",
+            r"\bunauthorized\b",
+            r"invalid username/password",
+            r"authenticating creds",
+        ),
+        (_WRONG_CREDENTIALS, _EXPIRED, _CASE, _STALE, _ADMIN_DISABLED),
+    ),
+    Symptom(
+        "Could not connect to the registry login server",
+        _p(
+            r"could not connect to the registry",
+            r"connection refused",
+            r"no such host",
+            r"dial tcp",
+            r"name or service not known",
+            r"connectivity_dns_error",
+            r"i/o timeout",
+        ),
+        (_WRONG_NAME, _FIREWALL),
+    ),
+    Symptom(
+        "Docker is not available",
+        _p(
+            r"cannot connect to the docker daemon",
+            r"docker: command not found",
+            r"docker_command_error",
+            r"docker_daemon_error",
+            r"is the docker daemon running",
+        ),
+        (_DOCKER,),
+    ),
+    Symptom(
+        "TLS / certificate problems",
+        _p(r"x509", r"certificate", r"server gave http response to https client", r"ssl", r"tls"),
+        (_TLS,),
+    ),
+    Symptom(
+        "Token expired or not yet valid",
+        _p(r"token (has )?expired", r"not valid yet", r"token is not valid", r"expired"),
+        (_EXPIRED, _CLOCK),
+    ),
+)
+
+
+def match(text: str) -> list[Symptom]:
+    """The symptoms an error text shows, most specific first."""
+    return [symptom for symptom in SYMPTOMS if symptom.matches(text)]
