@@ -33,6 +33,7 @@ from berth.errors import JSON_CONTENT_TYPE, WireError
 from berth.events.metrics import Metrics
 from berth.events.recorder import EventRecorder
 from berth.management.authz import ManagementAuth
+from berth.management.logs import LogsAdmin
 from berth.management.principals import PrincipalAdmin
 from berth.management.registries import RegistryAdmin
 from berth.management.scoped_access import ScopedAccessAdmin
@@ -166,6 +167,7 @@ def build_app(settings: Settings) -> BerthApp:
         registries=RegistryAdmin(settings, db, tenancy, services.storage, services.registries),
         scoped=ScopedAccessAdmin(db),
         principals=PrincipalAdmin(db, tenancy, directory_service),
+        logs=LogsAdmin(db),
     )
     directory = DirectoryEndpoints(services, directory_service, directory_tokens)
     recorder = EventRecorder(db, Metrics(), settings.event_retention_days)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from berth.management.authz import ManagementAuth
+from berth.management.logs import LogsAdmin
 from berth.management.principals import PrincipalAdmin
 from berth.management.registries import RegistryAdmin
 from berth.management.scoped_access import ScopedAccessAdmin
@@ -16,3 +17,4 @@ class Management:
     registries: RegistryAdmin
     scoped: ScopedAccessAdmin
     principals: PrincipalAdmin
+    logs: LogsAdmin

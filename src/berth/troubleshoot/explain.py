@@ -1,0 +1,142 @@
+"""From a failed login event to the exact cause and the command that fixes it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from berth.troubleshoot.causes import REASONS, SeedCause
+
+
+@dataclass(frozen=True)
+class Verdict:
+    code: str
+    seed: SeedCause
+    cause: str
+    fix: str
+    event: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class RegistryFacts:
+    name: str
+    resource_id: str
+    login_server: str
+
+
+_KIND_LABEL = {
+    "token": "token",
+    "service_principal": "service principal",
+    "user": "user",
+    "admin": "admin user",
+    "anonymous": "anonymous caller",
+    "unknown": "identity",
+}
+
+
+def _reset_command(kind: str, identity: str, registry: str) -> str:
+    if kind == "token":
+        return f"berth acr token credential generate -r {registry} -n {identity} --password1"
+    if kind == "service_principal":
+        return f"berth ad sp credential reset --id {identity}"
+    if kind == "admin":
+        return f"berth acr credential renew -n {registry} --password-name password"
+    if kind == "user":
+        return "Ask an owner to reset the user's password, then berth login again."
+    return "Check the user name and password."
+
+
+def _enable_command(kind: str, identity: str, registry: str) -> str:
+    if kind == "token":
+        return f"berth acr token update -r {registry} -n {identity} --status enabled"
+    if kind == "service_principal":
+        return f"berth ad sp update --id {identity} --set accountEnabled=true"
+    if kind == "user":
+        return f"berth ad user update --id {identity} --account-enabled true"
+    return "Ask an owner to re-enable the identity."
+
+
+_ROLE_FOR_ACTION = {"push": "AcrPush", "metadata_write": "AcrPush", "delete": "AcrDelete"}
+_SCOPE_MAP_ACTION = {
+    "pull": "content/read",
+    "push": "content/write",
+    "delete": "content/delete",
+    "metadata_read": "metadata/read",
+    "metadata_write": "metadata/write",
+}
+
+
+def _missing(event: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(repository, action) pairs requested but not granted."""
+    granted = set(str(event.get("granted_scopes", "")).split())
+    missing: list[tuple[str, str]] = []
+    for scope in str(event.get("requested_scopes", "")).split():
+        kind, _, rest = scope.partition(":")
+        name, _, actions = rest.rpartition(":")
+        have: set[str] = set()
+        for g in granted:
+            g_kind, _, g_rest = g.partition(":")
+            g_name, _, g_actions = g_rest.rpartition(":")
+            if (g_kind, g_name) == (kind, name):
+                have |= set(g_actions.split(","))
+        missing += [(name, a) for a in actions.split(",") if a and a not in have]
+    return missing
+
+
+def _grant_command(kind: str, identity: str, facts: RegistryFacts, event: Mapping[str, Any]) -> str:
+    missing = _missing(event) or [("<repository>", "pull")]
+    if kind == "token":
+        repository = missing[0][0]
+        actions = " ".join(dict.fromkeys(_SCOPE_MAP_ACTION.get(a, a) for _, a in missing))
+        return (
+            f"berth acr scope-map update -r {facts.name} -n <the token's scope map> "
+            f"--add-repository {repository} {actions}"
+        )
+    if kind in ("service_principal", "user"):
+        role = next((_ROLE_FOR_ACTION[a] for _, a in missing if a in _ROLE_FOR_ACTION), "AcrPull")
+        return f"berth role assignment create --assignee {identity} --role {role} --scope {facts.resource_id}"
+    if kind == "anonymous":
+        return f"docker login {facts.login_server}  (anonymous callers may only pull)"
+    return "Use credentials that hold the needed permission."
+
+
+def explain(event: Mapping[str, Any], facts: RegistryFacts) -> Verdict | None:
+    """The verdict for one failed login event, or None if it did not fail for a known reason."""
+    reason = str(event.get("reason") or "")
+    cause = REASONS.get(reason)
+    if cause is None:
+        return None
+    kind = str(event.get("identity_kind") or "unknown")
+    identity = str(event.get("identity") or "")
+    rendered_cause, rendered_fix = cause.render(
+        identity=identity or "(anonymous)",
+        identity_kind=_KIND_LABEL.get(kind, kind),
+        registry=facts.name,
+        registry_id=facts.resource_id,
+        login_server=facts.login_server,
+        client_ip=str(event.get("caller_ip", "")),
+        detail=str(event.get("detail", "")).rstrip("."),
+        reset_command=_reset_command(kind, identity, facts.name),
+        enable_command=_enable_command(kind, identity, facts.name),
+        grant_command=_grant_command(kind, identity, facts, event),
+    )
+    rendered_cause = rendered_cause[:1].upper() + rendered_cause[1:]
+    return Verdict(cause.code, cause.seed, rendered_cause, rendered_fix, event)
+
+
+def explain_all(events: list[Mapping[str, Any]], facts: RegistryFacts) -> list[Verdict]:
+    """Verdicts for failed events, one per distinct (reason, identity), newest first."""
+    seen: set[tuple[str, str]] = set()
+    verdicts: list[Verdict] = []
+    for event in events:
+        if event.get("result_type") != "Failed":
+            continue
+        key = (str(event.get("reason")), str(event.get("identity")))
+        if key in seen:
+            continue
+        verdict = explain(event, facts)
+        if verdict is not None:
+            seen.add(key)
+            verdicts.append(verdict)
+    return verdicts
