@@ -83,8 +83,13 @@ class Settings:
         return f"{self.scheme}://{self.domain}{suffix}"
 
     def login_server(self, registry_name: str) -> str:
-        """``<name lower-cased>.<domain>[:port]``, the port omitted when it is the scheme's."""
-        host = f"{registry_name.lower()}.{self.domain}"
+        """``<name lower-cased>.<domain>[:port]``, the port omitted when it is the scheme's.
+
+        The default registry's login server is the bare ``<domain>[:port]`` (``localhost:5000``
+        out of the box), so a single-registry install needs no DNS entry.
+        """
+        is_default = registry_name.lower() == self.default_registry.lower()
+        host = self.domain if is_default else f"{registry_name.lower()}.{self.domain}"
         default_port = 443 if self.scheme == "https" else 80
         port = self.advertised_port
         return host if port == default_port else f"{host}:{port}"
