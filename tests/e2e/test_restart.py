@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -24,6 +24,12 @@ SIGNALS = [pytest.param(signal.SIGTERM, id="SIGTERM"), pytest.param(signal.SIGKI
 # signal"; the log tells a graceful stop from a crash.
 GRACEFUL_STOP = ("Application shutdown complete", "Finished server process")
 REPOSITORIES = ("restart/one", "restart/two", "restart/nested/three")
+
+
+@pytest.fixture
+def berth_server(make_berth_server: Callable[..., BerthServer], database_url: str) -> BerthServer:
+    """Durability is checked with both metadata engines: SQLite and PostgreSQL."""
+    return make_berth_server(database_url=database_url)
 
 
 def _stop(server: BerthServer, sig: signal.Signals) -> str:
