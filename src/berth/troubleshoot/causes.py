@@ -91,6 +91,12 @@ CAUSES: dict[str, Cause] = {
             "docker logout {login_server}",
         ),
         _cause(
+            "DOCKER_CONFIG_INVALID_CREDENTIALS",
+            I,
+            "The credentials docker stored for {login_server} in {config_file} are rejected by the registry: {error}",
+            "docker logout {login_server}, then log in again with valid credentials (berth acr login -n {registry}).",
+        ),
+        _cause(
             "DOCKER_CONFIG_HOST_CASE",
             N,
             "Docker keys credentials by the exact host, and {config_file} stores them under '{stored_host}', "
@@ -185,6 +191,12 @@ CAUSES: dict[str, Cause] = {
             E,
             "The berth CLI session is missing or no longer valid: {error}",
             "berth login -u <user>  (or berth login --service-principal -u <appId> -p <secret>)",
+        ),
+        _cause(
+            "CREDENTIALS_REJECTED",
+            I,
+            "The registry rejected the credentials of '{identity}' (status {status}): {error}",
+            "berth acr diagnose -n {registry} --correlation-id {correlation_id}  (names the exact reason)",
         ),
         _cause(
             "CONNECTIVITY_REFRESH_TOKEN_ERROR",

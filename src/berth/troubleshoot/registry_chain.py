@@ -1,0 +1,301 @@
+"""The registry side of check-health as a pure request/response chain.
+
+Like httpx's ``Auth.auth_flow``, :func:`check_registry` is a generator: it yields the HTTP
+requests to make and receives each response (or the exception it raised), and returns the
+findings. The logic is therefore testable with canned responses; :func:`drive` runs it for
+real with an ``httpx.Client``.
+"""
+
+from __future__ import annotations
+
+import base64
+import email.utils
+import json
+import re
+import ssl
+import time
+from collections.abc import Generator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from berth.troubleshoot.docker_env import StoredCredential, jwt_expiry
+from berth.troubleshoot.findings import Finding, passed, problem
+
+Chain = Generator[httpx.Request, "httpx.Response | Exception", list[Finding]]
+
+NULL_GUID = "00000000-0000-0000-0000-000000000000"
+SKEW_LIMIT_SECONDS = 60
+REPOSITORY_ACTIONS = ("pull", "push", "metadata_write", "metadata_read", "delete")
+_FIREWALL_IP = re.compile(r"client with IP '([^']+)'")
+
+
+@dataclass(frozen=True)
+class ChainInput:
+    registry: str
+    login_server: str
+    scheme: str = "https"
+    repository: str | None = None
+    registry_id: str = "<registry id>"
+    directory_token: str | None = None  # for https://containerregistry.azure.net
+    directory_error: str | None = None
+    username: str | None = None  # admin, token or service principal credentials instead
+    password: str | None = None
+    stored: StoredCredential | None = None  # what docker would send
+
+
+def parse_challenge(header: str) -> dict[str, str] | None:
+    scheme, _, params = header.partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return {k.lower(): v for k, v in re.findall(r'(\w+)="([^"]*)"', params)}
+
+
+def _error_text(response: httpx.Response) -> str:
+    try:
+        document = response.json()
+    except ValueError:
+        return response.text[:200] or response.reason_phrase
+    if isinstance(document, dict):
+        errors = document.get("errors")
+        if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+            return str(errors[0].get("message", ""))
+        if "error_description" in document:
+            return str(document["error_description"])
+    return response.text[:200]
+
+
+def _facts(inp: ChainInput, response: httpx.Response | None = None, **more: str) -> dict[str, str]:
+    facts = {"registry": inp.registry, "login_server": inp.login_server, "registry_id": inp.registry_id}
+    if response is not None:
+        facts["status"] = str(response.status_code)
+        facts["correlation_id"] = response.headers.get("x-ms-correlation-request-id", "")
+    facts.update(more)
+    return facts
+
+
+def _token_identity(token: str | None) -> str:
+    if not token or token.count(".") != 2:
+        return "<your identity>"
+    payload = token.split(".")[1]
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (ValueError, UnicodeDecodeError):
+        return "<your identity>"
+    return str(claims.get("upn") or claims.get("appid") or claims.get("oid") or "<your identity>")
+
+
+def _connection_problem(inp: ChainInput, exc: Exception) -> Finding:
+    text = str(exc)
+    ssl_error = isinstance(exc, ssl.SSLError) or "ssl" in text.lower() or "certificate" in text.lower()
+    if ssl_error:
+        return problem("CONNECTIVITY_SSL_ERROR", _facts(inp, error=text))
+    if "name or service not known" in text.lower() or "nodename nor servname" in text.lower():
+        return problem("CONNECTIVITY_DNS_ERROR", _facts(inp, error=text, host=inp.login_server.split(":")[0]))
+    return problem("CONNECTIVITY_ERROR", _facts(inp, error=text))
+
+
+def _clock(inp: ChainInput, response: httpx.Response) -> Finding | None:
+    date = response.headers.get("date")
+    if not date:
+        return None
+    try:
+        server_time = email.utils.parsedate_to_datetime(date).timestamp()
+    except (TypeError, ValueError):
+        return None
+    skew = time.time() - server_time
+    if abs(skew) > SKEW_LIMIT_SECONDS:
+        return problem("CLOCK_SKEW_ERROR", _facts(inp, skew=f"{skew:+.0f}"))
+    return None
+
+
+def check_registry(inp: ChainInput) -> Chain:
+    findings: list[Finding] = []
+    url = f"{inp.scheme}://{inp.login_server}/v2/"
+    response = yield httpx.Request("GET", url)
+    if isinstance(response, Exception):
+        return [_connection_problem(inp, response)]
+    skew = _clock(inp, response)
+    if skew is not None:
+        findings.append(skew)
+    if response.status_code == 403:
+        found = _FIREWALL_IP.search(_error_text(response))
+        ip = found.group(1) if found else "<your IP>"
+        return [*findings, problem("CONNECTIVITY_FORBIDDEN_ERROR", _facts(inp, response, client_ip=ip))]
+    if response.status_code == 404:
+        return [*findings, problem("UNKNOWN_REGISTRY", _facts(inp, response))]
+    header = response.headers.get("www-authenticate")
+    if response.status_code != 401 or not header:
+        error = f"GET {url} answered {response.status_code} without a challenge"
+        return [*findings, problem("CONNECTIVITY_CHALLENGE_ERROR", _facts(inp, response, error=error))]
+    challenge = parse_challenge(header)
+    if challenge is None or "realm" not in challenge or "service" not in challenge:
+        error = f"the challenge is not a Bearer challenge with realm and service: {header}"
+        return [*findings, problem("CONNECTIVITY_AAD_LOGIN_ERROR", _facts(inp, response, error=error))]
+    findings.append(passed(f"Challenge endpoint {url} : OK"))
+    base = str(httpx.URL(challenge["realm"]).copy_with(path="/", query=None)).rstrip("/")
+    service = challenge["service"]
+
+    scope = (
+        f"repository:{inp.repository}:{','.join(REPOSITORY_ACTIONS)}"
+        if inp.repository
+        else "registry:catalog:*"
+    )
+    if inp.username is not None:
+        form = {
+            "grant_type": "password",
+            "service": service,
+            "scope": scope,
+            "username": inp.username,
+            "password": inp.password or "",
+        }
+    else:
+        refresh = yield from _exchange(inp, base, service, findings)
+        if refresh is None:
+            return findings
+        form = {"grant_type": "refresh_token", "service": service, "scope": scope, "refresh_token": refresh}
+    response = yield httpx.Request("POST", f"{base}/oauth2/token", data=form)
+    if isinstance(response, Exception):
+        return [*findings, _connection_problem(inp, response)]
+    if response.status_code == 429:
+        retry = response.headers.get("retry-after", "some")
+        return [
+            *findings,
+            problem("CONNECTIVITY_TOOMANYREQUESTS_ERROR", _facts(inp, response, retry_after=retry)),
+        ]
+    if response.status_code != 200:
+        return [*findings, _credentials_problem(inp, response)]
+    findings.extend(_scope_findings(inp, response.json().get("access_token", "")))
+    findings.extend((yield from _stored_credentials(inp, base, service)))
+    return findings
+
+
+def _exchange(
+    inp: ChainInput, base: str, service: str, findings: list[Finding]
+) -> Generator[httpx.Request, httpx.Response | Exception, str | None]:
+    if not inp.directory_token:
+        findings.append(
+            problem("DIRECTORY_LOGIN_ERROR", _facts(inp, error=inp.directory_error or "not signed in"))
+        )
+        return None
+    form = {"grant_type": "access_token", "service": service, "access_token": inp.directory_token}
+    response = yield httpx.Request("POST", f"{base}/oauth2/exchange", data=form)
+    if isinstance(response, Exception):
+        findings.append(_connection_problem(inp, response))
+        return None
+    if response.status_code == 429:
+        retry = response.headers.get("retry-after", "some")
+        findings.append(
+            problem("CONNECTIVITY_TOOMANYREQUESTS_ERROR", _facts(inp, response, retry_after=retry))
+        )
+        return None
+    if response.status_code != 200:
+        findings.append(
+            problem(
+                "CONNECTIVITY_REFRESH_TOKEN_ERROR",
+                _facts(
+                    inp, response, error=_error_text(response), identity=_token_identity(inp.directory_token)
+                ),
+            )
+        )
+        return None
+    findings.append(passed(f"Fetch refresh token for registry '{inp.login_server}' : OK"))
+    return str(response.json().get("refresh_token", ""))
+
+
+def _credentials_problem(inp: ChainInput, response: httpx.Response) -> Finding:
+    error = _error_text(response)
+    facts = _facts(inp, response, error=error, identity=inp.username or "")
+    if response.status_code == 403 and "permissions" in error:
+        return problem("CONNECTIVITY_REFRESH_TOKEN_ERROR", facts)
+    return problem("CREDENTIALS_REJECTED", facts)
+
+
+def _access_entries(token: str) -> list[dict[str, Any]]:
+    if token.count(".") != 2:
+        return []
+    payload = token.split(".")[1]
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (ValueError, UnicodeDecodeError):
+        return []
+    access = claims.get("access")
+    return access if isinstance(access, list) else []
+
+
+def _scope_findings(inp: ChainInput, token: str) -> list[Finding]:
+    if not inp.repository:
+        return [passed(f"Fetch access token for registry '{inp.login_server}' : OK")]
+    entries = _access_entries(token)
+    granted = set(entries[0].get("actions") or []) if entries else set()
+    missing = [a for a in REPOSITORY_ACTIONS if a not in granted]
+    if missing:
+        facts = _facts(
+            inp,
+            repository=inp.repository,
+            granted=", ".join(sorted(granted)) or "no",
+            missing=", ".join(missing),
+            identity=inp.username or _token_identity(inp.directory_token),
+        )
+        return [problem("CONNECTIVITY_ACCESS_TOKEN_ERROR", facts, warning=bool(granted))]
+    return [
+        passed(f"Fetch access token for repository '{inp.repository}' in registry '{inp.login_server}' : OK")
+    ]
+
+
+def _stored_credentials(
+    inp: ChainInput, base: str, service: str
+) -> Generator[httpx.Request, httpx.Response | Exception, list[Finding]]:
+    """Would docker's stored credentials for this login server work?"""
+    stored = inp.stored
+    if stored is None:
+        return []
+    facts = _facts(inp, config_file=stored.config_file, helper=stored.source.rsplit("-", 1)[-1])
+    if stored.error:
+        return [problem("DOCKER_CREDENTIAL_HELPER_ERROR", {**facts, "error": stored.error})]
+    findings = [passed(f"Docker credentials for {inp.login_server}: {stored.source} in {stored.config_file}")]
+    scope = f"repository:{inp.repository or 'library/hello-world'}:pull"
+    if stored.identity_token:
+        expiry = jwt_expiry(stored.identity_token)
+        if expiry is not None and expiry < time.time():
+            expired = time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime(expiry))
+            return [*findings, problem("DOCKER_IDENTITY_TOKEN_EXPIRED", {**facts, "expired_at": expired})]
+        form = {
+            "grant_type": "refresh_token",
+            "service": service,
+            "scope": scope,
+            "refresh_token": stored.identity_token,
+        }
+        response = yield httpx.Request("POST", f"{base}/oauth2/token", data=form)
+    else:
+        auth = base64.b64encode(f"{stored.username}:{stored.secret}".encode()).decode()
+        response = yield httpx.Request(
+            "GET",
+            f"{base}/oauth2/token",
+            params={"service": service, "scope": scope},
+            headers={"Authorization": f"Basic {auth}"},
+        )
+    if isinstance(response, Exception) or response.status_code == 200:
+        return findings
+    anonymous = yield httpx.Request(
+        "GET", f"{base}/oauth2/token", params={"service": service, "scope": scope}
+    )
+    reason = _error_text(response)
+    if isinstance(anonymous, httpx.Response) and anonymous.status_code == 200:
+        return [*findings, problem("DOCKER_CONFIG_STALE_CREDENTIALS", {**facts, "reason": reason})]
+    return [*findings, problem("DOCKER_CONFIG_INVALID_CREDENTIALS", {**facts, "error": reason})]
+
+
+def drive(chain: Chain, client: httpx.Client) -> list[Finding]:
+    """Run a chain against real HTTP."""
+    try:
+        request = next(chain)
+        while True:
+            try:
+                response: httpx.Response | Exception = client.send(request)
+            except httpx.HTTPError as exc:
+                response = exc
+            request = chain.send(response)
+    except StopIteration as stop:
+        return list(stop.value)
