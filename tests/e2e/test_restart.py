@@ -32,18 +32,13 @@ def berth_server(make_berth_server: Callable[..., BerthServer], database_url: st
     return make_berth_server(database_url=database_url)
 
 
-def _stop(server: BerthServer, sig: signal.Signals) -> str:
-    """Stop the server with ``sig``; returns what it logged while stopping."""
+def _restart(server: BerthServer, sig: signal.Signals) -> None:
+    """Stop the server with ``sig`` (checking that only SIGTERM stops it gracefully), start it again."""
     logged_before = len(server.log())
     assert server.stop(sig) == -sig
     logged = server.log()[logged_before:]
     for line in GRACEFUL_STOP:
         assert (line in logged) == (sig == signal.SIGTERM), logged
-    return logged
-
-
-def _restart(server: BerthServer, sig: signal.Signals) -> None:
-    _stop(server, sig)
     server.start()
 
 
