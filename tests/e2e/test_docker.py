@@ -127,12 +127,13 @@ def _push_when_resolvable(dockerd: DockerDaemon, reference: str, timeout: float 
 def test_host_routed_login_server(
     dockerd: DockerDaemon, make_berth_server: Callable[..., BerthServer], tmp_path: Path
 ) -> None:
-    """``default.<domain>:PORT`` is the default registry's login server: the same registry as
-    the bare address. A name for a registry that does not exist gets a clear error."""
+    """With ``--domain D``, ``D:PORT`` is the default registry's login server, selected by the
+    Host header: the same registry as the bare address. ``<name>.D:PORT`` for a registry that
+    does not exist gets a clear error."""
     domain = f"e2e{uuid.uuid4().hex[:10]}.localhost"
     server = make_berth_server(extra_args=("--domain", domain))
-    routed, unknown = f"default.{domain}:{server.port}", f"nosuch.{domain}:{server.port}"
-    with hosts_entries(f"default.{domain}", f"nosuch.{domain}"):
+    routed, unknown = f"{domain}:{server.port}", f"nosuch.{domain}:{server.port}"
+    with hosts_entries(domain, f"nosuch.{domain}"):
         image_id = _import(dockerd, tmp_path, f"{routed}/routed/app:v1")
         pushed = _push_when_resolvable(dockerd, f"{routed}/routed/app:v1")
 
