@@ -1,0 +1,5 @@
+"""``python -m bench``: see :mod:`bench.runner` and ``docs/performance.md``."""
+
+from bench.runner import main
+
+raise SystemExit(main())

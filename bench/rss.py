@@ -1,0 +1,68 @@
+"""Sampling a server's resident memory (``VmRSS`` from ``/proc``) from a background thread."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from pathlib import Path
+from types import TracebackType
+
+MIB = 1024 * 1024
+INTERVAL = 0.02
+
+
+def rss_bytes(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+class RssSampler:
+    """``with RssSampler(pid) as rss: ...`` then ``rss.peak`` (bytes) and ``rss.samples``."""
+
+    def __init__(self, pid: int, interval: float = INTERVAL) -> None:
+        self._pid = pid
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
+        self.samples: list[int] = []
+
+    @property
+    def peak(self) -> int:
+        return max(self.samples)
+
+    @property
+    def first(self) -> int:
+        return self.samples[0]
+
+    def _run(self) -> None:
+        while True:
+            try:
+                self.samples.append(rss_bytes(self._pid))
+            except (OSError, RuntimeError):
+                return
+            if self._stop.wait(self._interval):
+                return
+
+    def __enter__(self) -> RssSampler:
+        self.samples.append(rss_bytes(self._pid))
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self._stop.set()
+        self._thread.join()
+        with contextlib.suppress(OSError, RuntimeError):
+            self.samples.append(rss_bytes(self._pid))
+
+
+def idle_rss(pid: int, seconds: float = 1.0) -> int:
+    """The median RSS over ``seconds`` with no load."""
+    with RssSampler(pid) as sampler:
+        time.sleep(seconds)
+    ordered = sorted(sampler.samples)
+    return ordered[len(ordered) // 2]

@@ -1,0 +1,124 @@
+"""One benchmark run: make the payload, then start each server alone and run every case on it."""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from pathlib import Path
+from types import FrameType
+
+from bench import options as cli
+from bench import payload as payloads
+from bench.cases import Case, CaseContext, CaseSkipped, all_cases
+from bench.options import RESULTS_DIR, Options
+from bench.profiling import Profiler, ProfilerMissing
+from bench.report import Run, summary, write_json
+from bench.servers import (
+    BerthSpec,
+    DistributionSpec,
+    RunningServer,
+    ServerFailed,
+    ServerSpec,
+    SinkSpec,
+    running,
+)
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def specs(options: Options, payload_file: Path) -> list[ServerSpec]:
+    chosen: list[ServerSpec] = [SinkSpec(payload_file)] if options.ceiling else []
+    if "distribution" in options.servers:
+        chosen.append(DistributionSpec(options.distribution_bin))
+    if "berth" in options.servers:
+        chosen.append(BerthSpec(options.berth_bin, extra_args=options.berth_args))
+    return chosen
+
+
+def run_cases(spec: ServerSpec, cases: Sequence[Case], ctx: CaseContext, workdir: Path, run: Run) -> None:
+    """Start ``spec`` alone, run each case it supports, stop it; failures are recorded, not raised."""
+    applicable = [case for case in cases if case.requires <= spec.capabilities]
+    if spec.subject != "client":
+        for case in cases:
+            if case not in applicable:
+                missing = ", ".join(sorted(case.requires - spec.capabilities))
+                run.note(run.skipped, spec.subject, case.name, f"the server lacks {missing}")
+    if not applicable:
+        return
+    run.versions[spec.subject] = spec.version()
+    log(f"{spec.label}: {run.versions[spec.subject]} (load average {load_average()})")
+    try:
+        with running(spec, workdir / spec.subject) as server:
+            for case in applicable:
+                _run_case(case, server, ctx, run)
+    except ServerFailed as error:
+        log(f"{spec.label} did not start: {error}")
+        for case in applicable:
+            run.note(run.failed, spec.subject, case.name, f"server did not start: {error}")
+
+
+def _run_case(case: Case, server: RunningServer, ctx: CaseContext, run: Run) -> None:
+    log(f"  {case.name} ...")
+    started = time.perf_counter()
+    try:
+        run.record(server.subject, case.run(server, ctx))
+    except CaseSkipped as skipped:
+        run.note(run.skipped, server.subject, case.name, str(skipped))
+    except Exception as error:
+        log(f"  {case.name} FAILED: {type(error).__name__}: {error}")
+        run.note(run.failed, server.subject, case.name, f"{type(error).__name__}: {error}")
+    log(f"  {case.name} took {time.perf_counter() - started:.1f} s")
+
+
+def load_average() -> str:
+    """The 1-minute load average: other work on the machine skews every figure."""
+    try:
+        return Path("/proc/loadavg").read_text().split()[0]
+    except OSError:
+        return "unknown"
+
+
+@contextlib.contextmanager
+def workspace(options: Options) -> Iterator[Path]:
+    if options.workdir is not None:
+        options.workdir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="berth-bench-", dir=options.workdir) as directory:
+        yield Path(directory)
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)  # unwinds through every `running` block, stopping the servers
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    options = cli.parse(argv)
+    try:
+        profiler = Profiler(options.profile_dir) if options.profile_dir else None
+    except ProfilerMissing as missing:
+        log(str(missing))
+        return 2
+    signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGHUP, _terminate)
+    run = Run(datetime.now().astimezone(), options)
+    cases = all_cases(options)
+    run.metrics = [metric for case in cases for metric in case.metrics]
+    begun = time.perf_counter()
+    with workspace(options) as workdir:
+        log(f"writing a {options.size_mib} MiB payload in {workdir}")
+        payload = payloads.generate(workdir, options.size)
+        log(f"payload digest {payload.digest}")
+        ctx = CaseContext(options, payload, log, profiler)
+        for spec in specs(options, payload.path):
+            run_cases(spec, cases, ctx, workdir, run)
+    output = options.output or RESULTS_DIR / f"{run.started:%Y%m%d-%H%M%S}.json"
+    write_json(run, output)
+    print(summary(run))
+    log(f"\nresults written to {output} ({time.perf_counter() - begun:.0f} s in all)")
+    return 1 if run.failed else 0
