@@ -10,7 +10,6 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -32,6 +31,7 @@ from berth.directory.tokens import DirectoryTokens
 from berth.errors import JSON_CONTENT_TYPE, WireError
 from berth.events.metrics import Metrics
 from berth.events.recorder import EventRecorder
+from berth.management.api import build_service_plane
 from berth.management.authz import ManagementAuth
 from berth.management.logs import LogsAdmin
 from berth.management.principals import PrincipalAdmin
@@ -84,8 +84,8 @@ class BerthApp:
         self.services = services
         self.registry_plane = RegistryPlane(services, ROUTES)
         routes: list[BaseRoute] = [Route("/healthz", _health), *(service_routes or [])]
-        self.service_plane = Starlette(
-            routes=routes, exception_handlers={404: _not_found, 405: _method_not_allowed}
+        self.service_plane = build_service_plane(
+            services, routes, not_found=_not_found, method_not_allowed=_method_not_allowed
         )
         self._on_startup = on_startup or []
         self._on_shutdown = on_shutdown or []

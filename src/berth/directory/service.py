@@ -192,6 +192,7 @@ class Directory:
         years: float = DEFAULT_SECRET_YEARS,
         append: bool = False,
         expires_at: float | None = None,
+        display_name: str = "rbac",
     ) -> NewSecret:
         """A new client secret; without ``append`` the old secrets are removed (like az)."""
         secret = generate()
@@ -201,6 +202,6 @@ class Directory:
         def work(conn: Connection) -> SecretRecord:
             if not append:
                 identity_rows.remove_secrets(conn, identity_id)
-            return identity_rows.add_secret(conn, identity_id, digest, hint(secret), expiry, "rbac")
+            return identity_rows.add_secret(conn, identity_id, digest, hint(secret), expiry, display_name)
 
         return NewSecret(await self._db.write(work), secret)

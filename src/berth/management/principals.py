@@ -110,14 +110,31 @@ class PrincipalAdmin:
         )
         return CreatedServicePrincipal(identity, secret, assignments)
 
+    async def create_service_principal(self, display_name: str) -> IdentityRecord:
+        """A service principal without credentials (add them with :meth:`reset_secret`)."""
+        if not display_name:
+            raise invalid("a display name is required", "displayName")
+        return await self._db.write(identity_rows.create_service_principal, display_name)
+
     async def reset_secret(
-        self, record: IdentityRecord, years: float = 1, append: bool = False, end_date: float | None = None
+        self,
+        record: IdentityRecord,
+        years: float = 1,
+        append: bool = False,
+        end_date: float | None = None,
+        display_name: str = "rbac",
     ) -> NewSecret:
         if record.kind != identity_rows.SERVICE_PRINCIPAL:
             raise invalid(f"{record.name} is a user, not a service principal", "id")
         if end_date is not None and end_date <= time.time():
             raise invalid("the end date must be in the future", "endDate")
-        return await self._directory.reset_secret(record.id, years=years, append=append, expires_at=end_date)
+        return await self._directory.reset_secret(
+            record.id, years=years, append=append, expires_at=end_date, display_name=display_name
+        )
+
+    async def remove_secret(self, record: IdentityRecord, key_id: str) -> None:
+        if not await self._db.write(identity_rows.remove_secrets, record.id, key_id):
+            raise not_found("password credential", key_id, f"service principal '{record.name}'")
 
     async def secrets(self, record: IdentityRecord) -> list[SecretRecord]:
         return await self._db.read(identity_rows.secrets, record.id)
@@ -148,11 +165,15 @@ class PrincipalAdmin:
             return self._tenancy.registry_id(record)
         return scope.rstrip("/")
 
-    async def assign(self, assignee: str, role: str, scope: str) -> RoleAssignmentRecord:
+    async def assign(
+        self, assignee: str, role: str, scope: str, assignment_id: str | None = None
+    ) -> RoleAssignmentRecord:
         principal = await self.find(assignee)
         definition = self.role(role)
         checked = await self.check_scope(scope)
-        return await self._db.write(assignment_rows.create, principal.id, definition.id, checked)
+        return await self._db.write(
+            assignment_rows.create, principal.id, definition.id, checked, assignment_id
+        )
 
     async def assignments(
         self, assignee: str | None = None, scope: str | None = None, role: str | None = None

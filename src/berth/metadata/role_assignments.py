@@ -27,8 +27,18 @@ def _record(row: RowMapping) -> RoleAssignmentRecord:
     )
 
 
-def create(conn: Connection, principal_id: str, role_definition_id: str, scope: str) -> RoleAssignmentRecord:
-    """Assign a role; assigning the same role at the same scope again returns the existing one."""
+def create(
+    conn: Connection,
+    principal_id: str,
+    role_definition_id: str,
+    scope: str,
+    assignment_id: str | None = None,
+) -> RoleAssignmentRecord:
+    """Assign a role; assigning the same role at the same scope again returns the existing one.
+
+    ``assignment_id`` is the GUID a client chose (ARM's ``PUT .../roleAssignments/{guid}``);
+    without it one is generated.
+    """
     scope = scope.rstrip("/").lower()
     existing = (
         conn.execute(
@@ -43,7 +53,9 @@ def create(conn: Connection, principal_id: str, role_definition_id: str, scope: 
     )
     if existing:
         return _record(existing)
-    record = RoleAssignmentRecord(str(uuid.uuid4()), principal_id, role_definition_id, scope, time.time())
+    record = RoleAssignmentRecord(
+        assignment_id or str(uuid.uuid4()), principal_id, role_definition_id, scope, time.time()
+    )
     conn.execute(
         role_assignments.insert().values(
             id=record.id,

@@ -1,0 +1,214 @@
+"""Repository-scoped tokens of a registry and their two passwords (``generateCredentials``).
+
+A token's passwords are listed by name, creation time and expiry; their values appear only in
+the ``generateCredentials`` answer that made them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Response
+
+from berth.management.api.deps import COMMON, ERRORS, REGISTRY, RegistryDep, Scope, or_none
+from berth.management.api.models import (
+    GenerateCredentialsRequest,
+    GeneratedCredentials,
+    GeneratedPassword,
+    ListOf,
+    Token,
+    TokenCreate,
+    TokenCredentials,
+    TokenCredentialsInput,
+    TokenPassword,
+    TokenProperties,
+    TokenUpdate,
+    iso,
+)
+from berth.management.api.scope_maps import scope_map_id
+from berth.management.authz import READ, WRITE
+from berth.management.errors import invalid
+from berth.management.scoped_access import PASSWORD_NAMES, TokenView
+from berth.metadata.registries import RegistryRecord
+
+router = APIRouter(dependencies=COMMON, responses=ERRORS, tags=["Tokens"])
+
+TYPE = "Microsoft.ContainerRegistry/registries/tokens"
+TOKENS = REGISTRY + "/tokens"
+TOKEN = TOKENS + "/{tokenName}"
+CREATED: dict[int | str, dict[str, Any]] = {201: {"model": Token, "description": "Created"}}
+
+TokenName = Annotated[
+    str,
+    Path(
+        alias="tokenName", pattern=r"^[A-Za-z0-9-]{5,50}$", description="5 to 50 letters, digits and hyphens."
+    ),
+]
+PasswordNameParam = Annotated[Literal["password1", "password2"], Path(alias="passwordName")]
+
+
+def token_view(scope: Scope, registry: RegistryRecord, view: TokenView) -> Token:
+    registry_id = scope.registry_id(registry)
+    token = view.token
+    return Token(
+        id=f"{registry_id}/tokens/{token.name}",
+        name=token.name,
+        type=TYPE,
+        properties=TokenProperties(
+            creation_date=iso(token.created_at),
+            provisioning_state="Succeeded",
+            scope_map_id=scope_map_id(registry_id, token.scope_map),
+            status="enabled" if token.enabled else "disabled",
+            credentials=TokenCredentials(
+                username=token.name,
+                certificates=[],
+                passwords=[
+                    TokenPassword(name=p.name, creation_time=iso(p.created_at), expiry=iso(p.expires_at))
+                    for p in view.passwords
+                ],
+            ),
+        ),
+    )
+
+
+def _child_name(resource_id: str, registry_id: str, kind: str, field: str) -> str:
+    """The last segment of ``<registry id>/<kind>/<name>``; a bare name is taken as it is."""
+    if "/" not in resource_id:
+        return resource_id
+    prefix = f"{registry_id}/{kind}/".lower()
+    name = resource_id[len(prefix) :] if resource_id.lower().startswith(prefix) else ""
+    if not name or "/" in name:
+        raise invalid(
+            f"{field} '{resource_id}' is not one of this registry's {kind}: use {registry_id}/{kind}/<name>.",
+            field,
+        )
+    return name
+
+
+async def _keep_passwords(
+    scope: Scope, registry: RegistryRecord, view: TokenView, keep: TokenCredentialsInput
+) -> None:
+    """Remove the token's passwords that ``keep`` does not list."""
+    kept = {p.name for p in keep.passwords}
+    for password in view.passwords:
+        if password.name not in kept:
+            await scope.api.management.scoped.delete_password(registry, view.token.name, password.name)
+
+
+@router.get(TOKENS, response_model=ListOf[Token], operation_id="Tokens_List")
+async def list_tokens(scope: RegistryDep) -> ListOf[Token]:
+    scope.require(READ, f"{TYPE}/read")
+    registry = await scope.registry()
+    views = await scope.api.management.scoped.list_tokens(registry)
+    return ListOf[Token](value=[token_view(scope, registry, view) for view in views])
+
+
+@router.get(TOKEN, response_model=Token, operation_id="Tokens_Get")
+async def get_token(scope: RegistryDep, name: TokenName) -> Token:
+    scope.require(READ, f"{TYPE}/read")
+    registry = await scope.registry()
+    return token_view(scope, registry, await scope.api.management.scoped.get_token(registry, name))
+
+
+@router.put(TOKEN, response_model=Token, responses=CREATED, operation_id="Tokens_Create")
+async def put_token(scope: RegistryDep, name: TokenName, body: TokenCreate, response: Response) -> Token:
+    """Create (201) or replace (200) a token: its scope map and status. No passwords yet."""
+    scope.require(WRITE, f"{TYPE}/write")
+    registry = await scope.registry()
+    scoped = scope.api.management.scoped
+    properties = body.properties
+    if properties.scope_map_id is None:
+        raise invalid(
+            "properties.scopeMapId is required: the scope map the token uses.", "properties.scopeMapId"
+        )
+    scope_map = _child_name(
+        properties.scope_map_id, scope.registry_id(registry), "scopeMaps", "properties.scopeMapId"
+    )
+    existing = await or_none(scoped.get_token(registry, name))
+    view = await scoped.put_token(registry, name, scope_map, enabled=properties.status != "disabled")
+    if properties.credentials is not None:
+        await _keep_passwords(scope, registry, view, properties.credentials)
+        view = await scoped.get_token(registry, name)
+    if existing is None:
+        response.status_code = 201
+    return token_view(scope, registry, view)
+
+
+@router.patch(TOKEN, response_model=Token, operation_id="Tokens_Update")
+async def update_token(scope: RegistryDep, name: TokenName, body: TokenUpdate) -> Token:
+    """Change the scope map or status; ``credentials.passwords`` lists the passwords to keep."""
+    scope.require(WRITE, f"{TYPE}/write")
+    registry = await scope.registry()
+    scoped = scope.api.management.scoped
+    current = await scoped.get_token(registry, name)
+    properties = body.properties
+    if properties is None:
+        return token_view(scope, registry, current)
+    scope_map = current.token.scope_map
+    if properties.scope_map_id is not None:
+        scope_map = _child_name(
+            properties.scope_map_id, scope.registry_id(registry), "scopeMaps", "properties.scopeMapId"
+        )
+    enabled = current.token.enabled if properties.status is None else properties.status == "enabled"
+    view = await scoped.put_token(registry, current.token.name, scope_map, enabled=enabled)
+    if properties.credentials is not None:
+        await _keep_passwords(scope, registry, view, properties.credentials)
+        view = await scoped.get_token(registry, name)
+    return token_view(scope, registry, view)
+
+
+@router.delete(
+    TOKEN,
+    status_code=200,
+    response_class=Response,
+    responses={200: {"description": "Deleted"}, 204: {"description": "There was no such token"}},
+    operation_id="Tokens_Delete",
+)
+async def delete_token(scope: RegistryDep, name: TokenName) -> Response:
+    scope.require(WRITE, f"{TYPE}/delete")
+    registry = await scope.registry()
+    scoped = scope.api.management.scoped
+    if await or_none(scoped.get_token(registry, name)) is None:
+        return Response(status_code=204)
+    await scoped.delete_token(registry, name)
+    return Response(status_code=200)
+
+
+@router.delete(
+    TOKEN + "/passwords/{passwordName}", response_model=Token, operation_id="Tokens_DeletePassword"
+)
+async def delete_token_password(scope: RegistryDep, name: TokenName, password: PasswordNameParam) -> Token:
+    """Remove one of the token's passwords (404 if it has none by that name)."""
+    scope.require(WRITE, f"{TYPE}/write")
+    registry = await scope.registry()
+    scoped = scope.api.management.scoped
+    await scoped.delete_password(registry, name, password)
+    return token_view(scope, registry, await scoped.get_token(registry, name))
+
+
+@router.post(
+    REGISTRY + "/generateCredentials",
+    response_model=GeneratedCredentials,
+    operation_id="Registries_GenerateCredentials",
+)
+async def generate_credentials(scope: RegistryDep, body: GenerateCredentialsRequest) -> GeneratedCredentials:
+    """New values for a token's ``password1``, ``password2`` or (no ``name``) both."""
+    scope.require(WRITE, "Microsoft.ContainerRegistry/registries/generateCredentials/action")
+    registry = await scope.registry()
+    scoped = scope.api.management.scoped
+    token_name = _child_name(body.token_id, scope.registry_id(registry), "tokens", "tokenId")
+    token = (await scoped.get_token(registry, token_name)).token
+    expires_at = body.expiry.timestamp() if body.expiry is not None else None
+    generated = [
+        await scoped.generate_password(registry, token.name, name, expires_at)
+        for name in ([body.name] if body.name else PASSWORD_NAMES)
+    ]
+    return GeneratedCredentials(
+        username=token.name,
+        passwords=[
+            GeneratedPassword(
+                name=p.name, value=p.value.reveal(), creation_time=iso(p.created_at), expiry=iso(p.expires_at)
+            )
+            for p in generated
+        ],
+    )
