@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 
 import uvicorn
@@ -54,4 +55,13 @@ def serve(settings: Settings, app: BerthApp | None = None) -> None:
         h11_max_incomplete_event_size=64 * 1024,
     )
     log.info(describe(settings))
+    # uvicorn finishes in-flight requests on SIGTERM/SIGINT, then re-raises the signal with the
+    # handler that was installed before it started: make that an orderly exit with status 0.
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, _exit_cleanly)
     uvicorn.Server(config).run()
+
+
+def _exit_cleanly(signum: int, frame: object) -> None:
+    log.info("berth stopped (%s)", signal.Signals(signum).name)
+    sys.exit(0)
