@@ -6,6 +6,7 @@ helpers exercise the same endpoints a client would.
 
 from __future__ import annotations
 
+import uuid
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -79,6 +80,7 @@ class ArmCaller:
     client: TestClient
     token: str
     subscription_id: str
+    object_id: str = ""
 
     # --- paths ----------------------------------------------------------------------------
 
@@ -137,8 +139,6 @@ class ArmCaller:
         return sp, added["secretText"]
 
     def assign(self, principal_id: str, role: str, scope: str, name: str | None = None) -> dict[str, Any]:
-        import uuid
-
         path = f"{scope}/providers/Microsoft.Authorization/roleAssignments/{name or uuid.uuid4()}"
         body = {
             "properties": {"roleDefinitionId": self.role_definition_id(role), "principalId": principal_id}
@@ -152,8 +152,4 @@ class ArmCaller:
         if role is not None:
             self.assign(sp["id"], role, scope or self.subscription)
         token = sign_in(self.client, client_id=sp["appId"], client_secret=secret)
-        caller = ArmCaller(self.client, token, self.subscription_id)
-        caller.object_id = sp["id"]
-        return caller
-
-    object_id: str = ""
+        return ArmCaller(self.client, token, self.subscription_id, sp["id"])

@@ -127,21 +127,27 @@ def definition_view(api: Api, role: Role) -> RoleDefinition:
 class _Shaper:
     """Turns stored assignments (lower-cased scopes) into ARM JSON with the resources' own casing."""
 
-    def __init__(self, api: Api, registries: list[RegistryRecord], kinds: dict[str, str]) -> None:
+    def __init__(
+        self, api: Api, registries: list[RegistryRecord], kinds: dict[str, str], spelled: str
+    ) -> None:
         self.api = api
+        self.spelled = spelled  # the request's scope, as the caller spelled it
         self.registries = {r.name.lower(): r for r in registries}
         self.groups = {r.resource_group.lower(): r.resource_group for r in registries}
         self.kinds = kinds
 
     @classmethod
-    async def load(cls, api: Api) -> "_Shaper":
+    async def load(cls, scope: Scope) -> "_Shaper":
+        api = scope.api
         registries = await api.management.registries.list_registries()
         principals = await api.management.principals.list_principals()
-        return cls(api, registries, {p.id: p.kind for p in principals})
+        return cls(api, registries, {p.id: p.kind for p in principals}, scope.id)
 
     def scope(self, stored: str) -> str:
         tenancy = self.api.tenancy
         found = _STORED_SCOPE.match(stored)
+        if found is not None and found["registry"] is None and stored == self.spelled.lower():
+            return tenancy.subscription_scope if found["rg"] is None else self.spelled
         if found is None or found["rg"] is None:
             return tenancy.subscription_scope if found else stored
         if found["registry"] is not None:
@@ -223,13 +229,13 @@ def _add_routes(kind: str, prefix: str, scope_dependency: ScopeDependency) -> No
             if (scope_covers(r.scope, scope.id) or (not wanted.at_scope and scope_covers(scope.id, r.scope)))
             and (principal is None or r.principal_id == principal.lower())
         ]
-        shaper = await _Shaper.load(scope.api)
+        shaper = await _Shaper.load(scope)
         return ListOf[RoleAssignment](value=[shaper.view(r) for r in chosen])
 
     async def get_assignment(scope: ScopeParam, name: AssignmentName) -> RoleAssignment:
         scope.require(READ, f"{ASSIGNMENT_TYPE}/read")
         record = await _at_scope(scope, name)
-        return (await _Shaper.load(scope.api)).view(record)
+        return (await _Shaper.load(scope)).view(record)
 
     async def put_assignment(
         scope: ScopeParam, name: AssignmentName, body: RoleAssignmentCreate, response: Response
@@ -252,7 +258,7 @@ def _add_routes(kind: str, prefix: str, scope_dependency: ScopeDependency) -> No
                     "Tenant ID, application ID, principal ID, and scope are not allowed to be updated.",
                     409,
                 )
-            return (await _Shaper.load(scope.api)).view(existing)
+            return (await _Shaper.load(scope)).view(existing)
         if await or_none(principals.find(properties.principal_id)) is None:
             raise ManagementError(
                 "PrincipalNotFound",
@@ -269,7 +275,7 @@ def _add_routes(kind: str, prefix: str, scope_dependency: ScopeDependency) -> No
                 409,
             )
         response.status_code = 201
-        return (await _Shaper.load(scope.api)).view(record)
+        return (await _Shaper.load(scope)).view(record)
 
     async def delete_assignment(scope: ScopeParam, name: AssignmentName) -> Response:
         """Remove an assignment (200 with it; 204 if there was none at this scope)."""
@@ -277,7 +283,7 @@ def _add_routes(kind: str, prefix: str, scope_dependency: ScopeDependency) -> No
         record = await or_none(_at_scope(scope, name))
         if record is None:
             return Response(status_code=204)
-        shaped = (await _Shaper.load(scope.api)).view(record)
+        shaped = (await _Shaper.load(scope)).view(record)
         await scope.api.management.principals.unassign(record.id)
         return Response(shaped.model_dump_json(by_alias=True), media_type="application/json")
 
