@@ -112,17 +112,21 @@ class AccessService:
         token: str,
         grant_types: tuple[str, ...] = ("refresh_token", "access_token"),
     ) -> Principal | Denial:
-        """The principal behind an ACR refresh (or access) token, re-checked as of now."""
+        """The principal behind an ACR refresh (or access) token, re-checked as of now.
+
+        Not through the status cache: this mints new tokens, and a disabled identity or a
+        removed role must be refused at once (the cache only serves bearer checks).
+        """
         try:
             claims = self._decode(registry, token)
+            subject = subject_of(claims)
         except TokenRejected as exc:
             return unauthorized(exc.reason, None, str(exc))
-        subject = subject_of(claims)
         if claims.get("grant_type") not in grant_types:
             return unauthorized(
                 "token_invalid", subject.identity, f"a {claims.get('grant_type')} cannot be used here"
             )
-        return await self._current(registry, subject, float(claims.get("berth_iat", claims["iat"])))
+        return await self.resolver.current(registry, subject, float(claims.get("berth_iat", claims["iat"])))
 
     async def from_directory_token(
         self, registry: RegistryRecord, token: str, token_type: str = ACCESS_TYPE
@@ -142,9 +146,9 @@ class AccessService:
     async def check_bearer(self, registry: RegistryRecord, token: str) -> BearerCheck | Denial:
         try:
             claims = self._decode(registry, token)
+            subject = subject_of(claims)
         except TokenRejected as exc:
             return unauthorized(exc.reason, None, str(exc))
-        subject = subject_of(claims)
         if claims.get("grant_type") != "access_token":
             return unauthorized(
                 "token_invalid", subject.identity, "only access tokens are accepted as bearer tokens"

@@ -14,7 +14,17 @@ from starlette.responses import Response
 
 from berth.access.model import Access, Action
 from berth.registry.context import RequestContext
-from berth.registry.handlers import base, blobs, catalog, manifests, oauth2, referrers, tags, uploads
+from berth.registry.handlers import (
+    acr_catalog,
+    base,
+    blobs,
+    catalog,
+    manifests,
+    oauth2,
+    referrers,
+    tags,
+    uploads,
+)
 
 Handler = Callable[[RequestContext], Awaitable[Response]]
 ExtraAccesses = Callable[[Mapping[str, str], Mapping[str, str]], list[Access]]
@@ -93,6 +103,15 @@ ROUTES: tuple[Route, ...] = (
         catalog.list_repositories,
         Action.ALL,
         "/v2/_catalog",
+        on_registry=True,
+    ),
+    _route(
+        "acr-catalog",
+        "GET",
+        r"^/acr/v1/_catalog$",
+        acr_catalog.list_repositories,
+        Action.ALL,
+        "/acr/v1/_catalog",
         on_registry=True,
     ),
     _route("tags", "GET", rf"^/v2/{_NAME}/tags/list$", tags.list_tags, Action.PULL, "/v2/<name>/tags/list"),

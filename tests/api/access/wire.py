@@ -1,0 +1,146 @@
+"""HTTP helpers for the access suite: credentials, token requests and token inspection."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+
+from tests.api.oci import TestClient
+
+SERVICE = "localhost:5000"
+REALM = "http://localhost:5000/oauth2/token"
+UNAUTHORIZED_MESSAGE = "authentication required, visit https://aka.ms/acr/authorization for more information."
+NOT_REGISTERED = "Application not registered with AAD."
+
+
+def basic(username: str, password: str) -> dict[str, str]:
+    raw = base64.b64encode(f"{username}:{password}".encode()).decode()
+    return {"Authorization": f"Basic {raw}"}
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def payload(token: str) -> dict[str, Any]:
+    """A JWT's claims, read without verification (as clients do)."""
+    part = token.split(".")[1]
+    decoded: dict[str, Any] = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+    return decoded
+
+
+def header(token: str) -> dict[str, Any]:
+    part = token.split(".")[0]
+    decoded: dict[str, Any] = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+    return decoded
+
+
+def token_get(
+    client: TestClient,
+    username: str | None,
+    password: str | None,
+    *scopes: str,
+    offline: bool = False,
+    **extra: str,
+) -> httpx.Response:
+    """docker's ``GET /oauth2/token`` (Basic credentials, or none when ``username`` is None)."""
+    params: list[tuple[str, str]] = [("service", extra.pop("service", SERVICE))]
+    if username is not None:
+        params.append(("account", username))
+    if offline:
+        params += [("client_id", "docker"), ("offline_token", "true")]
+    params += [("scope", scope) for scope in scopes]
+    params += list(extra.items())
+    headers = basic(username, password or "") if username is not None else {}
+    response: httpx.Response = client.get("/oauth2/token", params=params, headers=headers)
+    return response
+
+
+def access_token(client: TestClient, username: str, password: str, *scopes: str) -> str:
+    response = token_get(client, username, password, *scopes)
+    assert response.status_code == 200, response.text
+    token: str = response.json()["access_token"]
+    return token
+
+
+def token_post(client: TestClient, **form: str) -> httpx.Response:
+    form.setdefault("service", SERVICE)
+    response: httpx.Response = client.post("/oauth2/token", data=form)
+    return response
+
+
+def exchange(client: TestClient, directory_token: str, **form: str) -> httpx.Response:
+    response: httpx.Response = client.post(
+        "/oauth2/exchange",
+        params={"api-version": "2021-07-01"},
+        data={"grant_type": "access_token", "service": SERVICE, "access_token": directory_token, **form},
+    )
+    return response
+
+
+def sp_directory_token(client: TestClient, tenant: str, app_id: str, secret: str) -> str:
+    """A directory access token for a service principal (client credentials)."""
+    response = client.post(
+        f"/{tenant}/oauth2/v2.0/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": app_id,
+            "client_secret": secret,
+            "scope": "https://containerregistry.azure.net/.default",
+        },
+    )
+    assert response.status_code == 200, response.text
+    token: str = response.json()["access_token"]
+    return token
+
+
+def user_directory_token(client: TestClient, tenant: str, upn: str, password: str) -> str:
+    response = client.post(
+        f"/{tenant}/oauth2/v2.0/token",
+        data={
+            "grant_type": "password",
+            "client_id": "04b07795-8ddb-461a-bbee-02f9e1bf7b46",
+            "username": upn,
+            "password": password,
+            "scope": "https://containerregistry.azure.net/.default",
+        },
+    )
+    assert response.status_code == 200, response.text
+    token: str = response.json()["access_token"]
+    return token
+
+
+def error_of(response: httpx.Response) -> dict[str, Any]:
+    """The single error entry of an OCI error envelope."""
+    assert response.headers["content-type"].startswith("application/json"), response.headers
+    body = response.json()
+    assert len(body["errors"]) == 1, body
+    entry: dict[str, Any] = body["errors"][0]
+    return entry
+
+
+def challenge_params(response: httpx.Response) -> dict[str, str]:
+    """The Bearer challenge's parameters (the full header format is asserted separately)."""
+    value = response.headers["WWW-Authenticate"]
+    assert value.startswith("Bearer "), value
+    return dict(re.findall(r'(\w+)="([^"]*)"', value))
+
+
+@contextlib.contextmanager
+def authorized(client: TestClient, headers: dict[str, str]) -> Iterator[TestClient]:
+    """Send ``headers`` (e.g. Basic credentials) with every request inside the block."""
+    saved = client.headers.get("Authorization")
+    client.headers.update(headers)
+    try:
+        yield client
+    finally:
+        if saved is None:
+            client.headers.pop("Authorization", None)
+        else:
+            client.headers["Authorization"] = saved
