@@ -71,6 +71,8 @@ BLOB_UNKNOWN = register("BLOB_UNKNOWN", 404, "blob unknown to registry")
 BLOB_UPLOAD_UNKNOWN = register("BLOB_UPLOAD_UNKNOWN", 404, "blob upload unknown to registry")
 BLOB_UPLOAD_INVALID = register("BLOB_UPLOAD_INVALID", 400, "blob upload invalid")
 PAGINATION_NUMBER_INVALID = register("PAGINATION_NUMBER_INVALID", 400, "invalid number of results requested")
+# ACR's code for a tag the /acr/v1 metadata API cannot find.
+TAG_UNKNOWN = register("TAG_UNKNOWN", 404, "the specified tag does not exist")
 # Berth's own codes, for requests that are not about a repository.
 REGISTRY_UNKNOWN = register("REGISTRY_UNKNOWN", 404, "registry does not exist")
 NOT_FOUND = register("NOT_FOUND", 404, "the requested resource does not exist")

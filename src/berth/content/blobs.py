@@ -12,6 +12,7 @@ import anyio.to_thread
 from sqlalchemy import Connection
 
 from berth import errors
+from berth.content import locks
 from berth.content.uploads import RunningHash, SessionHashes, append, rehash
 from berth.errors import WireError
 from berth.metadata import blobs as blob_rows
@@ -40,6 +41,7 @@ class BlobService:
         repo = await self._db.read(repository_rows.get, self.registry_id, repository)
         size = None
         if repo is not None:
+            locks.check_repository_read(repo)
             size = await self._db.read(blob_rows.linked_blob_size, repo.id, str(digest))
         if size is None:
             raise WireError(errors.BLOB_UNKNOWN, detail={"digest": str(digest)})

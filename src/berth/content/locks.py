@@ -12,7 +12,7 @@ from berth import errors
 from berth.errors import WireError
 from berth.metadata import manifests as manifest_rows
 from berth.metadata import repositories as repository_rows
-from berth.metadata.repositories import Attributes, RepositoryRecord
+from berth.metadata.repositories import Attributes, RepositoryRecord, TagRecord
 
 
 def _locked(what: str, attribute: str, repository: str) -> WireError:
@@ -32,11 +32,21 @@ def _flag(attribute: str) -> str:
     }[attribute]
 
 
-def check_read(repo: RepositoryRecord, manifest: manifest_rows.ManifestRecord) -> None:
-    if not repo.attributes.read_enabled:
-        raise _locked(f"repository {repo.name}", "readEnabled", repo.name)
+def check_read(
+    repo: RepositoryRecord, manifest: manifest_rows.ManifestRecord, tag: TagRecord | None = None
+) -> None:
+    """A pull of ``manifest`` (through ``tag`` when pulled by tag)."""
+    check_repository_read(repo)
+    if tag is not None and not tag.attributes.read_enabled:
+        raise _locked(f"tag {tag.name}", "readEnabled", repo.name)
     if not manifest.attributes.read_enabled:
         raise _locked(f"manifest {manifest.digest}", "readEnabled", repo.name)
+
+
+def check_repository_read(repo: RepositoryRecord) -> None:
+    """Any read of a repository's content (manifests and blobs)."""
+    if not repo.attributes.read_enabled:
+        raise _locked(f"repository {repo.name}", "readEnabled", repo.name)
 
 
 def check_write(conn: Connection, repo: RepositoryRecord, tag: str | None, digest: str) -> None:
@@ -44,8 +54,12 @@ def check_write(conn: Connection, repo: RepositoryRecord, tag: str | None, diges
         raise _locked(f"repository {repo.name}", "writeEnabled", repo.name)
     if tag is not None:
         existing = repository_rows.get_tag(conn, repo.id, tag)
-        if existing is not None and existing.digest != digest and not existing.attributes.write_enabled:
-            raise _locked(f"tag {tag}", "writeEnabled", repo.name)
+        if existing is not None and existing.digest != digest:
+            if not existing.attributes.write_enabled:
+                raise _locked(f"tag {tag}", "writeEnabled", repo.name)
+            current = manifest_rows.get(conn, repo.id, existing.digest)
+            if current is not None and not current.attributes.write_enabled:
+                raise _locked(f"manifest {current.digest} (tagged {tag})", "writeEnabled", repo.name)
 
 
 def check_delete(repo: RepositoryRecord, attributes: Attributes, what: str) -> None:

@@ -21,6 +21,7 @@ from berth.names import Digest, InvalidName, is_tag
 from berth.storage import BlobStore
 
 _MAX_CONFIG_TO_INSPECT = 1024 * 1024
+_DOCKER_IMAGE_CONFIG = "application/vnd.docker.container.image.v1+json"  # no "config" in its name
 
 
 @dataclass(frozen=True)
@@ -67,13 +68,16 @@ class ManifestService:
     async def get(self, repository: str, reference: str) -> StoredManifest:
         by_tag, ref = parse_reference(reference)
 
-        def work(conn: Connection) -> tuple[repository_rows.RepositoryRecord | None, object]:
+        def work(
+            conn: Connection,
+        ) -> tuple[repository_rows.RepositoryRecord | None, object, repository_rows.TagRecord | None]:
             repo = repository_rows.get(conn, self.registry_id, repository)
             if repo is None:
-                return None, None
-            return repo, manifest_rows.get_with_content(conn, repo.id, ref, by_tag=by_tag)
+                return None, None, None
+            tag = repository_rows.get_tag(conn, repo.id, ref) if by_tag else None
+            return repo, manifest_rows.get_with_content(conn, repo.id, ref, by_tag=by_tag), tag
 
-        repo, found = await self._db.read(work)
+        repo, found, tag = await self._db.read(work)
         if repo is None:
             raise WireError(errors.NAME_UNKNOWN, detail={"name": repository})
         if found is None:
@@ -81,7 +85,7 @@ class ManifestService:
             raise WireError(errors.MANIFEST_UNKNOWN, message, detail={"Tag" if by_tag else "Digest": ref})
         assert isinstance(found, tuple)
         record, content = found
-        locks.check_read(repo, record)
+        locks.check_read(repo, record, tag)
         return StoredManifest(record.digest, record.media_type, content, record)
 
     async def put(self, repository: str, reference: str, body: bytes, content_type: str | None) -> PutResult:
@@ -141,7 +145,9 @@ class ManifestService:
     async def _platform(self, parsed: ParsedManifest) -> tuple[str | None, str | None]:
         """Architecture and OS from a small image config blob, for ACR's manifest attributes."""
         config = parsed.config
-        if config is None or config.size > _MAX_CONFIG_TO_INSPECT or "config" not in config.media_type:
+        if config is None or config.size > _MAX_CONFIG_TO_INSPECT:
+            return None, None
+        if "config" not in config.media_type and config.media_type != _DOCKER_IMAGE_CONFIG:
             return None, None
 
         def read() -> bytes:
@@ -180,13 +186,19 @@ class ManifestService:
                     errors.MANIFEST_UNKNOWN, f"manifest {ref} is not found", detail={"Digest": ref}
                 )
             locks.check_delete(repo, record.attributes, f"manifest {ref}")
+            for tag in repository_rows.list_tags(conn, repo.id, digest=ref):
+                locks.check_delete(repo, tag.attributes, f"tag {tag.name} (of manifest {ref})")
             return manifest_rows.remove(conn, repo.id, ref)
 
         return await self._db.write(work)
 
-    async def tags(self, repository: str, last: str | None, limit: int | None) -> list[str]:
+    async def tags(
+        self, repository: str, last: str | None, limit: int | None, *, listed_only: bool = False
+    ) -> list[str]:
         repo = await self.repository(repository)
-        records = await self._db.read(repository_rows.list_tags, repo.id, last, limit)
+        records = await self._db.read(
+            repository_rows.list_tags, repo.id, last, limit, listed_only=listed_only
+        )
         return [record.name for record in records]
 
     async def referrers(

@@ -42,7 +42,12 @@ class RepositoryService:
             if repo is None:
                 raise WireError(errors.NAME_UNKNOWN, detail={"name": name})
             locks.check_delete(repo, repo.attributes, f"repository {name}")
-            tags = [t.name for t in repository_rows.list_tags(conn, repo.id)]
+            records = repository_rows.list_tags(conn, repo.id)
+            for tag in records:  # a locked tag or manifest keeps its repository
+                locks.check_delete(repo, tag.attributes, f"tag {tag.name}")
+            for manifest in manifest_rows.list_all(conn, repo.id):
+                locks.check_delete(repo, manifest.attributes, f"manifest {manifest.digest}")
+            tags = [t.name for t in records]
             digests = manifest_rows.all_digests(conn, repo.id)
             repository_rows.remove(conn, repo.id)
             return DeletedRepository(manifests=digests, tags=tags)

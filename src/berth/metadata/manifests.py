@@ -7,7 +7,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, and_, delete, or_, select, update
 from sqlalchemy.engine import RowMapping
 
 from berth.metadata.repositories import ATTRIBUTE_COLUMNS, Attributes
@@ -202,12 +202,30 @@ def list_all(
     last: str | None = None,
     limit: int | None = None,
     order_by_time: str | None = None,
+    *,
+    listed_only: bool = False,
 ) -> list[ManifestRecord]:
+    """Manifests by digest, or by ``updated_at`` (``timedesc``/``timeasc``), after ``last``.
+
+    With a time order, ``last`` is still a digest: the page continues after that manifest's
+    place in the order (a vanished ``last`` ends the listing rather than restarting it).
+    ``listed_only`` leaves out manifests whose ``listEnabled`` is false.
+    """
     query = select(*_COLUMNS_WITHOUT_CONTENT).where(manifests.c.repository_id == repository_id)
-    if order_by_time == "timedesc":
-        query = query.order_by(manifests.c.updated_at.desc(), manifests.c.digest)
-    elif order_by_time == "timeasc":
-        query = query.order_by(manifests.c.updated_at.asc(), manifests.c.digest)
+    if listed_only:
+        query = query.where(manifests.c.list_enabled.is_(True))
+    if order_by_time in ("timedesc", "timeasc"):
+        descending = order_by_time == "timedesc"
+        column = manifests.c.updated_at
+        if last:
+            anchor = conn.execute(
+                select(column).where(manifests.c.repository_id == repository_id, manifests.c.digest == last)
+            ).scalar()
+            if anchor is None:
+                return []
+            beyond = column < anchor if descending else column > anchor
+            query = query.where(or_(beyond, and_(column == anchor, manifests.c.digest > last)))
+        query = query.order_by(column.desc() if descending else column.asc(), manifests.c.digest)
     else:
         query = query.order_by(manifests.c.digest)
         if last:
@@ -215,6 +233,26 @@ def list_all(
     if limit is not None:
         query = query.limit(limit)
     return [_record(row) for row in conn.execute(query).mappings()]
+
+
+def child_references(conn: Connection, manifest_ids: Sequence[int]) -> dict[int, list[Reference]]:
+    """The child manifests (with platforms) of each index or list among ``manifest_ids``."""
+    found: dict[int, list[Reference]] = {}
+    if not manifest_ids:
+        return found
+    query = (
+        select(manifest_references)
+        .where(
+            manifest_references.c.manifest_id.in_(list(manifest_ids)),
+            manifest_references.c.kind == "manifest",
+        )
+        .order_by(manifest_references.c.manifest_id, manifest_references.c.digest)
+    )
+    for row in conn.execute(query).mappings():
+        found.setdefault(row["manifest_id"], []).append(
+            Reference(row["digest"], row["kind"], row["platform_os"], row["platform_architecture"])
+        )
+    return found
 
 
 def all_digests(conn: Connection, repository_id: int) -> list[str]:

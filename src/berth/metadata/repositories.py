@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, delete, exists, func, select, update
+from sqlalchemy import Connection, and_, delete, exists, func, or_, select, update
 from sqlalchemy.engine import RowMapping
 
 from berth.metadata.database import upsert
@@ -165,14 +165,31 @@ def list_tags(
     *,
     digest: str | None = None,
     order_by_time: str | None = None,
+    listed_only: bool = False,
 ) -> list[TagRecord]:
+    """Tags by name, or by ``updated_at`` (``timedesc``/``timeasc``), after the tag ``last``.
+
+    With a time order, ``last`` is still a tag name: the page continues after that tag's place
+    in the order (a vanished ``last`` ends the listing rather than restarting it).
+    ``listed_only`` leaves out tags whose ``listEnabled`` is false.
+    """
     query = select(tags).where(tags.c.repository_id == repository_id)
     if digest is not None:
         query = query.where(tags.c.digest == digest)
-    if order_by_time == "timedesc":
-        query = query.order_by(tags.c.updated_at.desc(), tags.c.name)
-    elif order_by_time == "timeasc":
-        query = query.order_by(tags.c.updated_at.asc(), tags.c.name)
+    if listed_only:
+        query = query.where(tags.c.list_enabled.is_(True))
+    if order_by_time in ("timedesc", "timeasc"):
+        descending = order_by_time == "timedesc"
+        if last:
+            anchor = conn.execute(
+                select(tags.c.updated_at).where(tags.c.repository_id == repository_id, tags.c.name == last)
+            ).scalar()
+            if anchor is None:
+                return []
+            beyond = tags.c.updated_at < anchor if descending else tags.c.updated_at > anchor
+            query = query.where(or_(beyond, and_(tags.c.updated_at == anchor, tags.c.name > last)))
+        time_order = tags.c.updated_at.desc() if descending else tags.c.updated_at.asc()
+        query = query.order_by(time_order, tags.c.name)
     else:
         query = query.order_by(tags.c.name)
         if last:
@@ -180,6 +197,21 @@ def list_tags(
     if limit is not None:
         query = query.limit(limit)
     return [_tag(row) for row in conn.execute(query).mappings()]
+
+
+def tag_names_by_digest(conn: Connection, repository_id: int, digests: Sequence[str]) -> dict[str, list[str]]:
+    """The tags pointing at each of ``digests`` (sorted by name); digests without tags are absent."""
+    found: dict[str, list[str]] = {}
+    if not digests:
+        return found
+    query = (
+        select(tags.c.digest, tags.c.name)
+        .where(tags.c.repository_id == repository_id, tags.c.digest.in_(list(digests)))
+        .order_by(tags.c.name)
+    )
+    for digest, name in conn.execute(query):
+        found.setdefault(digest, []).append(name)
+    return found
 
 
 def put_tag(conn: Connection, repository_id: int, name: str, digest: str) -> None:

@@ -16,6 +16,9 @@ from berth.access.model import Access, Action
 from berth.registry.context import RequestContext
 from berth.registry.handlers import (
     acr_catalog,
+    acr_manifests,
+    acr_repositories,
+    acr_tags,
     base,
     blobs,
     catalog,
@@ -30,6 +33,15 @@ Handler = Callable[[RequestContext], Awaitable[Response]]
 ExtraAccesses = Callable[[Mapping[str, str], Mapping[str, str]], list[Access]]
 
 _NAME = r"(?P<name>[^?#]+?)"
+# /acr/v1/ names: no path component starts with "_" (none may in a repository name), so
+# "<name>/_tags" and "_catalog" are never read as repository names. A %2F-encoded name
+# (the Azure SDK's) arrives here decoded, the same as az's plain slashes.
+_ACR_NAME = r"(?P<name>[^/_?#][^/?#]*(?:/[^/_?#][^/?#]*)*)"
+_ACR_REPOSITORY = rf"^/acr/v1/{_ACR_NAME}$"
+_ACR_TAGS = rf"^/acr/v1/{_ACR_NAME}/_tags$"
+_ACR_TAG = rf"^/acr/v1/{_ACR_NAME}/_tags/(?P<tag>[^/]+)$"
+_ACR_MANIFESTS = rf"^/acr/v1/{_ACR_NAME}/_manifests$"
+_ACR_MANIFEST = rf"^/acr/v1/{_ACR_NAME}/_manifests/(?P<digest>[^/]+)$"
 
 
 @dataclass(frozen=True)
@@ -203,6 +215,86 @@ ROUTES: tuple[Route, ...] = (
         referrers.list_referrers,
         Action.PULL,
         "/v2/<name>/referrers/<digest>",
+    ),
+    _route(
+        "acr-repository",
+        "GET",
+        _ACR_REPOSITORY,
+        acr_repositories.get_repository,
+        Action.METADATA_READ,
+        "/acr/v1/<name>",
+    ),
+    _route(
+        "acr-repository-update",
+        "PATCH",
+        _ACR_REPOSITORY,
+        acr_repositories.update_repository,
+        Action.METADATA_WRITE,
+        "/acr/v1/<name>",
+    ),
+    _route(
+        "acr-repository-delete",
+        "DELETE",
+        _ACR_REPOSITORY,
+        acr_repositories.delete_repository,
+        Action.DELETE,
+        "/acr/v1/<name>",
+    ),
+    _route(
+        "acr-tags",
+        "GET",
+        _ACR_TAGS,
+        acr_tags.list_tags,
+        Action.METADATA_READ,
+        "/acr/v1/<name>/_tags",
+    ),
+    _route(
+        "acr-tag",
+        "GET",
+        _ACR_TAG,
+        acr_tags.get_tag,
+        Action.METADATA_READ,
+        "/acr/v1/<name>/_tags/<tag>",
+    ),
+    _route(
+        "acr-tag-update",
+        "PATCH",
+        _ACR_TAG,
+        acr_tags.update_tag,
+        Action.METADATA_WRITE,
+        "/acr/v1/<name>/_tags/<tag>",
+    ),
+    _route(
+        "acr-tag-delete",
+        "DELETE",
+        _ACR_TAG,
+        acr_tags.delete_tag,
+        Action.DELETE,
+        "/acr/v1/<name>/_tags/<tag>",
+    ),
+    _route(
+        "acr-manifests",
+        "GET",
+        _ACR_MANIFESTS,
+        acr_manifests.list_manifests,
+        Action.METADATA_READ,
+        "/acr/v1/<name>/_manifests",
+    ),
+    _route(
+        "acr-manifest",
+        "GET",
+        _ACR_MANIFEST,
+        acr_manifests.get_manifest,
+        Action.METADATA_READ,
+        "/acr/v1/<name>/_manifests/<digest>",
+    ),
+    _route(
+        "acr-manifest-update",
+        "PATCH",
+        _ACR_MANIFEST,
+        acr_manifests.update_manifest,
+        Action.METADATA_WRITE,
+        "/acr/v1/<name>/_manifests/<digest>",
     ),
 )
 

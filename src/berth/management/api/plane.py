@@ -15,7 +15,6 @@ from berth.management.api import (
     credentials,
     errors,
     graph,
-    logs,
     registries,
     role_assignments,
     scope_maps,
@@ -38,7 +37,6 @@ ROUTERS = (
     tokens.router,
     role_assignments.router,
     graph.router,
-    logs.router,
 )
 
 

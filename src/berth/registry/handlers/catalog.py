@@ -14,7 +14,7 @@ async def list_repositories(ctx: RequestContext) -> Response:
     limit = ctx.query_int("n")
     last = ctx.request.query_params.get("last") or None
     page = DEFAULT_PAGE if limit is None else limit
-    names = await ctx.repositories.catalog(last, page + 1) if page > 0 else []
+    names = await ctx.repositories.catalog(last, page + 1, listed_only=True) if page > 0 else []
     headers = {}
     if len(names) > page:
         names = names[:page]

@@ -1,4 +1,4 @@
-"""``GET /v2/<name>/tags/list``: a repository's tags, paginated with ``n`` and ``last``."""
+"""``GET /v2/<name>/tags/list``: a repository's listed tags, paginated with ``n`` and ``last``."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ async def list_tags(ctx: RequestContext) -> Response:
     if limit == 0:
         await ctx.manifests.repository(ctx.repository)  # still 404 for an unknown repository
         return json_response({"name": ctx.repository, "tags": []})
-    names = await ctx.manifests.tags(ctx.repository, last, None if limit is None else limit + 1)
+    names = await ctx.manifests.tags(
+        ctx.repository, last, None if limit is None else limit + 1, listed_only=True
+    )
     headers = {}
     if limit is not None and len(names) > limit:
         names = names[:limit]
