@@ -39,6 +39,9 @@ class EventRecorder:
         self._backlog: list[Event] = []
         self._last_purge = 0.0
         self._write_lock = threading.Lock()
+        self._settled = threading.Condition()
+        self._queued = 0  # events handed to the queue so far
+        self._done = 0  # events written (or given up on) so far
 
     # --- PlaneObserver --------------------------------------------------------------------
 
@@ -47,10 +50,13 @@ class EventRecorder:
         login = login_event_for(summary, now)
         repository = repository_events_for(summary, now)
         self.metrics.observe(summary, login, repository)
-        if login is not None:
-            self._queue.put(login)
-        for event in repository:
-            self._queue.put(event)
+        events: list[Event] = [login] if login is not None else []
+        events += repository
+        if events:
+            with self._settled:
+                self._queued += len(events)
+            for event in events:
+                self._queue.put(event)
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -67,8 +73,10 @@ class EventRecorder:
             self._thread = None
         self.flush()
 
-    def flush(self) -> None:
-        """Write whatever is queued now (tests and shutdown)."""
+    def flush(self, timeout: float = 10.0) -> None:
+        """Write whatever is queued now, including a batch the writer holds (tests, shutdown)."""
+        with self._settled:
+            target = self._queued
         drained: list[Event] = []
         while True:
             try:
@@ -78,6 +86,8 @@ class EventRecorder:
             if item is not None:
                 drained.append(item)
         self._write(drained)
+        with self._settled:
+            self._settled.wait_for(lambda: self._done >= target, timeout)
 
     def _run(self) -> None:
         while True:
@@ -110,8 +120,15 @@ class EventRecorder:
             except Exception:
                 log.exception("could not write %d events; keeping them for the next attempt", len(pending))
                 self._backlog = pending[-MAX_BACKLOG:]
+                self._settle(len(pending) - len(self._backlog))  # dropped: given up on
                 return
             self._backlog = []
+            self._settle(len(pending))
+
+    def _settle(self, count: int) -> None:
+        with self._settled:
+            self._done += count
+            self._settled.notify_all()
 
     def _maybe_purge(self) -> None:
         now = time.time()

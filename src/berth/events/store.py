@@ -18,6 +18,7 @@ class EventFilter:
     since: float | None = None
     until: float | None = None
     failed_only: bool = False
+    succeeded_only: bool = False
     identity: str | None = None
     reason: str | None = None
     correlation_id: str | None = None
@@ -45,6 +46,8 @@ def _query(conn: Connection, table: Table, where: EventFilter) -> list[dict[str,
         query = query.where(c.time <= where.until)
     if where.failed_only:
         query = query.where(c.result_type == "Failed")
+    if where.succeeded_only:
+        query = query.where(c.result_type == "Succeeded")
     if where.identity:
         query = query.where(c.identity == where.identity)
     if where.correlation_id:

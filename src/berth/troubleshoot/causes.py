@@ -138,7 +138,15 @@ CAUSES: dict[str, Cause] = {
         _cause(
             "LOGIN_SERVER_ERROR",
             N,
-            "Registry '{registry}' was not found on {server}.",
+            "The login server of registry '{registry}' is unknown: {error}.",
+            "Sign in to the service (berth login --server <url>) or set BERTH_SERVER, and check the name: "
+            "berth acr list -o table",
+        ),
+        _cause(
+            "REGISTRY_LOOKUP_WARNING",
+            N,
+            "Registry '{registry}' could not be looked up ({error}); checking the derived login server "
+            "{login_server}.",
             "Check the spelling and that you may read it: berth acr list -o table",
         ),
         _cause(
@@ -272,8 +280,10 @@ REASONS: dict[str, Cause] = {
     "anonymous_disabled": _cause(
         "ANONYMOUS_PULL_DISABLED",
         I,
-        "Anonymous pull is not enabled on registry {registry}.",
-        "docker login {login_server}, or: berth acr update -n {registry} --anonymous-pull-enabled true",
+        "The request carried no credentials (the client holds none for {login_server}, e.g. it logged in "
+        "under another spelling of the host) and anonymous pull is not enabled on registry {registry}.",
+        "docker login {login_server}  (exactly this host, lower case), or: berth acr update -n {registry} "
+        "--anonymous-pull-enabled true",
     ),
     "rate_limited": _cause(
         "RATE_LIMITED",
@@ -313,3 +323,16 @@ REASONS: dict[str, Cause] = {
     ),
     "wrong_tenant": _cause("WRONG_TENANT", I, "{detail}.", "berth login --server <this service>"),
 }
+
+# A pull-only request rejected for its credentials on a registry that allows anonymous pull:
+# stored credentials that docker keeps sending are the cause, not the pull itself.
+STALE_CREDENTIALS = _cause(
+    "DOCKER_CONFIG_STALE_CREDENTIALS",
+    I,
+    "The client sent stored credentials of {identity_kind} '{identity}' that the registry rejects "
+    "({detail}); registry {registry} allows anonymous pull, but not with rejected credentials.",
+    "docker logout {login_server}  (anonymous pull then works), or log in again with current credentials",
+)
+STALE_REASONS = frozenset(
+    {"bad_secret", "unknown_identity", "secret_expired", "token_expired", "identity_disabled"}
+)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from berth.troubleshoot.causes import REASONS, SeedCause
+from berth.troubleshoot.causes import REASONS, STALE_CREDENTIALS, STALE_REASONS, SeedCause
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,8 @@ class RegistryFacts:
     name: str
     resource_id: str
     login_server: str
+    token_scope_maps: Mapping[str, str] = field(default_factory=dict)  # token name → its scope map
+    anonymous_pull: bool = False
 
 
 _KIND_LABEL = {
@@ -51,9 +53,12 @@ def _enable_command(kind: str, identity: str, registry: str) -> str:
     if kind == "token":
         return f"berth acr token update -r {registry} -n {identity} --status enabled"
     if kind == "service_principal":
-        return f"berth ad sp update --id {identity} --set accountEnabled=true"
+        return (
+            f'Re-enable it: PATCH /v1.0/servicePrincipals/{identity} with {{"accountEnabled": true}} '
+            "(management API), or reset its secret: berth ad sp credential reset --id " + identity
+        )
     if kind == "user":
-        return f"berth ad user update --id {identity} --account-enabled true"
+        return f'Re-enable it: PATCH /v1.0/users/{identity} with {{"accountEnabled": true}} (management API)'
     return "Ask an owner to re-enable the identity."
 
 
@@ -89,10 +94,15 @@ def _grant_command(kind: str, identity: str, facts: RegistryFacts, event: Mappin
     if kind == "token":
         repository = missing[0][0]
         actions = " ".join(dict.fromkeys(_SCOPE_MAP_ACTION.get(a, a) for _, a in missing))
-        return (
-            f"berth acr scope-map update -r {facts.name} -n <the token's scope map> "
-            f"--add-repository {repository} {actions}"
-        )
+        scope_map = facts.token_scope_maps.get(identity, "<the token's scope map>")
+        if scope_map.startswith("_"):  # a system scope map cannot change: give the token a new one
+            return (
+                f"berth acr token update -r {facts.name} -n {identity} --scope-map <a map with "
+                f"{repository} {actions}>  (create it: berth acr scope-map create -r {facts.name} -n <map> "
+                f"--repository {repository} {actions})"
+            )
+        add = f"--add-repository {repository} {actions}"
+        return f"berth acr scope-map update -r {facts.name} -n {scope_map} {add}"
     if kind in ("service_principal", "user"):
         role = next((_ROLE_FOR_ACTION[a] for _, a in missing if a in _ROLE_FOR_ACTION), "AcrPull")
         return f"berth role assignment create --assignee {identity} --role {role} --scope {facts.resource_id}"
@@ -101,12 +111,24 @@ def _grant_command(kind: str, identity: str, facts: RegistryFacts, event: Mappin
     return "Use credentials that hold the needed permission."
 
 
+def _pull_only(event: Mapping[str, Any]) -> bool:
+    """Whether the failed request asked for nothing but pull (what anonymous callers may do)."""
+    actions = {
+        action
+        for scope in str(event.get("requested_scopes", "")).split()
+        for action in scope.rpartition(":")[2].split(",")
+    }
+    return bool(actions) and actions <= {"pull"}
+
+
 def explain(event: Mapping[str, Any], facts: RegistryFacts) -> Verdict | None:
     """The verdict for one failed login event, or None if it did not fail for a known reason."""
     reason = str(event.get("reason") or "")
     cause = REASONS.get(reason)
     if cause is None:
         return None
+    if facts.anonymous_pull and reason in STALE_REASONS and _pull_only(event):
+        cause = STALE_CREDENTIALS
     kind = str(event.get("identity_kind") or "unknown")
     identity = str(event.get("identity") or "")
     rendered_cause, rendered_fix = cause.render(
@@ -125,7 +147,7 @@ def explain(event: Mapping[str, Any], facts: RegistryFacts) -> Verdict | None:
     return Verdict(cause.code, cause.seed, rendered_cause, rendered_fix, event)
 
 
-def explain_all(events: list[Mapping[str, Any]], facts: RegistryFacts) -> list[Verdict]:
+def explain_all(events: Sequence[Mapping[str, Any]], facts: RegistryFacts) -> list[Verdict]:
     """Verdicts for failed events, one per distinct (reason, identity), newest first."""
     seen: set[tuple[str, str]] = set()
     verdicts: list[Verdict] = []

@@ -46,6 +46,7 @@ class HealthRequest:
 class HealthReport:
     findings: list[Finding] = field(default_factory=list)
     stopped_early: bool = False
+    login_server: str | None = None
 
     @property
     def errors(self) -> list[Finding]:
@@ -59,6 +60,7 @@ class HealthReport:
             "findings": [f.as_json() for f in self.findings],
             "errors": len(self.errors),
             "stoppedEarly": self.stopped_early,
+            "loginServer": self.login_server,
         }
 
 
@@ -107,6 +109,7 @@ class HealthCheck:
         login_server = self._login_server()
         if login_server is None:
             return
+        self.report.login_server = login_server
         host = login_server.rsplit(":", 1)[0] if login_server.count(":") == 1 else login_server
         try:
             address = self.resolve(host)
@@ -176,19 +179,16 @@ class HealthCheck:
                 ]
             )
             return None
+        if not request.login_server and not request.domain_suffix:
+            error = request.lookup_error or "no berth service is known"
+            self._add([problem("LOGIN_SERVER_ERROR", self._facts("", error=error))])
+            return None
         login_server = (request.login_server or f"{name.lower()}{request.domain_suffix}").lower()
         if name != name.lower():
             self._add([problem("REGISTRY_NAME_CASE_WARNING", self._facts(login_server), warning=True)])
-        if request.lookup_error:
-            self._add(
-                [
-                    problem(
-                        "LOGIN_SERVER_ERROR",
-                        self._facts(login_server, server=request.lookup_error),
-                        warning=True,
-                    )
-                ]
-            )
+        if request.lookup_error and not request.login_server:
+            facts = self._facts(login_server, error=request.lookup_error)
+            self._add([problem("REGISTRY_LOOKUP_WARNING", facts, warning=True)])
         return login_server
 
     def _sample_pull(self, command: str, login_server: str, repository: str) -> Finding:

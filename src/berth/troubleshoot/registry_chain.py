@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 
 from berth.troubleshoot.docker_env import StoredCredential, jwt_expiry
-from berth.troubleshoot.findings import Finding, passed, problem
+from berth.troubleshoot.findings import Finding, info, passed, problem
 
 Chain = Generator[httpx.Request, "httpx.Response | Exception", list[Finding]]
 
@@ -142,6 +142,22 @@ def check_registry(inp: ChainInput) -> Chain:
         if inp.repository
         else "registry:catalog:*"
     )
+    if inp.username is None and not inp.directory_token and inp.stored is not None:
+        why = inp.directory_error or "not signed in"
+        findings.append(
+            info(f"No berth sign-in ({why}): checking the credentials docker stored for {inp.login_server}")
+        )
+    else:
+        findings.extend((yield from _own_credentials(inp, base, service, scope)))
+    findings.extend((yield from _stored_credentials(inp, base, service)))
+    return findings
+
+
+def _own_credentials(
+    inp: ChainInput, base: str, service: str, scope: str
+) -> Generator[httpx.Request, httpx.Response | Exception, list[Finding]]:
+    """The credentials check-health was given: --username/--password, or the berth sign-in."""
+    findings: list[Finding] = []
     if inp.username is not None:
         form = {
             "grant_type": "password",
@@ -166,9 +182,7 @@ def check_registry(inp: ChainInput) -> Chain:
         ]
     if response.status_code != 200:
         return [*findings, _credentials_problem(inp, response)]
-    findings.extend(_scope_findings(inp, response.json().get("access_token", "")))
-    findings.extend((yield from _stored_credentials(inp, base, service)))
-    return findings
+    return [*findings, *_scope_findings(inp, response.json().get("access_token", ""))]
 
 
 def _exchange(
@@ -238,7 +252,7 @@ def _scope_findings(inp: ChainInput, token: str) -> list[Finding]:
             missing=", ".join(missing),
             identity=inp.username or _token_identity(inp.directory_token),
         )
-        return [problem("CONNECTIVITY_ACCESS_TOKEN_ERROR", facts, warning=bool(granted))]
+        return [problem("CONNECTIVITY_ACCESS_TOKEN_ERROR", facts)]
     return [
         passed(f"Fetch access token for repository '{inp.repository}' in registry '{inp.login_server}' : OK")
     ]
@@ -282,6 +296,7 @@ def _stored_credentials(
         "GET", f"{base}/oauth2/token", params={"service": service, "scope": scope}
     )
     reason = _error_text(response)
+    facts = {**facts, **_facts(inp, response), "identity": stored.username or "(identity token)"}
     if isinstance(anonymous, httpx.Response) and anonymous.status_code == 200:
         return [*findings, problem("DOCKER_CONFIG_STALE_CREDENTIALS", {**facts, "reason": reason})]
     return [*findings, problem("DOCKER_CONFIG_INVALID_CREDENTIALS", {**facts, "error": reason})]

@@ -125,7 +125,42 @@ _ADMIN_DISABLED = PossibleCause(
     "berth acr update -n {registry} --admin-enabled true",
 )
 
+_MANAGEMENT = PossibleCause(
+    "The identity may use the registry's content but not manage it: AcrPull, AcrPush and AcrDelete grant "
+    "data-plane access only; the management API needs Reader (read), Contributor (change) or Owner.",
+    SeedCause.NOT_AUTHORIZED,
+    "berth role assignment list --assignee <id> --all -o table",
+    "berth role assignment create --assignee <id> --role Contributor --scope <registry id>",
+)
+_UNKNOWN_REGISTRY = PossibleCause(
+    "The login server names a registry that does not exist on this berth service (a typo, or a registry "
+    "that was deleted).",
+    SeedCause.REGISTRY_NAME,
+    "berth acr list -o table",
+    "Use the login server shown by berth acr show -n <name> --query loginServer",
+)
+
 SYMPTOMS: tuple[Symptom, ...] = (
+    Symptom(
+        "Not authorized to manage the registry",
+        _p(
+            r"does not have authorization to perform action",
+            r"authorizationfailed",
+            r"grants access to the registry's content only",
+        ),
+        (_MANAGEMENT,),
+    ),
+    Symptom(
+        "The registry does not exist",
+        _p(
+            r"registry '[^']*' does not exist",
+            r"registry_unknown",
+            r"failed with status: 404",
+            r"resourcenotfound",
+            r"login_server_error",
+        ),
+        (_UNKNOWN_REGISTRY, _WRONG_NAME),
+    ),
     Symptom(
         "Application not registered with AAD",
         _p(r"application not registered with aad"),

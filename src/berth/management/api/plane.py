@@ -15,6 +15,7 @@ from berth.management.api import (
     credentials,
     errors,
     graph,
+    logs,
     registries,
     role_assignments,
     scope_maps,
@@ -37,6 +38,7 @@ ROUTERS = (
     tokens.router,
     role_assignments.router,
     graph.router,
+    logs.router,
 )
 
 

@@ -1,0 +1,274 @@
+"""``berth acr diagnose``: from what a user saw to why it happened and what fixes it.
+
+- ``--error TEXT``: the error message (docker's, podman's or az's wording) → the symptoms it
+  shows and, for each, the possible causes with the check that tells them apart
+  (:mod:`berth.troubleshoot.symptoms`).
+- ``--correlation-id ID``, or ``--identity X`` and ``--since`` (default 1h), or nothing but the
+  registry: the failed login events that match (when the caller may read the registry's logs)
+  → the exact cause and the command that fixes it (:mod:`berth.troubleshoot.explain`).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Annotated, Any, Optional
+
+import typer
+
+from berth.cli import context
+from berth.cli.acr.common import RegistryName, RegistryRef, ResourceGroup, find_registry
+from berth.cli.acr.logs import parse_since, query_events
+from berth.cli.client.http import ApiError
+from berth.cli.framework import CliError
+from berth.events.columns import from_columns
+from berth.troubleshoot.explain import RegistryFacts, Verdict, explain_all
+from berth.troubleshoot.symptoms import Symptom, match
+
+NO_LOGS = (
+    "You may not read the login events of registry '{registry}' ({error}); they need Reader or above on "
+    "the registry. Ask its owner to run: berth acr diagnose -n {registry}{filters}"
+)
+
+
+class DiagnoseFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+@dataclass
+class Diagnosis:
+    registry: str
+    login_server: str
+    symptoms: list[Symptom] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    verdicts: list[Verdict] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    searched: bool = False
+
+    def as_json(self) -> dict[str, Any]:
+        facts = {"registry": self.registry, "login_server": self.login_server}
+        return {
+            "registry": self.registry,
+            "loginServer": self.login_server,
+            "symptoms": [
+                {
+                    "symptom": s.name,
+                    "possibleCauses": [
+                        {
+                            "cause": c.cause,
+                            "seedCause": c.seed.value,
+                            "check": _fill(c.check, facts),
+                            "fix": _fill(c.fix, facts),
+                        }
+                        for c in s.causes
+                    ],
+                }
+                for s in self.symptoms
+            ],
+            "verdicts": [
+                {
+                    "code": v.code,
+                    "seedCause": v.seed.value,
+                    "cause": v.cause,
+                    "fix": v.fix,
+                    "time": v.event.get("time"),
+                    "identity": v.event.get("identity"),
+                    "reason": v.event.get("reason"),
+                    "correlationId": v.event.get("correlation_id"),
+                }
+                for v in self.verdicts
+            ],
+            "eventsSearched": self.searched,
+            "failedEvents": len(self.events),
+            "notes": self.notes,
+        }
+
+
+def _fill(text: str, facts: dict[str, str]) -> str:
+    for key, value in facts.items():
+        text = text.replace("{" + key + "}", value)
+    return text
+
+
+def _registry(name: str, resource_group: str | None, notes: list[str]) -> RegistryRef | None:
+    ctx = context.current()
+    if not ctx.has_session():
+        notes.append("Not signed in (berth login): the login events cannot be read; text-based causes only.")
+        return None
+    try:
+        return find_registry(name, resource_group)
+    except ApiError as exc:
+        if exc.status not in (403, 404):
+            raise
+        notes.append(f"Registry '{name}' could not be looked up: {exc.message}")
+    except CliError as exc:
+        notes.append(f"Registry '{name}' could not be looked up: {exc.message}")
+    return None
+
+
+def _scope_maps(registry: RegistryRef, events: list[dict[str, Any]]) -> dict[str, str]:
+    """The scope map of each token that appears in the events (for the exact fix command)."""
+    maps: dict[str, str] = {}
+    management = context.current().management
+    for event in events:
+        name = str(event.get("identity") or "")
+        if event.get("identity_kind") != "token" or not name or name in maps:
+            continue
+        try:
+            token = management.get_child(registry.id, "tokens", name)
+        except CliError:
+            continue
+        scope_map_id = str((token.get("properties") or {}).get("scopeMapId") or "")
+        if scope_map_id:
+            maps[name] = scope_map_id.rsplit("/", 1)[-1]
+    return maps
+
+
+def registry_facts(registry: RegistryRef, events: list[dict[str, Any]]) -> RegistryFacts:
+    properties = registry.resource.get("properties") or {}
+    return RegistryFacts(
+        registry.name,
+        registry.id,
+        registry.login_server,
+        _scope_maps(registry, events),
+        bool(properties.get("anonymousPullEnabled")),
+    )
+
+
+def explain_request(registry: RegistryRef, correlation_id: str, wait: float = 3.0) -> list[Verdict]:
+    """Verdicts for the failed login of one request (events land within a second; wait for it)."""
+    deadline = time.monotonic() + wait
+    while True:
+        rows = query_events(registry, "login", {"correlationId": correlation_id, "status": "failed"})
+        if rows or time.monotonic() > deadline:
+            break
+        time.sleep(0.25)
+    events = [from_columns(row) for row in rows]
+    return explain_all(events, registry_facts(registry, events))
+
+
+def _filters(correlation_id: str | None, identity: str | None, since: str | None) -> str:
+    parts = []
+    if correlation_id:
+        parts.append(f" --correlation-id {correlation_id}")
+    if identity:
+        parts.append(f" --identity {identity}")
+    if since:
+        parts.append(f" --since {since}")
+    return "".join(parts)
+
+
+def _events(
+    diagnosis: Diagnosis,
+    registry: RegistryRef,
+    correlation_id: str | None,
+    identity: str | None,
+    since: str | None,
+) -> None:
+    params = {"status": "failed", "top": "200"}
+    if correlation_id:
+        params["correlationId"] = correlation_id
+    else:
+        params["since"] = str(parse_since(since or "1h"))
+    if identity:
+        params["identity"] = identity
+    try:
+        rows = query_events(registry, "login", params)
+    except ApiError as exc:
+        if exc.status != 403:
+            raise
+        filters = _filters(correlation_id, identity, since)
+        diagnosis.notes.append(
+            NO_LOGS.format(registry=registry.name, error=exc.code or exc.status, filters=filters)
+        )
+        return
+    diagnosis.searched = True
+    diagnosis.events = [from_columns(row) for row in rows]
+    facts = RegistryFacts(
+        registry.name, registry.id, registry.login_server, _scope_maps(registry, diagnosis.events)
+    )
+    diagnosis.verdicts = explain_all(diagnosis.events, facts)
+    if not diagnosis.events:
+        what = f"correlation id {correlation_id}" if correlation_id else f"the last {since or '1h'}"
+        who = f" for identity {identity}" if identity else ""
+        diagnosis.notes.append(f"No failed login to registry '{registry.name}' in {what}{who}.")
+
+
+def render_text(diagnosis: Diagnosis) -> str:
+    facts = {"registry": diagnosis.registry, "login_server": diagnosis.login_server}
+    lines: list[str] = []
+    for symptom in diagnosis.symptoms:
+        lines.append(f"Symptom: {symptom.name}")
+        lines.append("Possible causes:")
+        for number, cause in enumerate(symptom.causes, 1):
+            lines.append(f"  {number}. {cause.cause}")
+            lines.append(f"     Check: {_fill(cause.check, facts)}")
+            lines.append(f"     Fix: {_fill(cause.fix, facts)}")
+        lines.append("")
+    for verdict in diagnosis.verdicts:
+        event = verdict.event
+        who = event.get("identity") or "(anonymous)"
+        lines.append(
+            f"Failed login at {event.get('time')}: {who} from {event.get('caller_ip')} "
+            f"({event.get('operation')}, {event.get('result_description')}, reason {event.get('reason')}, "
+            f"correlation id {event.get('correlation_id')})"
+        )
+        lines.append(f"Cause: {verdict.code}: {verdict.cause}")
+        lines.append(f"Fix: {verdict.fix}")
+        lines.append("")
+    lines.extend(diagnosis.notes)
+    return "\n".join(lines).strip() + "\n"
+
+
+def diagnose(
+    name: RegistryName,
+    error: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--error", "-e", help="The error message you saw (docker, podman or az)."),
+    ] = None,
+    correlation_id: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--correlation-id", help="The correlation id of the failed request."),
+    ] = None,
+    identity: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--identity", help="Who failed to log in: UPN, app id, token or registry name."),
+    ] = None,
+    since: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--since", help="How far back to look for failed logins (default 1h)."),
+    ] = None,
+    output: Annotated[
+        DiagnoseFormat, typer.Option("--output", "-o", help="text or json.")
+    ] = DiagnoseFormat.text,
+    resource_group: ResourceGroup = None,
+) -> None:
+    """Name the cause of a failed login and the command that fixes it."""
+    notes: list[str] = []
+    registry = _registry(name, resource_group, notes)
+    ctx = context.current()
+    fallback = f"{name.lower()}.{ctx.service_host}" if ctx.has_session() else name.lower()
+    diagnosis = Diagnosis(name, registry.login_server if registry else fallback, notes=notes)
+    if error:
+        diagnosis.symptoms = match(error)
+        if not diagnosis.symptoms:
+            notes.append(
+                "The error text matches no known login symptom; run berth acr check-health -n "
+                f"{name} --ignore-errors --yes to check the whole chain."
+            )
+    if registry is not None and (correlation_id or identity or not error):
+        _events(diagnosis, registry, correlation_id, identity, since)
+    elif registry is None and (correlation_id or identity):
+        notes.append("The login events could not be searched; the causes above come from the text alone.")
+    if output is DiagnoseFormat.json:
+        sys.stdout.write(json.dumps(diagnosis.as_json(), indent=2) + "\n")
+    else:
+        sys.stdout.write(render_text(diagnosis))
+
+
+def register(acr: typer.Typer) -> None:
+    acr.command("diagnose")(diagnose)
