@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from berth.cli import admin, serve, tls
+from berth.cli import account, acr, ad, admin, role, serve, tls
 
 app = typer.Typer(
     name="berth",
@@ -15,6 +15,10 @@ app = typer.Typer(
 app.command("serve")(serve.serve_command)
 app.add_typer(tls.app, name="tls")
 app.add_typer(admin.app, name="admin")
+account.register(app)
+app.add_typer(acr.app, name="acr")
+role.register(app)
+ad.register(app)
 
 
 @app.callback()

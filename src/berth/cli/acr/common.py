@@ -1,0 +1,93 @@
+"""What the ``berth acr`` groups share: options named as az names them, finding a registry by
+name, and ARM resources flattened the way az prints them (``properties`` lifted to the top,
+``resourceGroup`` added)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Annotated, Any, Optional
+
+import typer
+
+from berth.cli import context
+from berth.cli.client.http import ApiError
+from berth.cli.framework import CliError
+
+DEFAULT_RESOURCE_GROUP = "default"
+
+RegistryName = Annotated[str, typer.Option("--name", "-n", help="The name of the container registry.")]
+RegistryOption = Annotated[str, typer.Option("--registry", "-r", help="The name of the container registry.")]
+ResourceGroup = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        "--resource-group",
+        "-g",
+        help="Resource group; found from the registry name when omitted.",
+    ),
+]
+Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not prompt for confirmation.")]
+
+_RESOURCE_GROUP_IN_ID = re.compile(r"/resourceGroups/([^/]+)", re.IGNORECASE)
+
+
+def resource_group_of(resource_id: str) -> str | None:
+    found = _RESOURCE_GROUP_IN_ID.search(resource_id or "")
+    return found.group(1) if found else None
+
+
+def flatten(resource: dict[str, Any]) -> dict[str, Any]:
+    """az's view of an ARM resource: properties at the top level, plus ``resourceGroup``.
+
+    A property whose name is taken (a scope map's ``type``) becomes ``<name>Properties<Name>``,
+    as az's models name it (``typePropertiesType``).
+    """
+    flat = {k: v for k, v in resource.items() if k != "properties"}
+    for key, value in (resource.get("properties") or {}).items():
+        flat[f"{key}Properties{key[:1].upper()}{key[1:]}" if key in flat else key] = value
+    group = resource_group_of(str(resource.get("id", "")))
+    if group is not None:
+        flat["resourceGroup"] = group
+    return flat
+
+
+@dataclass(frozen=True)
+class RegistryRef:
+    name: str  # as the service spells it
+    resource_group: str
+    id: str
+    resource: dict[str, Any]
+
+    @property
+    def login_server(self) -> str:
+        return str((self.resource.get("properties") or {}).get("loginServer") or "")
+
+
+def not_found(name: str) -> CliError:
+    ctx = context.current()
+    return ApiError(
+        f"(ResourceNotFound) The resource with name '{name}' and type "
+        f"'Microsoft.ContainerRegistry/registries' could not be found in subscription "
+        f"'berth ({ctx.session.subscription_id})'.",
+        404,
+        "ResourceNotFound",
+    )
+
+
+def find_registry(name: str, resource_group: str | None = None) -> RegistryRef:
+    """The registry called ``name`` (any case), in ``resource_group`` or wherever it is."""
+    management = context.current().management
+    if resource_group:
+        resource = management.get_registry(resource_group, name)
+    else:
+        matches = [r for r in management.list_registries() if str(r.get("name", "")).lower() == name.lower()]
+        if not matches:
+            raise not_found(name)
+        resource = matches[0]
+    resource_id = str(resource.get("id") or "")
+    group = resource_group_of(resource_id) or resource_group or DEFAULT_RESOURCE_GROUP
+    return RegistryRef(str(resource.get("name") or name), group, resource_id, resource)
+
+
+def registry_id(name: str, resource_group: str | None = None) -> str:
+    return find_registry(name, resource_group).id
