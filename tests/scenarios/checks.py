@@ -1,0 +1,98 @@
+"""Running ``berth acr check-health`` and ``berth acr diagnose`` as a user would, and reading
+what they name."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tests.scenarios.conftest import Stage
+
+
+@dataclass
+class Health:
+    code: int
+    report: dict[str, Any]
+    stderr: str
+
+    @property
+    def codes(self) -> list[str]:
+        return [f["code"] for f in self.report["findings"] if f.get("code")]
+
+    @property
+    def explained(self) -> list[str]:
+        return [f["code"] for f in self.report.get("explanations", [])]
+
+    def finding(self, code: str) -> dict[str, Any]:
+        found = [
+            f
+            for f in [*self.report["findings"], *self.report.get("explanations", [])]
+            if f.get("code") == code
+        ]
+        assert found, f"check-health did not report {code}: {self.report}"
+        return found[0]
+
+
+def check_health(
+    stage: Stage,
+    *args: str,
+    identity: str = "owner",
+    docker_config: Path | None = None,
+    env: dict[str, str] | None = None,
+    prefix: tuple[str, ...] = (),
+) -> Health:
+    """``check-health ... -o json`` (the report) — exit status as the command decided it."""
+    result = stage.berth(
+        "acr", "check-health", *args, "-o", "json",
+        identity=identity, docker_config=docker_config, env=env, prefix=prefix, check=False,
+    )  # fmt: skip
+    assert result.returncode in (0, 1), result.stderr
+    return Health(result.returncode, json.loads(result.stdout), result.stderr)
+
+
+def check_health_text(
+    stage: Stage, *args: str, docker_config: Path | None = None, **kwargs: Any
+) -> tuple[int, str]:
+    """The text form a user reads (progress and errors on stderr)."""
+    result = stage.berth("acr", "check-health", *args, docker_config=docker_config, check=False, **kwargs)
+    return result.returncode, result.stderr
+
+
+@dataclass
+class Diagnosis:
+    document: dict[str, Any]
+    text: str
+
+    @property
+    def verdicts(self) -> list[dict[str, Any]]:
+        return list(self.document["verdicts"])
+
+    @property
+    def verdict_codes(self) -> list[str]:
+        return [v["code"] for v in self.verdicts]
+
+    def verdict(self, code: str) -> dict[str, Any]:
+        found = [v for v in self.verdicts if v["code"] == code]
+        assert found, f"diagnose named no {code}: {self.document}"
+        return found[0]
+
+    @property
+    def symptoms(self) -> list[str]:
+        return [s["symptom"] for s in self.document["symptoms"]]
+
+    def possible_causes(self) -> str:
+        return json.dumps(self.document["symptoms"])
+
+
+def diagnose(stage: Stage, registry: str, *args: str, identity: str = "owner") -> Diagnosis:
+    """``diagnose`` in both forms: the JSON document and the text a user reads."""
+    document = stage.berth_json("acr", "diagnose", "-n", registry, *args, "-o", "json", identity=identity)
+    text = stage.berth("acr", "diagnose", "-n", registry, *args, identity=identity).stdout
+    return Diagnosis(document, text)
+
+
+def one_event(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    assert rows, "no login event was recorded"
+    return rows[0]
