@@ -115,10 +115,9 @@ class RegistryPlane:
             summary.denial = denial
             raise denial.error
 
+        # Routes match the decoded path: the Azure SDK sends ``library%2Fhello`` in /v2/ and
+        # /acr/v1/ paths alike, docker and az send plain slashes; both mean the same name.
         path = request.scope["path"]
-        raw_path = request.scope.get("raw_path") or path.encode()
-        if b"%2f" in raw_path.lower() and path.startswith("/v2/"):
-            raise WireError(errors.NAME_INVALID, "encoded slashes are not allowed in repository names")
         found = match(self.routes, request.method, path)
         if found.route is None:
             if found.allowed:

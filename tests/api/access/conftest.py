@@ -22,8 +22,7 @@ from argon2 import PasswordHasher
 from berth.access import secrets
 from berth.app import BerthApp, build_app
 from berth.config import Settings, load_settings
-from tests.api.access.wire import authorized, basic
-from tests.api.oci import BASE_URL, TestClient, push_image
+from tests.api.access.wire import BASE_URL, TestClient, authorized, basic, push_image
 from tests.support.access_setup import AccessSetup
 
 BOOTSTRAP_PASSWORD = "bootstrap-Passw0rd"
@@ -105,5 +104,5 @@ def pushed(client: TestClient, admin: tuple[str, str]) -> dict[str, str]:
     digests = {}
     with authorized(client, basic(*admin)):
         for repository in ("hello", "other"):
-            _, digests[repository] = push_image(client, repository, "v1", seed=repository)
+            digests[repository] = push_image(client, repository, "v1", seed=repository)
     return digests

@@ -8,8 +8,7 @@ import pytest
 
 from berth.app import BerthApp
 from berth.metadata import repositories as repository_rows
-from tests.api.access.wire import access_token, authorized, basic, bearer, token_post
-from tests.api.oci import TestClient, push_image
+from tests.api.access.wire import TestClient, access_token, authorized, basic, bearer, push_image, token_post
 from tests.support.access_setup import AccessSetup
 
 CATALOG = "registry:catalog:*"

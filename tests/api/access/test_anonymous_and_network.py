@@ -8,6 +8,7 @@ import pytest
 
 from tests.api.access.wire import (
     UNAUTHORIZED_MESSAGE,
+    TestClient,
     access_token,
     basic,
     bearer,
@@ -18,7 +19,6 @@ from tests.api.access.wire import (
     token_get,
     token_post,
 )
-from tests.api.oci import TestClient
 from tests.support.access_setup import AccessSetup
 
 ALLOWED_IP = "203.0.113.10"

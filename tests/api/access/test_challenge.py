@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.access.wire import REALM, SERVICE, UNAUTHORIZED_MESSAGE, error_of
-from tests.api.oci import TestClient
+from tests.api.access.wire import REALM, SERVICE, UNAUTHORIZED_MESSAGE, TestClient, error_of
 
 CHALLENGE = f'Bearer realm="{REALM}",service="{SERVICE}"'
 

@@ -7,6 +7,7 @@ import json
 from berth.access.tokens import REFRESH_TOKEN_SECONDS
 from berth.config import Settings
 from tests.api.access.wire import (
+    TestClient,
     error_of,
     exchange,
     payload,
@@ -14,7 +15,6 @@ from tests.api.access.wire import (
     token_post,
     user_directory_token,
 )
-from tests.api.oci import TestClient
 from tests.support.access_setup import AccessSetup
 
 PERMISSIONS_FAILED = {"errors": [{"code": "DENIED", "message": "retrieving permissions failed"}]}

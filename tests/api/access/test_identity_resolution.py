@@ -14,13 +14,13 @@ import pytest
 from tests.api.access.wire import (
     NOT_REGISTERED,
     UNAUTHORIZED_MESSAGE,
+    TestClient,
     basic,
     error_of,
     payload,
     token_get,
     token_post,
 )
-from tests.api.oci import TestClient
 from tests.support.access_setup import AccessSetup
 
 

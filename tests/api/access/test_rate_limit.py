@@ -8,8 +8,7 @@ import pytest
 
 from berth.app import build_app
 from berth.config import Settings
-from tests.api.access.wire import basic, error_of, token_get
-from tests.api.oci import BASE_URL, TestClient
+from tests.api.access.wire import BASE_URL, TestClient, basic, error_of, token_get
 from tests.support.access_setup import AccessSetup
 
 

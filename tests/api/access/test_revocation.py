@@ -12,8 +12,7 @@ from collections.abc import Callable
 import httpx
 
 from berth.access.service import STATUS_SECONDS
-from tests.api.access.wire import bearer, exchange, sp_directory_token, token_get, token_post
-from tests.api.oci import TestClient
+from tests.api.access.wire import TestClient, bearer, exchange, sp_directory_token, token_get, token_post
 from tests.support.access_setup import NULL_GUID, AccessSetup
 
 MARGIN = 1.5  # plus the registry cache (1 s) for registry properties

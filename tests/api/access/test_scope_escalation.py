@@ -17,8 +17,10 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from berth.app import BerthApp
 from tests.api.access.wire import (
     NOT_REGISTERED,
+    OCI_MANIFEST,
     REALM,
     SERVICE,
+    TestClient,
     access_token,
     basic,
     bearer,
@@ -28,7 +30,6 @@ from tests.api.access.wire import (
     payload,
     sp_directory_token,
 )
-from tests.api.oci import OCI_MANIFEST, TestClient
 from tests.support.access_setup import NULL_GUID, AccessSetup
 
 OTHER_HOST = "otherreg.localhost:5000"

@@ -14,6 +14,8 @@ from azure.containerregistry._helpers import _parse_exp_time
 from berth.app import BerthApp, build_app
 from berth.config import Settings
 from tests.api.access.wire import (
+    BASE_URL,
+    TestClient,
     access_token,
     bearer,
     exchange,
@@ -23,7 +25,6 @@ from tests.api.access.wire import (
     token_get,
     user_directory_token,
 )
-from tests.api.oci import BASE_URL, TestClient
 from tests.support.access_setup import NULL_GUID, AccessSetup
 
 

@@ -12,6 +12,7 @@ from berth.access.tokens import ACCESS_TOKEN_SECONDS, REFRESH_TOKEN_SECONDS
 from berth.config import Settings
 from tests.api.access.wire import (
     UNAUTHORIZED_MESSAGE,
+    TestClient,
     error_of,
     exchange,
     header,
@@ -20,7 +21,6 @@ from tests.api.access.wire import (
     token_get,
     token_post,
 )
-from tests.api.oci import TestClient
 from tests.support.access_setup import NULL_GUID, AccessSetup
 
 LIBTRUST_KID = re.compile(r"^([A-Z2-7]{4}:){11}[A-Z2-7]{4}$")

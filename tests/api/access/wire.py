@@ -4,14 +4,28 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import hashlib
 import json
 import re
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
+from starlette.exceptions import StarletteDeprecationWarning
 
-from tests.api.oci import TestClient
+with warnings.catch_warnings():
+    # Starlette 1.x prefers the httpx2 package for its test client and warns at import when it
+    # falls back to httpx; the client behaves the same.
+    warnings.filterwarnings(
+        "ignore", "Using `httpx` with `starlette.testclient`", StarletteDeprecationWarning
+    )
+    from starlette.testclient import TestClient
+
+__all__ = ["TestClient"]
+
+BASE_URL = "http://localhost:5000"
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 
 SERVICE = "localhost:5000"
 REALM = "http://localhost:5000/oauth2/token"
@@ -144,3 +158,51 @@ def authorized(client: TestClient, headers: dict[str, str]) -> Iterator[TestClie
             client.headers.pop("Authorization", None)
         else:
             client.headers["Authorization"] = saved
+
+
+def digest_of(data: bytes) -> str:
+    return f"sha256:{hashlib.sha256(data).hexdigest()}"
+
+
+def push_image(client: TestClient, repository: str, tag: str, *, seed: str) -> str:
+    """Push a config, a layer and an OCI manifest tagged ``tag``; returns the manifest digest.
+
+    The caller supplies credentials (see :func:`authorized`).
+    """
+    config = json.dumps({"architecture": "amd64", "os": "linux", "seed": seed}).encode()
+    layer = f"layer of {seed}".encode()
+    for blob in (config, layer):
+        started = client.post(f"/v2/{repository}/blobs/uploads/")
+        assert started.status_code == 202, started.text
+        done = client.put(
+            started.headers["Location"],
+            params={"digest": digest_of(blob)},
+            content=blob,
+            headers={"Content-Type": "application/octet-stream"},
+        )
+        assert done.status_code == 201, done.text
+    manifest = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "config": {
+                "mediaType": "application/vnd.oci.image.config.v1+json",
+                "digest": digest_of(config),
+                "size": len(config),
+            },
+            "layers": [
+                {
+                    "mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+                    "digest": digest_of(layer),
+                    "size": len(layer),
+                }
+            ],
+        },
+        separators=(",", ":"),
+    ).encode()
+    response = client.put(
+        f"/v2/{repository}/manifests/{tag}", content=manifest, headers={"Content-Type": OCI_MANIFEST}
+    )
+    assert response.status_code == 201, response.text
+    assert response.headers["Docker-Content-Digest"] == digest_of(manifest)
+    return digest_of(manifest)
