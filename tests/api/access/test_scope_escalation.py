@@ -22,12 +22,14 @@ from tests.api.access.wire import (
     SERVICE,
     TestClient,
     access_token,
+    authorized,
     basic,
     bearer,
     error_of,
     exchange,
     header,
     payload,
+    push_image,
     sp_directory_token,
 )
 from tests.support.access_setup import NULL_GUID, AccessSetup
@@ -341,3 +343,24 @@ def test_a_directory_access_token_is_not_a_registry_token(
 def test_garbage_bearer_values(client: TestClient, value: str) -> None:
     response = client.get("/v2/hello/tags/list", headers={"Authorization": f"Bearer {value}"})
     assert response.status_code == 401
+
+
+def test_encoded_slashes_name_the_same_repository_and_need_its_scope(
+    client: TestClient, admin: tuple[str, str], setup: AccessSetup
+) -> None:
+    """The Azure SDK sends ``library%2Fhello``: the same repository as ``library/hello``."""
+    with authorized(client, basic(*admin)):
+        digest = push_image(client, "library/hello", "v1", seed="nested")
+    token = access_token(client, *admin, "repository:library/hello:pull")
+
+    response = client.get("/v2/library%2Fhello/manifests/v1", headers=bearer(token))
+    assert response.status_code == 200
+    assert response.headers["Docker-Content-Digest"] == digest
+
+    setup.scope_map("library-only", ["repositories/library/content/read"])
+    scoped = setup.token("librarytoken", "library-only")
+    narrow = access_token(client, scoped.name, scoped.password1, "repository:library:pull")
+    insufficient(
+        client.get("/v2/library%2Fhello/manifests/v1", headers=bearer(narrow)),
+        "repository:library/hello:pull",
+    )
