@@ -102,7 +102,8 @@ class ArmCaller:
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         headers = {"Authorization": f"Bearer {self.token}", **kwargs.pop("headers", {})}
         params = {"api-version": API_VERSION, **kwargs.pop("params", {})}
-        return self.client.request(method, path, headers=headers, params=params, **kwargs)
+        response: httpx.Response = self.client.request(method, path, headers=headers, params=params, **kwargs)
+        return response
 
     def get(self, path: str, **kwargs: Any) -> httpx.Response:
         return self.request("GET", path, **kwargs)

@@ -8,7 +8,8 @@ REGISTRY_HOST = "adminreg.localhost:5000"
 
 
 def _v2(client: TestClient, username: str, password: str) -> int:
-    return client.get("/v2/", headers={"Host": REGISTRY_HOST}, auth=(username, password)).status_code
+    status: int = client.get("/v2/", headers={"Host": REGISTRY_HOST}, auth=(username, password)).status_code
+    return status
 
 
 def test_list_credentials_needs_the_admin_user_enabled(owner: ArmCaller) -> None:

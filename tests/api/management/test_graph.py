@@ -12,12 +12,14 @@ SCOPE = "https://management.azure.com/.default"
 
 def _user_sign_in(client: TestClient, upn: str, password: str) -> int:
     form = {"grant_type": "password", "username": upn, "password": password, "scope": SCOPE}
-    return client.post(TOKEN_URL, data=form).status_code
+    status: int = client.post(TOKEN_URL, data=form).status_code
+    return status
 
 
 def _sp_sign_in(client: TestClient, app_id: str, secret: str) -> int:
     form = {"grant_type": "client_credentials", "client_id": app_id, "client_secret": secret, "scope": SCOPE}
-    return client.post(TOKEN_URL, data=form).status_code
+    status: int = client.post(TOKEN_URL, data=form).status_code
+    return status
 
 
 def _new_user(owner: ArmCaller, upn: str = "alice@localhost", **extra: object) -> dict[str, object]:
