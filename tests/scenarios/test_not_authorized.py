@@ -31,11 +31,15 @@ def _registry_id(stage: Stage) -> str:
 
 def test_acr_pull_identity_pushing(stage: Stage, registry: str) -> None:
     registry_id = _registry_id(stage)
-    sp = stage.berth_json("ad", "sp", "create-for-rbac", "-n", "puller", "--role", "AcrPull", "--scopes", registry_id)
+    sp = stage.berth_json(
+        "ad", "sp", "create-for-rbac", "-n", "puller", "--role", "AcrPull", "--scopes", registry_id
+    )
     stage.remember(sp["password"])
     app_id = sp["appId"]
     config = stage.docker_config("puller")
-    stage.docker_ok("login", registry, "-u", app_id, "--password-stdin", docker_config=config, stdin=sp["password"])
+    stage.docker_ok(
+        "login", registry, "-u", app_id, "--password-stdin", docker_config=config, stdin=sp["password"]
+    )
     stage.docker_ok("pull", f"{registry}/repoa:v1", docker_config=config)
     stage.docker_ok("tag", f"{registry}/repoa:v1", f"{registry}/repoa:v2", docker_config=config)
     pushed = stage.docker("push", f"{registry}/repoa:v2", docker_config=config)
@@ -52,7 +56,10 @@ def test_acr_pull_identity_pushing(stage: Stage, registry: str) -> None:
     verdict = found.verdict("NOT_AUTHORIZED")
     assert verdict["cause"].startswith(f"Service principal '{app_id}' is not authorized")
     assert "repository:repoa:push" in verdict["cause"]
-    assert verdict["fix"] == f"berth role assignment create --assignee {app_id} --role AcrPush --scope {registry_id}"
+    assert (
+        verdict["fix"]
+        == f"berth role assignment create --assignee {app_id} --role AcrPush --scope {registry_id}"
+    )
 
     event = one_event(stage.wait_events(REGISTRY, identity=app_id, reason="insufficient_scope"))
     assert event["IdentityKind"] == "service_principal"
@@ -62,20 +69,36 @@ def test_acr_pull_identity_pushing(stage: Stage, registry: str) -> None:
 
 def test_token_for_repository_a_pulling_repository_b(stage: Stage, registry: str) -> None:
     created = stage.berth_json(
-        "acr", "token", "create", "-n", "repoa-reader", "-r", REGISTRY, "--repository", "repoa", "content/read"
+        "acr",
+        "token",
+        "create",
+        "-n",
+        "repoa-reader",
+        "-r",
+        REGISTRY,
+        "--repository",
+        "repoa",
+        "content/read",
     )
     password = created["credentials"]["passwords"][0]["value"]
     stage.remember(*(p["value"] for p in created["credentials"]["passwords"]))
     config = stage.docker_config("repoa-reader")
-    stage.docker_ok("login", registry, "-u", "repoa-reader", "--password-stdin", docker_config=config, stdin=password)
+    stage.docker_ok(
+        "login", registry, "-u", "repoa-reader", "--password-stdin", docker_config=config, stdin=password
+    )
     stage.docker_ok("pull", f"{registry}/repoa:v1", docker_config=config)
     pulled = stage.docker("pull", f"{registry}/repob:v1", docker_config=config)
     assert pulled.returncode != 0
     assert "denied" in pulled.stderr.lower() or "pull access denied" in pulled.stderr.lower(), pulled.stderr
 
-    health = check_health(stage, "-n", REGISTRY, "-u", "repoa-reader", "-p", password, "--repository", "repob")
+    health = check_health(
+        stage, "-n", REGISTRY, "-u", "repoa-reader", "-p", password, "--repository", "repob"
+    )
     assert health.code == 1
-    assert "You have no permissions to repository repob" in health.finding("CONNECTIVITY_ACCESS_TOKEN_ERROR")["cause"]
+    assert (
+        "You have no permissions to repository repob"
+        in health.finding("CONNECTIVITY_ACCESS_TOKEN_ERROR")["cause"]
+    )
 
     found = diagnose(stage, REGISTRY, "--identity", "repoa-reader")
     verdict = found.verdict("NOT_AUTHORIZED")
@@ -92,9 +115,21 @@ def test_acr_pull_user_managing_the_registry(stage: Stage, registry: str) -> Non
     upn = f"puller@{stage.domain}"
     password = "puller-password-123"
     stage.remember(password)
-    stage.berth("ad", "user", "create", "--display-name", "puller", "--password", password, "--user-principal-name", upn)
+    stage.berth(
+        "ad",
+        "user",
+        "create",
+        "--display-name",
+        "puller",
+        "--password",
+        password,
+        "--user-principal-name",
+        upn,
+    )
     registry_id = _registry_id(stage)
-    stage.berth("role", "assignment", "create", "--assignee", upn, "--role", "AcrPull", "--scope", registry_id)
+    stage.berth(
+        "role", "assignment", "create", "--assignee", upn, "--role", "AcrPull", "--scope", registry_id
+    )
     stage.sign_in("puller", upn, password)
 
     updated = stage.berth("acr", "update", "-n", REGISTRY, "-g", "scenarios", "--admin-enabled", "true",

@@ -260,7 +260,7 @@ def diagnose(
                 "The error text matches no known login symptom; run berth acr check-health -n "
                 f"{name} --ignore-errors --yes to check the whole chain."
             )
-    if registry is not None and (correlation_id or identity or not error):
+    if registry is not None and (correlation_id or identity or since or not error):
         _events(diagnosis, registry, correlation_id, identity, since)
     elif registry is None and (correlation_id or identity):
         notes.append("The login events could not be searched; the causes above come from the text alone.")
