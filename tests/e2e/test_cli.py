@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import ssl
 import stat
 import subprocess
 import sys
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.e2e.hosts import hosts_entries
@@ -35,7 +37,9 @@ PASSWORD = "Owner-pass-" + uuid.uuid4().hex[:12]
 OWNER = "admin@{domain}"
 NULL_GUID = "00000000-0000-0000-0000-000000000000"
 SUFFIX = uuid.uuid4().hex[:8]
-NAMES = {key: f"cli{key}{SUFFIX}" for key in ("admin", "login", "expose", "sp", "token", "net", "repo")}
+NAMES = {
+    key: f"cli{key}{SUFFIX}" for key in ("admin", "login", "expose", "sp", "token", "net", "repo", "tls")
+}
 
 
 @dataclass(frozen=True)
@@ -477,3 +481,113 @@ def test_errors_are_one_line(owner: Cli) -> None:
     assert _single_error(bad_name) == "argument error: Registry name must use only lowercase."
     bad_query = owner.run("acr", "list", "--query", "[?", check=False)
     assert _single_error(bad_query).startswith("argument --query:")
+
+
+def test_repository_commands(owner: Cli, service: Service, tmp_path: Path) -> None:
+    name = NAMES["repo"]
+    login_server = service.login_server(name)
+    owner.json("acr", "create", "-n", name)
+    owner.run("acr", "login", "-n", name)
+    first = f"{login_server}/team/web:v1"
+    owner.import_image(tmp_path, first)
+    digest = _digest(owner.docker("push", first).stdout)
+    owner.docker("tag", first, f"{login_server}/team/web:stable")
+    owner.docker("push", f"{login_server}/team/web:stable")
+
+    assert owner.json("acr", "repository", "list", "-n", name) == ["team/web"]
+    assert sorted(owner.json("acr", "repository", "show-tags", "-n", name, "--repository", "team/web")) == [
+        "stable",
+        "v1",
+    ]
+    detailed = owner.json(
+        "acr", "repository", "show-tags", "-n", name, "--repository", "team/web", "--detail"
+    )
+    assert {t["digest"] for t in detailed} == {digest}
+    manifests = owner.json("acr", "repository", "show-manifests", "-n", name, "--repository", "team/web")
+    assert [m["digest"] for m in manifests] == [digest]
+    assert sorted(manifests[0]["tags"]) == ["stable", "v1"]
+    repository = owner.json("acr", "repository", "show", "-n", name, "--repository", "team/web")
+    assert repository["tagCount"] == 2
+    assert owner.json("acr", "repository", "show", "-n", name, "--image", "team/web:v1")["digest"] == digest
+
+    locked = owner.json(
+        "acr", "repository", "update", "-n", name, "--image", "team/web:v1", "--write-enabled", "false"
+    )
+    assert locked["changeableAttributes"]["writeEnabled"] is False
+    owner.import_image(tmp_path, first)  # a different image under the locked tag
+    assert owner.docker("push", first, check=False).returncode != 0
+    owner.json("acr", "repository", "update", "-n", name, "--image", "team/web:v1", "--write-enabled")
+
+    owner.run("acr", "repository", "untag", "-n", name, "--image", "team/web:stable")
+    assert owner.json("acr", "repository", "show-tags", "-n", name, "--repository", "team/web") == ["v1"]
+    refused = owner.run("acr", "repository", "delete", "-n", name, "--repository", "team/web", check=False)
+    assert _single_error(refused) == "Unable to prompt for confirmation as no tty available. Use --yes."
+    owner.run("acr", "repository", "delete", "-n", name, "--repository", "team/web", "--yes")
+    assert owner.json("acr", "repository", "list", "-n", name) == []
+
+
+class HttpsServer(BerthServer):
+    """``berth serve`` over HTTPS with a certificate from ``berth tls init``."""
+
+    def __init__(self, data_dir: Path, ca_cert: Path, **kwargs: Any) -> None:
+        super().__init__(data_dir, **kwargs)
+        self.ca_cert = ca_cert
+
+    @property
+    def url(self) -> str:
+        return f"https://{self.address}"
+
+    def _wait_until_ready(self, timeout: float) -> None:
+        assert self.process is not None
+        deadline = time.monotonic() + timeout
+        trust = ssl.create_default_context(cafile=str(self.ca_cert))
+        with httpx.Client(verify=trust, timeout=2.0, trust_env=False) as client:
+            while self.process.poll() is None and time.monotonic() < deadline:
+                try:
+                    if client.get(f"{self.url}/healthz").status_code == 200:
+                        return
+                except httpx.TransportError:
+                    time.sleep(0.1)
+        raise AssertionError(f"berth over HTTPS did not become ready:\n{self.log()[-3000:]}")
+
+
+def test_https_service_with_a_private_ca(service: Service, dockerd: DockerDaemon, tmp_path: Path) -> None:
+    """``--ca-cert`` (kept in the session) or ``REQUESTS_CA_BUNDLE`` make a private CA trusted,
+    for the management API and for the registry's token flow alike."""
+    certificates = tmp_path / "tls"
+    init = Cli(service, dockerd, tmp_path / "init")
+    init.run("tls", "init", "--domain", service.domain, "--out", str(certificates))
+    ca_cert = certificates / "ca.crt"
+    server = HttpsServer(
+        tmp_path / "https-berth",
+        ca_cert,
+        args=[
+            "--domain", service.domain,
+            "--tls-cert", str(certificates / "server.crt"),
+            "--tls-key", str(certificates / "server.key"),
+        ],
+        env={"BERTH_BOOTSTRAP_PASSWORD": PASSWORD},
+    )  # fmt: skip
+    owner = OWNER.format(domain=service.domain)
+    with server:
+        cli = Cli(service, dockerd, tmp_path / "https-client")
+        untrusted = cli.run("login", "-u", owner, "-p", PASSWORD, "--server", server.url, check=False)
+        assert "is not trusted" in _single_error(untrusted)
+        assert "--ca-cert" in untrusted.stderr
+
+        cli.run("login", "-u", owner, "-p", PASSWORD, "--server", server.url, "--ca-cert", str(ca_cert))
+        session = json.loads((cli.config / "session.json").read_text())
+        assert session["ca_cert"] == str(ca_cert.resolve())
+        name = NAMES["tls"]
+        created = cli.json("acr", "create", "-n", name)
+        assert created["loginServer"] == f"{name}.{service.domain}:{server.port}"
+        token = cli.json("acr", "login", "-n", name, "--expose-token")
+        assert token["loginServer"] == created["loginServer"]
+        assert token["refreshToken"].count(".") == 2
+
+        by_environment = Cli(service, dockerd, tmp_path / "https-env")
+        env = {"REQUESTS_CA_BUNDLE": str(ca_cert)}
+        by_environment.run("login", "-u", owner, "-p", PASSWORD, "--server", server.url, env=env)
+        assert json.loads(by_environment.run("acr", "show", "-n", name, env=env).stdout)["name"] == name
+        # The variable is read by every command, not kept: without it the CA is not trusted.
+        assert "is not trusted" in _single_error(by_environment.run("acr", "show", "-n", name, check=False))

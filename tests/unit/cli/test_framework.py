@@ -226,3 +226,17 @@ def test_registry_names_are_found_in_any_resource_group(cli: Callable[..., Outco
     assert cli("acr", "show", "-n", "other").stderr.startswith(
         "ERROR: (ResourceNotFound) The resource with name"
     )
+
+
+def test_shell_completion_completes_commands_and_choices(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from berth.cli import run
+
+    monkeypatch.setenv("_BERTH_COMPLETE", "complete_bash")
+    monkeypatch.setenv("COMP_WORDS", "berth acr create --sku ")
+    monkeypatch.setenv("COMP_CWORD", "4")
+    with pytest.raises(SystemExit) as exited:
+        run([])
+    assert exited.value.code == 0
+    assert capsys.readouterr().out.split() == ["Basic", "Standard", "Premium"]
