@@ -188,10 +188,7 @@ def _events(
         return
     diagnosis.searched = True
     diagnosis.events = [from_columns(row) for row in rows]
-    facts = RegistryFacts(
-        registry.name, registry.id, registry.login_server, _scope_maps(registry, diagnosis.events)
-    )
-    diagnosis.verdicts = explain_all(diagnosis.events, facts)
+    diagnosis.verdicts = explain_all(diagnosis.events, registry_facts(registry, diagnosis.events))
     if not diagnosis.events:
         what = f"correlation id {correlation_id}" if correlation_id else f"the last {since or '1h'}"
         who = f" for identity {identity}" if identity else ""
