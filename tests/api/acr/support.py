@@ -19,7 +19,7 @@ ALL_ENABLED = {"deleteEnabled": True, "writeEnabled": True, "readEnabled": True,
 
 def patch(client: TestClient, path: str, **changes: bool) -> httpx.Response:
     """PATCH changeable attributes and insist it worked."""
-    response = client.patch(path, json=changes)
+    response: httpx.Response = client.patch(path, json=changes)
     assert response.status_code == 200, response.text
     return response
 
@@ -31,7 +31,7 @@ def attributes_of(document: dict[str, Any]) -> dict[str, bool]:
 
 def next_link(response: httpx.Response) -> str | None:
     """The URL of the next page, read as the Azure SDK reads it (between ``<`` and ``>``)."""
-    header = response.headers.get("Link")
+    header: str | None = response.headers.get("Link")
     if header is None:
         return None
     assert header.startswith("<"), header
