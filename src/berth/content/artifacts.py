@@ -155,7 +155,7 @@ class ArtifactService:
         def work(conn: Connection) -> Untagged:
             repo = _repository(conn, self.registry_id, name)
             record = _tag(conn, repo, tag)
-            locks.check_delete(repo, record.attributes, f"tag {tag}")
+            locks.check_delete(repo, record.attributes, f"tag {tag}", f"{name}:{tag}")
             repository_rows.delete_tag(conn, repo.id, tag)
             repository_rows.touch(conn, repo.id)
             return Untagged(tag, record.digest)

@@ -177,7 +177,7 @@ class ManifestService:
                 tag = repository_rows.get_tag(conn, repo.id, ref)
                 if tag is None:
                     raise WireError(errors.MANIFEST_UNKNOWN, f"tag {ref!r} is not found", detail={"Tag": ref})
-                locks.check_delete(repo, tag.attributes, f"tag {ref}")
+                locks.check_delete(repo, tag.attributes, f"tag {ref}", f"{repository}:{ref}")
                 repository_rows.delete_tag(conn, repo.id, ref)
                 return [ref]
             record = manifest_rows.get(conn, repo.id, ref)
@@ -185,9 +185,10 @@ class ManifestService:
                 raise WireError(
                     errors.MANIFEST_UNKNOWN, f"manifest {ref} is not found", detail={"Digest": ref}
                 )
-            locks.check_delete(repo, record.attributes, f"manifest {ref}")
+            locks.check_delete(repo, record.attributes, f"manifest {ref}", f"{repository}@{ref}")
             for tag in repository_rows.list_tags(conn, repo.id, digest=ref):
-                locks.check_delete(repo, tag.attributes, f"tag {tag.name} (of manifest {ref})")
+                image = f"{repository}:{tag.name}"
+                locks.check_delete(repo, tag.attributes, f"tag {tag.name} (of manifest {ref})", image)
             return manifest_rows.remove(conn, repo.id, ref)
 
         return await self._db.write(work)

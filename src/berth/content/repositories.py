@@ -44,9 +44,11 @@ class RepositoryService:
             locks.check_delete(repo, repo.attributes, f"repository {name}")
             records = repository_rows.list_tags(conn, repo.id)
             for tag in records:  # a locked tag or manifest keeps its repository
-                locks.check_delete(repo, tag.attributes, f"tag {tag.name}")
+                locks.check_delete(repo, tag.attributes, f"tag {tag.name}", f"{name}:{tag.name}")
             for manifest in manifest_rows.list_all(conn, repo.id):
-                locks.check_delete(repo, manifest.attributes, f"manifest {manifest.digest}")
+                locks.check_delete(
+                    repo, manifest.attributes, f"manifest {manifest.digest}", f"{name}@{manifest.digest}"
+                )
             tags = [t.name for t in records]
             digests = manifest_rows.all_digests(conn, repo.id)
             repository_rows.remove(conn, repo.id)

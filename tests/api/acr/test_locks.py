@@ -44,10 +44,15 @@ def _other(client: TestClient, seed: str = "two") -> bytes:
     return canonical(image_manifest(config, [layer]))
 
 
-def _denied(response: httpx.Response, attribute: str) -> None:
+FLAGS = {"writeEnabled": "write-enabled", "readEnabled": "read-enabled", "deleteEnabled": "delete-enabled"}
+
+
+def _denied(response: httpx.Response, attribute: str, target: str) -> None:
+    """403 DENIED naming the attribute and the command that lifts it from ``target``."""
     entry = assert_error(response, 403, "DENIED")
-    assert attribute in entry["message"]
-    assert "berth acr repository update" in entry["message"]
+    assert f"is locked: {attribute} is false" in entry["message"]
+    lift = f"'berth acr repository update -n <registry> {target} --{FLAGS[attribute]} true'"
+    assert entry["message"].endswith(lift), entry["message"]
     assert entry["detail"] == {"attribute": attribute}
 
 
@@ -58,8 +63,10 @@ def test_repository_write_lock_refuses_every_push(client: TestClient, image: Ima
     other = _other(client)
     patch(client, ACR, writeEnabled=False)
 
-    _denied(push_manifest(client, REPO, "v2", other, OCI_MANIFEST), "writeEnabled")
-    _denied(push_manifest(client, REPO, "v1", image[0], OCI_MANIFEST), "writeEnabled")
+    _denied(push_manifest(client, REPO, "v2", other, OCI_MANIFEST), "writeEnabled", "--repository team/app")
+    _denied(
+        push_manifest(client, REPO, "v1", image[0], OCI_MANIFEST), "writeEnabled", "--repository team/app"
+    )
     assert_error(client.get("/v2/team/app/manifests/v2"), 404, "MANIFEST_UNKNOWN")
 
     patch(client, ACR, writeEnabled=True)
@@ -71,7 +78,7 @@ def test_tag_write_lock_refuses_moving_the_tag_only(client: TestClient, image: I
     other = _other(client)
     patch(client, f"{ACR}/_tags/v1", writeEnabled=False)
 
-    _denied(push_manifest(client, REPO, "v1", other, OCI_MANIFEST), "writeEnabled")
+    _denied(push_manifest(client, REPO, "v1", other, OCI_MANIFEST), "writeEnabled", "--image team/app:v1")
     assert client.get("/acr/v1/team/app/_tags/v1").json()["tag"]["digest"] == digest
     assert push_manifest(client, REPO, "v1", body, OCI_MANIFEST).status_code == 201  # same content
     assert push_manifest(client, REPO, "keep", other, OCI_MANIFEST).status_code == 201  # another tag
@@ -86,8 +93,12 @@ def test_manifest_write_lock_refuses_overwriting_its_tags(client: TestClient, im
     other = _other(client)
     patch(client, f"{ACR}/_manifests/{digest}", writeEnabled=False)
 
-    _denied(push_manifest(client, REPO, "v1", other, OCI_MANIFEST), "writeEnabled")
-    _denied(push_manifest(client, REPO, "keep", other, OCI_MANIFEST), "writeEnabled")
+    _denied(
+        push_manifest(client, REPO, "v1", other, OCI_MANIFEST), "writeEnabled", f"--image team/app@{digest}"
+    )
+    _denied(
+        push_manifest(client, REPO, "keep", other, OCI_MANIFEST), "writeEnabled", f"--image team/app@{digest}"
+    )
     assert push_manifest(client, REPO, "v1", body, OCI_MANIFEST).status_code == 201
     assert push_manifest(client, REPO, "another", body, OCI_MANIFEST).status_code == 201
     assert push_manifest(client, REPO, "v2", other, OCI_MANIFEST).status_code == 201
@@ -104,9 +115,9 @@ def test_repository_read_lock_refuses_manifests_and_blobs(client: TestClient, im
     config_digest = json.loads(body)["config"]["digest"]
     patch(client, ACR, readEnabled=False)
 
-    _denied(client.get("/v2/team/app/manifests/v1"), "readEnabled")
-    _denied(client.get(f"/v2/team/app/manifests/{digest}"), "readEnabled")
-    _denied(client.get(f"/v2/team/app/blobs/{config_digest}"), "readEnabled")
+    _denied(client.get("/v2/team/app/manifests/v1"), "readEnabled", "--repository team/app")
+    _denied(client.get(f"/v2/team/app/manifests/{digest}"), "readEnabled", "--repository team/app")
+    _denied(client.get(f"/v2/team/app/blobs/{config_digest}"), "readEnabled", "--repository team/app")
     assert client.get(f"{ACR}/_tags").status_code == 200  # metadata stays readable
 
     patch(client, ACR, readEnabled=True)
@@ -118,7 +129,7 @@ def test_tag_read_lock_refuses_pulls_by_that_tag(client: TestClient, image: Imag
     body, digest = image
     patch(client, f"{ACR}/_tags/v1", readEnabled=False)
 
-    _denied(client.get("/v2/team/app/manifests/v1"), "readEnabled")
+    _denied(client.get("/v2/team/app/manifests/v1"), "readEnabled", "--image team/app:v1")
     assert client.get("/v2/team/app/manifests/keep").content == body
     assert client.get(f"/v2/team/app/manifests/{digest}").content == body
 
@@ -130,9 +141,9 @@ def test_manifest_read_lock_refuses_pulls_by_digest_and_tag(client: TestClient, 
     body, digest = image
     patch(client, f"{ACR}/_manifests/{digest}", readEnabled=False)
 
-    _denied(client.get(f"/v2/team/app/manifests/{digest}"), "readEnabled")
-    _denied(client.get("/v2/team/app/manifests/v1"), "readEnabled")
-    _denied(client.get("/v2/team/app/manifests/keep"), "readEnabled")
+    _denied(client.get(f"/v2/team/app/manifests/{digest}"), "readEnabled", f"--image team/app@{digest}")
+    _denied(client.get("/v2/team/app/manifests/v1"), "readEnabled", f"--image team/app@{digest}")
+    _denied(client.get("/v2/team/app/manifests/keep"), "readEnabled", f"--image team/app@{digest}")
 
     patch(client, f"{ACR}/_manifests/{digest}", readEnabled=True)
     assert client.get("/v2/team/app/manifests/keep").content == body
@@ -145,10 +156,10 @@ def test_repository_delete_lock_refuses_every_delete(client: TestClient, image: 
     _, digest = image
     patch(client, ACR, deleteEnabled=False)
 
-    _denied(client.delete(ACR), "deleteEnabled")
-    _denied(client.delete(f"{ACR}/_tags/v1"), "deleteEnabled")
-    _denied(client.delete("/v2/team/app/manifests/v1"), "deleteEnabled")
-    _denied(client.delete(f"/v2/team/app/manifests/{digest}"), "deleteEnabled")
+    _denied(client.delete(ACR), "deleteEnabled", "--repository team/app")
+    _denied(client.delete(f"{ACR}/_tags/v1"), "deleteEnabled", "--repository team/app")
+    _denied(client.delete("/v2/team/app/manifests/v1"), "deleteEnabled", "--repository team/app")
+    _denied(client.delete(f"/v2/team/app/manifests/{digest}"), "deleteEnabled", "--repository team/app")
     assert client.get(f"/v2/team/app/manifests/{digest}").status_code == 200
 
     patch(client, ACR, deleteEnabled=True)
@@ -161,10 +172,10 @@ def test_tag_delete_lock_refuses_untag_and_deleting_its_manifest_or_repository(
     _, digest = image
     patch(client, f"{ACR}/_tags/v1", deleteEnabled=False)
 
-    _denied(client.delete(f"{ACR}/_tags/v1"), "deleteEnabled")
-    _denied(client.delete("/v2/team/app/manifests/v1"), "deleteEnabled")
-    _denied(client.delete(f"/v2/team/app/manifests/{digest}"), "deleteEnabled")
-    _denied(client.delete(ACR), "deleteEnabled")
+    _denied(client.delete(f"{ACR}/_tags/v1"), "deleteEnabled", "--image team/app:v1")
+    _denied(client.delete("/v2/team/app/manifests/v1"), "deleteEnabled", "--image team/app:v1")
+    _denied(client.delete(f"/v2/team/app/manifests/{digest}"), "deleteEnabled", "--image team/app:v1")
+    _denied(client.delete(ACR), "deleteEnabled", "--image team/app:v1")
     assert client.delete(f"{ACR}/_tags/keep").status_code == 202  # an unlocked tag of the same manifest
     assert client.get("/acr/v1/team/app/_tags/v1").status_code == 200
 
@@ -178,8 +189,8 @@ def test_manifest_delete_lock_refuses_deleting_it_and_its_repository(
     _, digest = image
     patch(client, f"{ACR}/_manifests/{digest}", deleteEnabled=False)
 
-    _denied(client.delete(f"/v2/team/app/manifests/{digest}"), "deleteEnabled")
-    _denied(client.delete(ACR), "deleteEnabled")
+    _denied(client.delete(f"/v2/team/app/manifests/{digest}"), "deleteEnabled", f"--image team/app@{digest}")
+    _denied(client.delete(ACR), "deleteEnabled", f"--image team/app@{digest}")
     assert client.delete(f"{ACR}/_tags/v1").status_code == 202  # untag leaves the manifest
     assert client.get(f"/v2/team/app/manifests/{digest}").status_code == 200
 
