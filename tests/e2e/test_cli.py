@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
+import shutil
 import ssl
 import stat
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -37,9 +40,8 @@ PASSWORD = "Owner-pass-" + uuid.uuid4().hex[:12]
 OWNER = "admin@{domain}"
 NULL_GUID = "00000000-0000-0000-0000-000000000000"
 SUFFIX = uuid.uuid4().hex[:8]
-NAMES = {
-    key: f"cli{key}{SUFFIX}" for key in ("admin", "login", "expose", "sp", "token", "net", "repo", "tls")
-}
+REGISTRIES = ("admin", "login", "expose", "sp", "token", "net", "repo", "tls", "podman")
+NAMES = {key: f"cli{key}{SUFFIX}" for key in REGISTRIES}
 
 
 @dataclass(frozen=True)
@@ -591,3 +593,47 @@ def test_https_service_with_a_private_ca(service: Service, dockerd: DockerDaemon
         assert json.loads(by_environment.run("acr", "show", "-n", name, env=env).stdout)["name"] == name
         # The variable is read by every command, not kept: without it the CA is not trusted.
         assert "is not trusted" in _single_error(by_environment.run("acr", "show", "-n", name, check=False))
+
+
+def test_docker_command_podman(owner: Cli, service: Service, tmp_path: Path) -> None:
+    """``DOCKER_COMMAND`` names the client ``berth acr login`` runs: here podman, with a private
+    store, a private auth file and the registry marked plain-HTTP in its registries.conf."""
+    name = NAMES["podman"]
+    login_server = service.login_server(name)
+    owner.json("acr", "create", "-n", name)
+    home = Path(tempfile.mkdtemp(prefix="pm-", dir="/tmp"))  # podman limits the runroot's length
+    try:
+        wrapper = home / "podman"
+        flags = f"--root={home}/root --runroot={home}/run --tmpdir={home}/tmp --storage-driver=vfs"
+        flags += " --events-backend=file --cgroup-manager=cgroupfs"
+        wrapper.write_text(f'#!/bin/sh\nexec podman {flags} "$@"\n')
+        wrapper.chmod(0o755)
+        auth_file = home / "auth.json"
+        auth_file.write_text('{"auths": {}}')
+        registries = home / "registries.conf"
+        registries.write_text(f'[[registry]]\nlocation = "{login_server}"\ninsecure = true\n')
+        env = {
+            "DOCKER_COMMAND": str(wrapper),
+            "REGISTRY_AUTH_FILE": str(auth_file),
+            "CONTAINERS_REGISTRIES_CONF": str(registries),
+        }
+        assert "Login Succeeded" in owner.run("acr", "login", "-n", name, env=env).stdout
+        stored = json.loads(auth_file.read_text())["auths"][login_server]["auth"]
+        username, _, refresh_token = base64.b64decode(stored).decode().partition(":")
+        assert username == NULL_GUID
+        assert refresh_token.count(".") == 2
+
+        def podman(*args: str) -> subprocess.CompletedProcess[str]:
+            result = subprocess.run(
+                [str(wrapper), *args], env={**os.environ, **env}, capture_output=True, text=True, timeout=300
+            )
+            assert result.returncode == 0, f"podman {' '.join(args)}:\n{result.stdout}{result.stderr}"
+            return result
+
+        reference = f"{login_server}/podman/app:v1"
+        podman("import", str(rootfs_tarball(tmp_path / "rootfs.tar")), reference)
+        podman("push", reference)
+        podman("rmi", reference)
+        podman("pull", reference)
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
