@@ -103,8 +103,10 @@ def test_token_for_repository_a_pulling_repository_b(stage: Stage, registry: str
     found = diagnose(stage, REGISTRY, "--identity", "repoa-reader")
     verdict = found.verdict("NOT_AUTHORIZED")
     assert "repository:repob:pull" in verdict["cause"]
-    assert verdict["fix"] == (
-        f"berth acr scope-map update -r {REGISTRY} -n repoa-reader-scope-map --add-repository repob content/read"
+    scope_map = "repoa-reader-scope-map"
+    assert (
+        verdict["fix"]
+        == f"berth acr scope-map update -r {REGISTRY} -n {scope_map} --add-repository repob content/read"
     )
     event = one_event(stage.wait_events(REGISTRY, identity="repoa-reader", reason="insufficient_scope"))
     assert event["IdentityKind"] == "token"

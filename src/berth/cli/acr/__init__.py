@@ -7,12 +7,34 @@ commands (``check-health``, ``diagnose``, ``logs``) plug in the same way: a modu
 
 from __future__ import annotations
 
-from berth.cli.acr import credential, login, network_rules, registry, repository, scope_maps, tokens
+from berth.cli.acr import (
+    check_health,
+    credential,
+    diagnose,
+    login,
+    logs,
+    network_rules,
+    registry,
+    repository,
+    scope_maps,
+    tokens,
+)
 from berth.cli.framework import group
 
 app = group("acr", "Manage private registries with berth, as `az acr` does.")
 
-MODULES = (registry, login, credential, tokens, scope_maps, network_rules, repository)
+MODULES = (
+    registry,
+    login,
+    credential,
+    tokens,
+    scope_maps,
+    network_rules,
+    repository,
+    check_health,
+    diagnose,
+    logs,
+)
 
 for module in MODULES:
     module.register(app)
