@@ -56,6 +56,11 @@ class FailureLimiter:
                 entries.popleft()
 
 
+# The null GUID says "the password is an ACR token"; it names no identity. Counting it as one
+# would let a few forged tokens lock out every docker user holding an identity token.
+_NOT_AN_IDENTITY = "00000000-0000-0000-0000-000000000000"
+
+
 class LoginLimits:
     """The pair of limiters the token endpoints consult: by client IP and by identity name."""
 
@@ -65,12 +70,12 @@ class LoginLimits:
 
     def retry_after(self, client_ip: str, identity: str | None) -> int | None:
         waits = [self.by_ip.retry_after(client_ip)]
-        if identity:
+        if identity and identity != _NOT_AN_IDENTITY:
             waits.append(self.by_identity.retry_after(identity.lower()))
         present = [w for w in waits if w is not None]
         return max(present) if present else None
 
     def record_failure(self, client_ip: str, identity: str | None) -> None:
         self.by_ip.record_failure(client_ip)
-        if identity:
+        if identity and identity != _NOT_AN_IDENTITY:
             self.by_identity.record_failure(identity.lower())

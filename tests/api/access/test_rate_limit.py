@@ -9,8 +9,16 @@ import pytest
 
 from berth.app import build_app
 from berth.config import Settings
-from tests.api.access.wire import BASE_URL, TestClient, basic, error_of, token_get
-from tests.support.access_setup import AccessSetup
+from tests.api.access.wire import (
+    BASE_URL,
+    TestClient,
+    basic,
+    error_of,
+    exchange,
+    sp_directory_token,
+    token_get,
+)
+from tests.support.access_setup import NULL_GUID, AccessSetup
 
 
 def assert_limited(response: object, window: int) -> None:
@@ -90,3 +98,28 @@ def test_the_window_passes(make_settings: Callable[..., Settings]) -> None:
         assert limited.status_code == 429
         time.sleep(int(limited.headers["Retry-After"]) + 0.1)
         assert token_get(client, "default", password).status_code == 200
+
+
+def test_bad_tokens_under_the_null_guid_do_not_lock_out_everyone_who_uses_one(
+    clients: Callable[[str], TestClient], setup: AccessSetup
+) -> None:
+    """The null GUID names no identity: garbage tokens count against the sender's IP only.
+
+    Otherwise a handful of forged tokens would block every docker user holding an identity
+    token (and every ``az acr login``) for the whole window.
+    """
+    attacker, victim = clients("198.51.100.66"), clients("203.0.113.5")
+    sp = setup.service_principal()
+    refresh = exchange(victim, sp_directory_token(victim, setup.tenant_id, sp.app_id, sp.secret)).json()[
+        "refresh_token"
+    ]
+    for _ in range(3):  # 6 failures: over the per-identity limit (3), under the per-IP one (8)
+        assert token_get(attacker, NULL_GUID, "forged.token.value").status_code == 401
+        assert attacker.get("/v2/", headers=basic(NULL_GUID, "forged.token.value")).status_code == 401
+
+    assert token_get(victim, NULL_GUID, refresh, "repository:hello:pull").status_code == 200
+    assert victim.get("/v2/", headers=basic(NULL_GUID, refresh)).status_code == 200
+    # The attacker's address is still limited as usual.
+    for _ in range(2):
+        assert token_get(attacker, NULL_GUID, "forged.token.value").status_code == 401
+    assert_limited(token_get(attacker, NULL_GUID, refresh), 60)
