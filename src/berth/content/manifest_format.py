@@ -27,6 +27,8 @@ IMAGE_MANIFESTS = (OCI_MANIFEST, DOCKER_MANIFEST)
 INDEXES = (OCI_INDEX, DOCKER_LIST)
 MANIFEST_MEDIA_TYPES = (*IMAGE_MANIFESTS, *INDEXES)
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024
+MAX_ARTIFACT_TYPE = 255  # RFC 6838: type and subtype of at most 127 characters each
+MAX_PLATFORM_VALUE = 50
 # Layers a registry is not expected to hold (Windows foreign layers, OCI non-distributable).
 _FOREIGN_LAYER_MARKERS = ("foreign", "nondistributable")
 
@@ -94,12 +96,30 @@ def _descriptor(value: Any, where: str) -> Descriptor:
         media_type=media_type,
         digest=digest,
         size=size,
-        platform_os=platform.get("os") if isinstance(platform.get("os"), str) else None,
-        platform_architecture=(
-            platform.get("architecture") if isinstance(platform.get("architecture"), str) else None
-        ),
+        platform_os=platform_value(platform.get("os")),
+        platform_architecture=platform_value(platform.get("architecture")),
         foreign=foreign,
     )
+
+
+def platform_value(value: Any) -> str | None:
+    """An os or architecture worth recording: a short printable string, else None.
+
+    These are kept only as listing metadata; the manifest's bytes are stored as pushed.
+    """
+    if isinstance(value, str) and 0 < len(value) <= MAX_PLATFORM_VALUE and value.isprintable():
+        return value
+    return None
+
+
+def _check_artifact_type(value: str) -> str:
+    """An artifact type is stored and compared as text: printable, at most 255 characters."""
+    if not value or len(value) > MAX_ARTIFACT_TYPE or not value.isprintable():
+        raise _invalid(
+            f"artifact type {value[:80]!r} is not a media type "
+            f"(1 to {MAX_ARTIFACT_TYPE} printable characters)"
+        )
+    return value
 
 
 def _effective_media_type(content_type: str | None, document: dict[str, Any]) -> str:
@@ -128,7 +148,8 @@ def parse(body: bytes, content_type: str | None) -> ParsedManifest:
         raise WireError(errors.SIZE_INVALID, "manifest exceeds the 4 MiB limit", status=413)
     try:
         document = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    # ValueError covers JSONDecodeError, UnicodeDecodeError and integers too long to convert.
+    except (ValueError, RecursionError) as exc:
         raise _invalid(f"manifest is not valid JSON: {exc}") from None
     if not isinstance(document, dict):
         raise _invalid("manifest must be a JSON object")
@@ -141,6 +162,10 @@ def parse(body: bytes, content_type: str | None) -> ParsedManifest:
     artifact_type = document.get("artifactType")
     if artifact_type is not None and not isinstance(artifact_type, str):
         raise _invalid("artifactType must be a string")
+    if artifact_type == "":
+        artifact_type = None  # the spec: an empty artifactType is as good as a missing one
+    if artifact_type is not None:
+        _check_artifact_type(artifact_type)
     raw_annotations = document.get("annotations") or {}
     if not isinstance(raw_annotations, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in raw_annotations.items()
@@ -168,7 +193,7 @@ def parse(body: bytes, content_type: str | None) -> ParsedManifest:
     layers = tuple(_descriptor(layer, f"layers[{i}]") for i, layer in enumerate(raw_layers))
     if artifact_type is None:
         # The referrers API reports config.mediaType for image manifests without artifactType.
-        artifact_type = config.media_type
+        artifact_type = _check_artifact_type(config.media_type)
     return ParsedManifest(
         media_type=media_type,
         config=config,

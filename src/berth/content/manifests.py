@@ -11,7 +11,7 @@ from sqlalchemy import Connection
 
 from berth import errors
 from berth.content import locks
-from berth.content.manifest_format import ParsedManifest, parse
+from berth.content.manifest_format import ParsedManifest, parse, platform_value
 from berth.errors import WireError
 from berth.metadata import blobs as blob_rows
 from berth.metadata import manifests as manifest_rows
@@ -162,8 +162,7 @@ class ManifestService:
             return None, None
         if not isinstance(document, dict):
             return None, None
-        arch, os_name = document.get("architecture"), document.get("os")
-        return (arch if isinstance(arch, str) else None, os_name if isinstance(os_name, str) else None)
+        return platform_value(document.get("architecture")), platform_value(document.get("os"))
 
     async def delete(self, repository: str, reference: str) -> list[str]:
         """Delete a tag, or a manifest and its tags; returns the digests/tags removed."""

@@ -19,6 +19,8 @@ from berth.metadata.registries import RegistryRecord
 if TYPE_CHECKING:
     from berth.services import Services
 
+MAX_QUERY_INT = 2**31 - 1
+
 
 @dataclass
 class RepositoryOperation:
@@ -67,13 +69,26 @@ class RequestContext:
         return RepositoryService(self.registry.id, self.services.db)
 
     def query_int(self, name: str) -> int | None:
-        """A non-negative integer query parameter (``n``), or PAGINATION_NUMBER_INVALID."""
+        """A non-negative integer query parameter (``n``), or PAGINATION_NUMBER_INVALID.
+
+        Values past :data:`MAX_QUERY_INT` are taken as it: no page is that long, and the
+        databases' integers are not unbounded.
+        """
         raw = self.request.query_params.get(name)
         if raw is None or raw == "":
             return None
-        if not raw.isdigit():
+        if not (raw.isascii() and raw.isdigit()):
             raise WireError(errors.PAGINATION_NUMBER_INVALID, f"{name}={raw!r} is not a non-negative integer")
-        return int(raw)
+        return min(int(raw), MAX_QUERY_INT)
+
+    def query_last(self) -> str | None:
+        """The ``last`` pagination marker, cut at its first NUL.
+
+        No repository or tag name holds a NUL, so every name after ``a<NUL>...`` is after ``a``
+        too: the cut keeps the meaning, and PostgreSQL cannot compare text holding a NUL.
+        """
+        raw = self.request.query_params.get("last") or ""
+        return raw.split("\x00", 1)[0] or None
 
     def record(self, operation: RepositoryOperation) -> None:
         self.operations.append(operation)

@@ -32,7 +32,10 @@ class BlobStore(Protocol):
         ...
 
     def read(self, digest: str, offset: int = 0, length: int | None = None) -> Iterator[bytes]:
-        """Stream a committed blob (or a byte range of it) in chunks."""
+        """Stream a committed blob (or a byte range of it) in chunks.
+
+        Raises ``FileNotFoundError`` when the blob is not stored.
+        """
         ...
 
     def local_path(self, digest: str) -> Path | None:

@@ -12,7 +12,7 @@ DEFAULT_PAGE = 1000
 
 async def list_repositories(ctx: RequestContext) -> Response:
     limit = ctx.query_int("n")
-    last = ctx.request.query_params.get("last") or None
+    last = ctx.query_last()
     page = DEFAULT_PAGE if limit is None else limit
     names = await ctx.repositories.catalog(last, page + 1, listed_only=True) if page > 0 else []
     headers = {}

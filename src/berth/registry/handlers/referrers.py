@@ -20,7 +20,10 @@ async def list_referrers(ctx: RequestContext) -> Response:
     except InvalidName as exc:
         raise WireError(errors.DIGEST_INVALID, str(exc), detail={"digest": ctx.params["digest"]}) from None
     artifact_type = ctx.request.query_params.get("artifactType") or None
-    records = await ctx.manifests.referrers(ctx.repository, subject, artifact_type)
+    if artifact_type is not None and not artifact_type.isprintable():
+        records = []  # stored artifact types are printable (manifest_format refuses others)
+    else:
+        records = await ctx.manifests.referrers(ctx.repository, subject, artifact_type)
     descriptors: list[dict[str, Any]] = []
     for record in records:
         descriptor: dict[str, Any] = {

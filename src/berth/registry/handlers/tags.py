@@ -10,7 +10,7 @@ from berth.registry.responses import json_response, next_link
 
 async def list_tags(ctx: RequestContext) -> Response:
     limit = ctx.query_int("n")
-    last = ctx.request.query_params.get("last") or None
+    last = ctx.query_last()
     if limit == 0:
         await ctx.manifests.repository(ctx.repository)  # still 404 for an unknown repository
         return json_response({"name": ctx.repository, "tags": []})
