@@ -19,6 +19,7 @@ from berth.access.principals import GUID
 from berth.access.roles import role_by_id
 from berth.access.secrets import Secret
 from berth.management.api.deps import COMMON, ERRORS, Api, ApiDep, or_none
+from berth.management.api.fields import iso
 from berth.management.api.filters import parse_filter
 from berth.management.api.models import (
     AccountUpdate,
@@ -31,7 +32,6 @@ from berth.management.api.models import (
     ServicePrincipalCreate,
     User,
     UserCreate,
-    iso,
 )
 from berth.management.authz import ASSIGN, READ, WRITE
 from berth.management.errors import not_found

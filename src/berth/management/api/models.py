@@ -8,87 +8,32 @@ read-only properties included); what they do read is validated here, so a bad va
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic.alias_generators import to_camel
 
-from berth.access.principals import GUID
-from berth.management.errors import ManagementError
-from berth.management.registries import check_ip_rule
-
-# --- building blocks ------------------------------------------------------------------------
-
-
-def _clean(value: str) -> str:
-    """No NUL characters and nothing that cannot be stored as UTF-8 (lone surrogates)."""
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("must be valid Unicode text") from None
-    return value
-
-
-def _one_of(*choices: str) -> BeforeValidator:
-    """Match an enumeration value in any letter case, answering with its canonical spelling."""
-
-    def normalize(value: Any) -> Any:
-        if isinstance(value, str):
-            for choice in choices:
-                if value.lower() == choice.lower():
-                    return choice
-        return value
-
-    return BeforeValidator(normalize)
-
-
-def _guid(value: str) -> str:
-    if not GUID.match(value):
-        raise ValueError("must be a GUID such as 00000000-0000-0000-0000-000000000000")
-    return value.lower()
-
-
-def _ip_rule_value(value: str) -> str:
-    try:
-        return check_ip_rule(value)
-    except ManagementError as exc:
-        raise ValueError(exc.message) from None
-
-
-def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def _future(value: datetime) -> datetime:
-    if value <= datetime.now(UTC):
-        raise ValueError("must be in the future")
-    return value
-
+from berth.management.api.fields import (
+    DefaultAction,
+    FutureTimestamp,
+    Guid,
+    IpRuleAction,
+    IpRuleValue,
+    Location,
+    Name,
+    OptionalName,
+    PublicNetworkAccess,
+    RegistryNameText,
+    ResourceId,
+    ScopeMapAction,
+    ShortText,
+    SkuName,
+    Tags,
+    TokenStatus,
+    Upn,
+)
 
 T = TypeVar("T")
-Text = Annotated[str, AfterValidator(_clean)]
-Name = Annotated[str, Field(min_length=1, max_length=256), AfterValidator(_clean)]
-Guid = Annotated[str, AfterValidator(_guid)]
-Timestamp = Annotated[datetime, AfterValidator(_utc)]
-FutureTimestamp = Annotated[datetime, AfterValidator(_utc), AfterValidator(_future)]
-PublicNetworkAccess = Annotated[Literal["Enabled", "Disabled"], _one_of("Enabled", "Disabled")]
-DefaultAction = Annotated[Literal["Allow", "Deny"], _one_of("Allow", "Deny")]
-SkuName = Annotated[Literal["Basic", "Standard", "Premium"], _one_of("Basic", "Standard", "Premium")]
-TokenStatus = Annotated[Literal["enabled", "disabled"], _one_of("enabled", "disabled")]
-TagName = Annotated[str, Field(min_length=1, max_length=512), AfterValidator(_clean)]
-TagValue = Annotated[str, Field(max_length=256), AfterValidator(_clean)]
-Tags = Annotated[dict[TagName, TagValue], Field(max_length=50)]
-Location = Annotated[str, Field(min_length=1, max_length=50), AfterValidator(_clean)]
-
-
-def iso(timestamp: float | None) -> str | None:
-    """Epoch seconds as ARM writes times: ``2026-11-28T11:00:00.000000+00:00``."""
-    if timestamp is None:
-        return None
-    return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="microseconds")
 
 
 class Wire(BaseModel):
@@ -144,8 +89,8 @@ class IpRule(Wire):
 
 
 class IpRuleInput(Wire):
-    action: Annotated[Literal["Allow"], _one_of("Allow")] = "Allow"
-    value: Annotated[str, Field(max_length=64), AfterValidator(_clean), AfterValidator(_ip_rule_value)]
+    action: IpRuleAction = "Allow"
+    value: IpRuleValue
 
 
 class NetworkRuleSet(Wire):
@@ -207,7 +152,7 @@ class RegistryUpdate(Wire):
 
 
 class NameAvailabilityRequest(Wire):
-    name: Annotated[str, Field(max_length=1024), AfterValidator(_clean)]
+    name: RegistryNameText
     type: Literal["Microsoft.ContainerRegistry/registries"] = "Microsoft.ContainerRegistry/registries"
 
 
@@ -252,16 +197,13 @@ class ScopeMap(Wire):
     properties: ScopeMapProperties
 
 
-ScopeMapAction = Annotated[str, Field(max_length=600), AfterValidator(_clean)]
-
-
 class ScopeMapPropertiesInput(Wire):
-    description: Annotated[str, Field(max_length=256), AfterValidator(_clean)] | None = None
+    description: OptionalName | None = None
     actions: Annotated[list[ScopeMapAction], Field(max_length=500)] | None = None
 
 
 class ScopeMapCreateProperties(Wire):
-    description: Annotated[str, Field(max_length=256), AfterValidator(_clean)] = ""
+    description: OptionalName = ""
     actions: Annotated[list[ScopeMapAction], Field(min_length=1, max_length=500)]
 
 
@@ -298,9 +240,6 @@ class Token(Wire):
     name: str
     type: str
     properties: TokenProperties
-
-
-ResourceId = Annotated[str, Field(min_length=1, max_length=1024), AfterValidator(_clean)]
 
 
 class PasswordName(Wire):
@@ -389,7 +328,7 @@ class RoleAssignment(Wire):
 class RoleAssignmentPropertiesInput(Wire):
     role_definition_id: ResourceId
     principal_id: Guid
-    principal_type: Annotated[str, Field(max_length=64), AfterValidator(_clean)] | None = None  # ignored
+    principal_type: ShortText | None = None  # ignored
 
 
 class RoleAssignmentCreate(Wire):
@@ -411,8 +350,8 @@ class PasswordProfile(Wire):
 
 
 class UserCreate(Wire):
-    user_principal_name: Annotated[str, Field(min_length=3, max_length=256), AfterValidator(_clean)]
-    display_name: Annotated[str, Field(max_length=256), AfterValidator(_clean)] = ""
+    user_principal_name: Upn
+    display_name: OptionalName = ""
     password_profile: PasswordProfile
     account_enabled: bool = True
 
@@ -443,7 +382,7 @@ class ServicePrincipalCreate(Wire):
 
 
 class PasswordCredentialInput(Wire):
-    display_name: Annotated[str, Field(max_length=256), AfterValidator(_clean)] | None = None
+    display_name: OptionalName | None = None
     end_date_time: FutureTimestamp | None = None
 
 

@@ -18,6 +18,7 @@ from berth.management.api.deps import (
     RegistryDep,
     SubscriptionDep,
 )
+from berth.management.api.fields import iso
 from berth.management.api.models import (
     IpRule,
     ListOf,
@@ -31,7 +32,6 @@ from berth.management.api.models import (
     RegistryUpdate,
     Sku,
     Subscription,
-    iso,
 )
 from berth.management.authz import READ, WRITE
 from berth.metadata import registries as registry_rows

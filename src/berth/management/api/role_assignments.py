@@ -27,6 +27,7 @@ from berth.management.api.deps import (
     registry_scope,
     subscription_scope,
 )
+from berth.management.api.fields import iso
 from berth.management.api.filters import parse_filter
 from berth.management.api.models import (
     ListOf,
@@ -36,7 +37,6 @@ from berth.management.api.models import (
     RoleAssignmentProperties,
     RoleDefinition,
     RoleDefinitionProperties,
-    iso,
 )
 from berth.management.authz import ASSIGN, READ
 from berth.management.errors import ManagementError, not_found

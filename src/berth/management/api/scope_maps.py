@@ -7,13 +7,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Response
 
 from berth.management.api.deps import COMMON, ERRORS, REGISTRY, RegistryDep, or_none
+from berth.management.api.fields import iso
 from berth.management.api.models import (
     ListOf,
     ScopeMap,
     ScopeMapCreate,
     ScopeMapProperties,
     ScopeMapUpdate,
-    iso,
 )
 from berth.management.authz import READ, WRITE
 from berth.management.scoped_access import ScopeMapView

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Response
 
 from berth.management.api.deps import COMMON, ERRORS, REGISTRY, RegistryDep, Scope, or_none
+from berth.management.api.fields import iso
 from berth.management.api.models import (
     GenerateCredentialsRequest,
     GeneratedCredentials,
@@ -23,7 +24,6 @@ from berth.management.api.models import (
     TokenPassword,
     TokenProperties,
     TokenUpdate,
-    iso,
 )
 from berth.management.api.scope_maps import scope_map_id
 from berth.management.authz import READ, WRITE
