@@ -56,7 +56,7 @@ RegistryName = Annotated[
 
 def accept_api_version(
     api_version: Annotated[
-        str | None, Query(alias="api-version", description="Accepted and ignored.", max_length=64)
+        str | None, Query(alias="api-version", description="Accepted and ignored.")
     ] = None,
 ) -> None:
     """ARM clients always send ``api-version``; berth serves one version and ignores it."""
