@@ -33,8 +33,15 @@ class TokenAccessController:
         checked = await self.service.check_bearer(request.registry, token)
         if isinstance(checked, Denial):
             return replace(with_challenge(request, checked, "invalid_token"), credential="bearer")
-        missing = [a for a in request.accesses if a not in checked.granted]
         identity = checked.principal.identity
+        permissions = checked.principal.permissions
+        # What the token lists, and what the identity may still do now (a role removed after the
+        # token was issued takes effect within seconds, not when the token expires).
+        missing = [
+            a
+            for a in request.accesses
+            if a not in checked.granted or a.action not in permissions.actions_for(a.type, a.name)
+        ]
         if missing:
             return Denial(
                 "insufficient_scope",

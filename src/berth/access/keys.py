@@ -21,6 +21,7 @@ from berth.metadata import signing_keys as key_rows
 from berth.metadata.database import Database
 
 RELOAD_SECONDS = 30.0
+UNKNOWN_KID_RELOAD_SECONDS = 1.0
 # The longest lifetime of anything berth signs (directory refresh tokens), so a retired key
 # keeps verifying until its last token expired.
 MAX_TOKEN_LIFETIME = 14 * 24 * 3600
@@ -103,8 +104,12 @@ class Keyring:
             raise InvalidToken(f"algorithm {header.get('alg')!r} is not accepted")
         kid = header.get("kid")
         key = self._keys.get(kid) if isinstance(kid, str) else None
-        if key is None and isinstance(kid, str):
-            self.load()  # another replica may have rotated
+        if (
+            key is None
+            and isinstance(kid, str)
+            and time.monotonic() - self._loaded_at > UNKNOWN_KID_RELOAD_SECONDS
+        ):
+            self.load()  # another replica may have rotated (at most once a second, so junk kids cost nothing)
             key = self._keys.get(kid)
         if key is None:
             raise InvalidToken(f"unknown signing key {kid!r}")

@@ -162,3 +162,28 @@ def test_anonymous_pull_turned_off(client: TestClient, setup: AccessSetup, pushe
     setup.set_anonymous_pull(False)
 
     seconds_until_refused(tags_with(client, token), STATUS_SECONDS + MARGIN + 1.0)
+
+
+def test_downgraded_role_limits_an_issued_token(
+    client: TestClient, setup: AccessSetup, pushed: dict[str, str]
+) -> None:
+    """AcrPush replaced by AcrPull: an access token issued with push loses push within seconds."""
+    sp = setup.service_principal(role=None)
+    push = setup.assign(sp.object_id, "AcrPush", setup.registry_id())
+    setup.assign(sp.object_id, "AcrPull", setup.registry_id())
+    token = token_get(client, sp.app_id, sp.secret, "repository:hello:pull,push").json()["access_token"]
+
+    def start_upload() -> httpx.Response:
+        response = client.post("/v2/hello/blobs/uploads/", headers=bearer(token))
+        if response.status_code == 202:
+            client.delete(response.headers["Location"], headers=bearer(token))
+            return httpx.Response(200)
+        return response
+
+    assert start_upload().status_code == 200
+    setup.unassign(push)
+    seconds_until_refused(start_upload, STATUS_SECONDS + MARGIN)
+    refused = client.post("/v2/hello/blobs/uploads/", headers=bearer(token))
+    assert refused.status_code == 401
+    assert 'error="insufficient_scope"' in refused.headers["WWW-Authenticate"]
+    assert tags_with(client, token)().status_code == 200  # pull is still granted
