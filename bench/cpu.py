@@ -1,4 +1,4 @@
-"""CPU time a server spends on a measured block (all its threads, user + system).
+"""CPU time a server spends on a measured block (all its processes and threads, user + system).
 
 Throughput on a shared 2-core machine moves with whatever else runs; CPU seconds per GiB or
 per request move much less, so the cases record both.
@@ -6,33 +6,39 @@ per request move much less, so the cases record both.
 
 from __future__ import annotations
 
+import contextlib
 import os
-from pathlib import Path
+from collections.abc import Sequence
 from types import TracebackType
+
+from bench.procs import group, stat_fields
 
 _TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of a process so far (fields 14 and 15 of ``/proc/<pid>/stat``)."""
-    stat = Path(f"/proc/{pid}/stat").read_text()
-    fields = stat.rpartition(")")[2].split()  # the command name may contain spaces
-    return (int(fields[11]) + int(fields[12])) / _TICKS
+def cpu_seconds(pids: Sequence[int]) -> float:
+    """utime + stime so far (fields 14 and 15 of ``/proc/<pid>/stat``), summed over ``pids``."""
+    total = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            fields = stat_fields(pid)
+            total += int(fields[11]) + int(fields[12])
+    return total / _TICKS
 
 
 class CpuMeter:
-    """``with CpuMeter(pid) as cpu: ...`` then ``cpu.seconds``."""
+    """``with CpuMeter(pgid) as cpu: ...`` then ``cpu.seconds``, over the server's process group."""
 
-    def __init__(self, pid: int) -> None:
-        self._pid = pid
+    def __init__(self, pgid: int) -> None:
+        self._pids = group(pgid) or [pgid]
         self._start = 0.0
         self.seconds = 0.0
 
     def __enter__(self) -> CpuMeter:
-        self._start = cpu_seconds(self._pid)
+        self._start = cpu_seconds(self._pids)
         return self
 
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
-        self.seconds = cpu_seconds(self._pid) - self._start
+        self.seconds = cpu_seconds(self._pids) - self._start

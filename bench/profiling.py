@@ -1,9 +1,12 @@
 """Optional py-spy recordings of berth while a case runs (``--profile-dir``).
 
 Each profiled section writes ``<name>.txt`` (collapsed stacks, loadable in speedscope or
-flamegraph.pl) and ``<name>.top.txt``: the functions with the most samples, on-CPU only
-(py-spy leaves idle threads out), by self time and by inclusive time. Sampling costs the
-server a little CPU, so figures from a profiled run are marked as such in the results.
+flamegraph.pl) and ``<name>.top.txt``: the functions with the most samples by self time and
+by inclusive time. py-spy leaves idle threads out, but with ``--nonblocking`` it still counts
+worker threads parked in ``threading.Condition.wait``; the summary drops those samples.
+``Runner.run`` as a leaf is native code under the event loop (uvloop's I/O, httptools'
+parsing, and waiting in epoll). Sampling costs the server a little CPU, so figures from a
+profiled run are marked as such in the results.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 RATE = 250
+_PARKED = ("Condition.wait (threading.py)",)
 _ATTACH_SECONDS = 0.5
 _TOP = 25
 
@@ -45,7 +49,7 @@ class Profiler:
         self.directory.mkdir(parents=True, exist_ok=True)
         raw = self.directory / f"{name}.txt"
         command = [self.executable, "record", "--pid", str(pid), "--rate", str(RATE)]
-        command += ["--nonblocking", "--format", "raw", "--output", str(raw)]
+        command += ["--nonblocking", "--subprocesses", "--format", "raw", "--output", str(raw)]
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         time.sleep(_ATTACH_SECONDS)
         try:
@@ -72,13 +76,13 @@ def summarize(collapsed: Path, top: int = _TOP) -> str:
             continue
         count = int(count_text)
         frames = [_short(frame) for frame in stack.split(";")]
-        if not frames:
+        if not frames or frames[-1] in _PARKED:
             continue
         total += count
         own[frames[-1]] += count
         for frame in set(frames):
             inclusive[frame] += count
-    lines = [f"{total} on-CPU samples at {RATE} Hz", "", "self %  function"]
+    lines = [f"{total} samples at {RATE} Hz (parked worker threads left out)", "", "self %  function"]
     lines += [f"{100 * n / total:6.1f}  {frame}" for frame, n in own.most_common(top)] if total else []
     lines += ["", "incl %  function"]
     lines += [f"{100 * n / total:6.1f}  {frame}" for frame, n in inclusive.most_common(top)] if total else []

@@ -115,7 +115,7 @@ class BerthSpec:
             return "unknown"
         code = "import importlib.metadata as m; print(m.version('berth'), m.version('uvicorn'))"
         berth, _, uvicorn = _first_line([str(python), "-c", code]).partition(" ")
-        return f"berth {berth} (uvicorn {uvicorn})"
+        return f"berth {berth}{_checkout(Path(self.binary))} (uvicorn {uvicorn})"
 
 
 @dataclass(frozen=True)
@@ -232,10 +232,24 @@ def _tail(path: Path, lines: int = 30) -> str:
         return ""
 
 
-def _first_line(command: list[str]) -> str:
+def _checkout(binary: Path) -> str:
+    """`` at <commit>[+changes]`` when ``binary`` is a virtualenv inside a git checkout."""
+    source = binary.resolve().parent.parent.parent  # <checkout>/.venv/bin/berth
+    if not (source / ".git").exists():
+        return ""
+    commit = _output(["git", "-C", str(source), "rev-parse", "--short", "HEAD"])
+    changed = _output(["git", "-C", str(source), "status", "--porcelain", "--", "src"])
+    return f" at {commit}{'+changes' if changed else ''}" if commit else ""
+
+
+def _output(command: list[str]) -> str:
     try:
-        output = subprocess.run(command, capture_output=True, text=True, timeout=30, check=False)
+        done = subprocess.run(command, capture_output=True, text=True, timeout=30, check=False)
     except OSError:
-        return "unknown"
-    text = (output.stdout or output.stderr).strip()
+        return ""
+    return (done.stdout or done.stderr).strip()
+
+
+def _first_line(command: list[str]) -> str:
+    text = _output(command)
     return text.splitlines()[0] if text else "unknown"
