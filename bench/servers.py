@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import IO, Protocol
 
 from bench.metrics import Subject
+from bench.procs import group
 
 READY_TIMEOUT = 30.0
 STOP_TIMEOUT = 15.0
@@ -195,16 +196,25 @@ def _die_with_parent() -> None:
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM, then SIGKILL to the whole process group if it lingers."""
-    if process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
-    try:
+    """SIGTERM to the server's process group (forked workers too), SIGKILL to what lingers.
+
+    The group is the session this benchmark started the server in, so it holds nothing else.
+    """
+    pgid = process.pid
+    _signal_group(pgid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_TIMEOUT
+    with contextlib.suppress(subprocess.TimeoutExpired):
         process.wait(STOP_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)  # the group this benchmark started
-        process.wait()
+    while group(pgid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if group(pgid):
+        _signal_group(pgid, signal.SIGKILL)
+    process.wait()
+
+
+def _signal_group(pgid: int, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signum)
 
 
 def _wait_ready(process: subprocess.Popen[bytes], port: int, log_path: Path) -> None:
