@@ -1,16 +1,22 @@
 """Hooks for issue 3's measurements; they run once a server spec has the ``token-auth`` capability.
 
-Until berth authenticates, no spec has that capability, so the runner lists these as skipped.
-To enable them:
+No spec has that capability yet, so the runner lists these as skipped. berth's token service
+has since landed (``registry/handlers/oauth2.py``); to enable them:
 
-1. In :class:`bench.servers.BerthSpec`, start berth with authentication on and a seeded user
-   (and add ``"token-auth"`` to its capabilities); keep ``--insecure-no-auth`` for the other
-   cases or run these on a second, authenticated instance.
-2. Implement ``run`` below. Token requests are POSTs to ``/oauth2/token`` (or GETs with Basic
-   credentials); :func:`bench.loadgen.run_wrk` takes a Lua script today only for its report, so
-   give it a second script that sets ``wrk.method``/``wrk.body`` for the POST form. For the
-   bearer case, fetch one access token first and pass ``Authorization: Bearer ...`` as a header
-   to :func:`bench.cases.manifests.load`, reusing its warm-up and error checks.
+1. Add a second berth spec (subject ``"berth"``, capabilities ``{"token-auth"}``) that starts
+   berth *without* ``--insecure-no-auth`` and with ``BERTH_BOOTSTRAP_PASSWORD`` set, and seed a
+   credential through the management API: a directory token for the owner user
+   (``POST /<tenant>/oauth2/v2.0/token``), then the default registry's admin user
+   (``adminUserEnabled`` and ``regenerateCredential``, see ``docs/management-api.md``). The
+   runner must then not note the blob and manifest cases as skipped for that second spec.
+2. Basic → access: ``GET /oauth2/token?service=<host>&scope=repository:bench/manifest:pull`` with
+   ``Authorization: Basic``. Refresh → access: ``POST /oauth2/token`` with
+   ``grant_type=refresh_token&refresh_token=...&service=...&scope=...``; a refresh token comes
+   from ``POST /oauth2/exchange`` (a directory access token) or from the GET above as the
+   null-GUID user with ``offline_token=true``. Drive both with wrk: a second Lua script beside
+   ``bench/wrk_report.lua`` sets ``wrk.method``, ``wrk.body`` and the form content type.
+3. Bearer GETs: fetch one access token, then call :func:`bench.cases.manifests.load` with an
+   ``Authorization: Bearer ...`` header, reusing its warm-up and error checks.
 
 Distribution has no token server of its own, so these are berth-only figures
 (``candidate_only``); the bearer GET figure is judged against berth's anonymous one.
