@@ -26,6 +26,8 @@ class Run:
     metrics: list[Metric] = field(default_factory=list)
     results: dict[str, dict[str, Sample]] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=dict)
+    # the 1-minute load average as each server started: other work skews every figure
+    load_average: dict[str, str] = field(default_factory=dict)
     # subject -> case -> reason, for cases that did not run or did not finish
     skipped: dict[str, dict[str, str]] = field(default_factory=dict)
     failed: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -101,7 +103,10 @@ def summary(run: Run) -> str:
         f"blob {options.size_mib} MiB x {options.repeat} runs (median), chunks {options.chunk_mib} MiB; "
         f"manifest GET: wrk, {options.connections} connections, {options.wrk_threads} threads, "
         f"{options.duration:g} s after {options.warmup:g} s warm-up",
-        *(f"{subject}: {version}" for subject, version in run.versions.items()),
+        *(
+            f"{subject}: {version} (load average {run.load_average.get(subject, '?')} at start)"
+            for subject, version in run.versions.items()
+        ),
         "",
         text_table(run),
     ]
@@ -156,6 +161,7 @@ def to_json(run: Run) -> dict[str, Any]:
         "machine": machine(),
         "options": options,
         "versions": run.versions,
+        "load_average": run.load_average,
         "metrics": [
             {
                 "key": metric.key,

@@ -53,7 +53,8 @@ def run_cases(spec: ServerSpec, cases: Sequence[Case], ctx: CaseContext, workdir
     if not applicable:
         return
     run.versions[spec.subject] = spec.version()
-    log(f"{spec.label}: {run.versions[spec.subject]} (load average {load_average()})")
+    run.load_average[spec.subject] = load_average()
+    log(f"{spec.label}: {run.versions[spec.subject]} (load average {run.load_average[spec.subject]})")
     try:
         with running(spec, workdir / spec.subject) as server:
             for case in applicable:
