@@ -16,6 +16,7 @@ from berth.content import locks
 from berth.content.uploads import RunningHash, SessionHashes, append, rehash
 from berth.errors import WireError
 from berth.metadata import blobs as blob_rows
+from berth.metadata import pulls
 from berth.metadata import repositories as repository_rows
 from berth.metadata.database import Database
 from berth.names import Digest
@@ -38,11 +39,9 @@ class BlobService:
     # --- reading --------------------------------------------------------------------------
 
     async def stat(self, repository: str, digest: Digest) -> BlobInfo:
-        repo = await self._db.read(repository_rows.get, self.registry_id, repository)
-        size = None
+        repo, size = await self._db.read(pulls.blob_lookup, self.registry_id, repository, str(digest))
         if repo is not None:
             locks.check_repository_read(repo)
-            size = await self._db.read(blob_rows.linked_blob_size, repo.id, str(digest))
         if size is None:
             raise WireError(errors.BLOB_UNKNOWN, detail={"digest": str(digest)})
         return BlobInfo(str(digest), size)

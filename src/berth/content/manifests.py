@@ -15,6 +15,7 @@ from berth.content.manifest_format import ParsedManifest, parse, platform_value
 from berth.errors import WireError
 from berth.metadata import blobs as blob_rows
 from berth.metadata import manifests as manifest_rows
+from berth.metadata import pulls
 from berth.metadata import repositories as repository_rows
 from berth.metadata.database import Database
 from berth.names import Digest, InvalidName, is_tag
@@ -68,24 +69,14 @@ class ManifestService:
     async def get(self, repository: str, reference: str) -> StoredManifest:
         by_tag, ref = parse_reference(reference)
 
-        def work(
-            conn: Connection,
-        ) -> tuple[repository_rows.RepositoryRecord | None, object, repository_rows.TagRecord | None]:
-            repo = repository_rows.get(conn, self.registry_id, repository)
-            if repo is None:
-                return None, None, None
-            tag = repository_rows.get_tag(conn, repo.id, ref) if by_tag else None
-            return repo, manifest_rows.get_with_content(conn, repo.id, ref, by_tag=by_tag), tag
-
-        repo, found, tag = await self._db.read(work)
+        found = await self._db.read(pulls.lookup, self.registry_id, repository, ref, by_tag=by_tag)
+        repo, record, content = found.repository, found.manifest, found.content
         if repo is None:
             raise WireError(errors.NAME_UNKNOWN, detail={"name": repository})
-        if found is None:
+        if record is None or content is None:
             message = f"manifest tagged by {ref!r} is not found" if by_tag else f"manifest {ref} is not found"
             raise WireError(errors.MANIFEST_UNKNOWN, message, detail={"Tag" if by_tag else "Digest": ref})
-        assert isinstance(found, tuple)
-        record, content = found
-        locks.check_read(repo, record, tag)
+        locks.check_read(repo, record, found.tag)
         return StoredManifest(record.digest, record.media_type, content, record)
 
     async def put(self, repository: str, reference: str, body: bytes, content_type: str | None) -> PutResult:

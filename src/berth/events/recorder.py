@@ -40,6 +40,7 @@ class EventRecorder:
         self._last_purge = 0.0
         self._write_lock = threading.Lock()
         self._settled = threading.Condition()
+        self._wake = threading.Event()
         self._queued = 0  # events handed to the queue so far
         self._done = 0  # events written (or given up on) so far
 
@@ -69,43 +70,51 @@ class EventRecorder:
         """Write every queued event, then stop the writer."""
         if self._thread is not None:
             self._queue.put(None)
+            self._wake.set()
             self._thread.join(timeout=30)
             self._thread = None
         self.flush()
 
     def flush(self, timeout: float = 10.0) -> None:
-        """Write whatever is queued now, including a batch the writer holds (tests, shutdown)."""
+        """Write whatever is queued now (tests, shutdown), in the order it was queued."""
         with self._settled:
             target = self._queued
-        drained: list[Event] = []
-        while True:
-            try:
-                item = self._queue.get_nowait()
-            except queue.Empty:
-                break
-            if item is not None:
-                drained.append(item)
-        self._write(drained)
+        if self._thread is not None and self._thread.is_alive():
+            self._wake.set()  # the writer stops gathering and writes at once; only it writes
+        else:
+            drained: list[Event] = []
+            while True:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is not None:
+                    drained.append(item)
+            self._write(drained)
         with self._settled:
             self._settled.wait_for(lambda: self._done >= target, timeout)
 
     def _run(self) -> None:
+        # Block only while the queue is empty, then let a batch gather: a busy registry wakes
+        # this thread a few times a second, not once per request.
         while True:
-            batch: list[Event] = []
-            deadline = time.monotonic() + FLUSH_SECONDS
-            stopping = False
+            try:
+                first = self._queue.get(timeout=PURGE_EVERY_SECONDS)
+            except queue.Empty:
+                self._maybe_purge()
+                continue
+            if first is not None:
+                self._wake.wait(FLUSH_SECONDS)
+                self._wake.clear()
+            batch: list[Event | None] = [first]
             while len(batch) < BATCH_SIZE:
                 try:
-                    item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
+                    batch.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
-                if item is None:
-                    stopping = True
-                    break
-                batch.append(item)
-            self._write(batch)
+            self._write([event for event in batch if event is not None])
             self._maybe_purge()
-            if stopping:
+            if None in batch:
                 return
 
     def _write(self, batch: list[Event]) -> None:

@@ -6,9 +6,9 @@ import json
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Connection, and_, delete, or_, select, update
-from sqlalchemy.engine import RowMapping
 
 from berth.metadata.repositories import ATTRIBUTE_COLUMNS, Attributes
 from berth.metadata.schema import manifest_references, manifests, tags
@@ -57,7 +57,7 @@ class ManifestRecord:
     attributes: Attributes
 
 
-def _record(row: RowMapping) -> ManifestRecord:
+def record_from(row: Mapping[Any, Any]) -> ManifestRecord:
     return ManifestRecord(
         id=row["id"],
         digest=row["digest"],
@@ -89,7 +89,7 @@ def get(conn: Connection, repository_id: int, digest: str) -> ManifestRecord | N
         .mappings()
         .first()
     )
-    return _record(row) if row else None
+    return record_from(row) if row else None
 
 
 def get_with_content(
@@ -106,7 +106,7 @@ def get_with_content(
     row = conn.execute(query).mappings().first()
     if row is None:
         return None
-    return _record(row), bytes(row["content"])
+    return record_from(row), bytes(row["content"])
 
 
 def exists(conn: Connection, repository_id: int, digest: str) -> bool:
@@ -193,7 +193,7 @@ def referrers(
     )
     if artifact_type is not None:
         query = query.where(manifests.c.artifact_type == artifact_type)
-    return [_record(row) for row in conn.execute(query).mappings()]
+    return [record_from(row) for row in conn.execute(query).mappings()]
 
 
 def list_all(
@@ -232,7 +232,7 @@ def list_all(
             query = query.where(manifests.c.digest > last)
     if limit is not None:
         query = query.limit(limit)
-    return [_record(row) for row in conn.execute(query).mappings()]
+    return [record_from(row) for row in conn.execute(query).mappings()]
 
 
 def child_references(conn: Connection, manifest_ids: Sequence[int]) -> dict[int, list[Reference]]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Connection, and_, delete, exists, func, or_, select, update
-from sqlalchemy.engine import RowMapping
+from sqlalchemy import Connection, and_, bindparam, delete, exists, func, or_, select, update
 
 from berth.metadata.database import upsert
 from berth.metadata.schema import manifests, repositories, tags
@@ -23,7 +23,7 @@ class Attributes:
     list_enabled: bool = True
 
     @classmethod
-    def of(cls, row: RowMapping) -> Attributes:
+    def of(cls, row: Mapping[Any, Any]) -> Attributes:
         return cls(
             delete_enabled=bool(row["delete_enabled"]),
             write_enabled=bool(row["write_enabled"]),
@@ -54,7 +54,7 @@ class TagRecord:
     attributes: Attributes
 
 
-def _repository(row: RowMapping) -> RepositoryRecord:
+def repository_from(row: Mapping[Any, Any]) -> RepositoryRecord:
     return RepositoryRecord(
         id=row["id"],
         registry_id=row["registry_id"],
@@ -65,7 +65,7 @@ def _repository(row: RowMapping) -> RepositoryRecord:
     )
 
 
-def _tag(row: RowMapping) -> TagRecord:
+def tag_from(row: Mapping[Any, Any]) -> TagRecord:
     return TagRecord(
         name=row["name"],
         digest=row["digest"],
@@ -75,15 +75,14 @@ def _tag(row: RowMapping) -> TagRecord:
     )
 
 
+_BY_NAME = select(repositories).where(
+    repositories.c.registry_id == bindparam("registry_id"), repositories.c.name == bindparam("name")
+)
+
+
 def get(conn: Connection, registry_id: str, name: str) -> RepositoryRecord | None:
-    row = (
-        conn.execute(
-            select(repositories).where(repositories.c.registry_id == registry_id, repositories.c.name == name)
-        )
-        .mappings()
-        .first()
-    )
-    return _repository(row) if row else None
+    row = conn.execute(_BY_NAME, {"registry_id": registry_id, "name": name}).mappings().first()
+    return repository_from(row) if row else None
 
 
 def ensure(conn: Connection, registry_id: str, name: str) -> RepositoryRecord:
@@ -154,7 +153,7 @@ def get_tag(conn: Connection, repository_id: int, name: str) -> TagRecord | None
         .mappings()
         .first()
     )
-    return _tag(row) if row else None
+    return tag_from(row) if row else None
 
 
 def list_tags(
@@ -196,7 +195,7 @@ def list_tags(
             query = query.where(tags.c.name > last)
     if limit is not None:
         query = query.limit(limit)
-    return [_tag(row) for row in conn.execute(query).mappings()]
+    return [tag_from(row) for row in conn.execute(query).mappings()]
 
 
 def tag_names_by_digest(conn: Connection, repository_id: int, digests: Sequence[str]) -> dict[str, list[str]]:
