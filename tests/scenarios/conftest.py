@@ -235,6 +235,10 @@ def stage(
         scene.sign_in("owner", scene.owner, OWNER_PASSWORD)
         tarball = rootfs_tarball(root / "rootfs.tar", size=4096)
         scene.docker_ok("import", str(tarball), LOCAL_IMAGE, docker_config=scene.docker_config("default"))
+        for name in names:  # dockerd sees new /etc/hosts lines only after its resolver cache expires
+            scene.docker(
+                "pull", f"{name}:{server.port}/dns-probe:none", docker_config=scene.docker_config("default")
+            )
         failed = False
         try:
             yield scene
