@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,24 +48,43 @@ def run_wrk(
     seconds: float,
     threads: int,
     headers: Mapping[str, str],
+    form: str | None = None,
 ) -> LoadResult:
-    """``connections`` keep-alive connections GETting ``url`` for ``seconds``."""
+    """``connections`` keep-alive connections GETting ``url`` (or POSTing ``form``) for ``seconds``."""
+    script = _SCRIPT if form is None else _post_script(form)
     command = [
         "wrk",
         f"--threads={threads}",
         f"--connections={connections}",
         f"--duration={max(1, round(seconds))}s",
         "--timeout=10s",
-        f"--script={_SCRIPT}",
+        f"--script={script}",
     ]
     for name, value in headers.items():
         command += ["--header", f"{name}: {value}"]
     command.append(url)
-    done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=False)
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=False)
+    finally:
+        if script != _SCRIPT:
+            script.unlink(missing_ok=True)
     for line in done.stdout.splitlines():
         if line.startswith(_MARKER):
             return _parse(json.loads(line[len(_MARKER) :]))
     raise LoadFailed(f"wrk exited with {done.returncode}: {done.stderr.strip() or done.stdout.strip()}")
+
+
+def _post_script(form: str) -> Path:
+    """wrk's report script preceded by a form POST (a temporary file, one per form)."""
+    body = form.replace("\\", "\\\\").replace('"', '\\"')
+    setup = (
+        'wrk.method = "POST"\n'
+        f'wrk.body = "{body}"\n'
+        'wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\n'
+    )
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", prefix="bench-post-", delete=False) as handle:
+        handle.write(setup + _SCRIPT.read_text())
+    return Path(handle.name)
 
 
 def _parse(summary: Mapping[str, object]) -> LoadResult:

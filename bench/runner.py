@@ -15,6 +15,7 @@ from types import FrameType
 from bench import options as cli
 from bench import payload as payloads
 from bench.cases import Case, CaseContext, CaseSkipped, all_cases
+from bench.cases.auth import TOKEN_AUTH
 from bench.options import RESULTS_DIR, Options
 from bench.profiling import Profiler, ProfilerMissing
 from bench.report import Run, summary, write_json
@@ -39,24 +40,45 @@ def specs(options: Options, payload_file: Path) -> list[ServerSpec]:
         chosen.append(DistributionSpec(options.distribution_bin))
     if "berth" in options.servers:
         chosen.append(BerthSpec(options.berth_bin, extra_args=options.berth_args))
+        chosen.append(
+            BerthSpec(
+                options.berth_bin,
+                label="berth (authentication on)",
+                capabilities=TOKEN_AUTH,
+                extra_args=options.berth_args,
+                authenticated=True,
+            )
+        )
     return chosen
 
 
-def run_cases(spec: ServerSpec, cases: Sequence[Case], ctx: CaseContext, workdir: Path, run: Run) -> None:
-    """Start ``spec`` alone, run each case it supports, stop it; failures are recorded, not raised."""
+def run_cases(
+    spec: ServerSpec,
+    cases: Sequence[Case],
+    ctx: CaseContext,
+    workdir: Path,
+    run: Run,
+    siblings: Sequence[ServerSpec] = (),
+) -> None:
+    """Start ``spec`` alone, run each case it supports, stop it; failures are recorded, not raised.
+
+    ``siblings`` are the other specs of the run: a case is noted as skipped for a subject only
+    when none of that subject's specs can run it (berth runs twice: without and with auth).
+    """
     applicable = [case for case in cases if case.requires <= spec.capabilities]
     if spec.subject != "client":
+        same_subject = [s for s in siblings if s.subject == spec.subject and s is not spec]
         for case in cases:
-            if case not in applicable:
+            if case not in applicable and not any(case.requires <= s.capabilities for s in same_subject):
                 missing = ", ".join(sorted(case.requires - spec.capabilities))
                 run.note(run.skipped, spec.subject, case.name, f"the server lacks {missing}")
     if not applicable:
         return
-    run.versions[spec.subject] = spec.version()
-    run.load_average[spec.subject] = load_average()
+    run.versions.setdefault(spec.subject, spec.version())
+    run.load_average.setdefault(spec.subject, load_average())
     log(f"{spec.label}: {run.versions[spec.subject]} (load average {run.load_average[spec.subject]})")
     try:
-        with running(spec, workdir / spec.subject) as server:
+        with running(spec, workdir / spec.label.replace(" ", "-")) as server:
             for case in applicable:
                 _run_case(case, server, ctx, run)
     except ServerFailed as error:
@@ -116,8 +138,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         payload = payloads.generate(workdir, options.size)
         log(f"payload digest {payload.digest}")
         ctx = CaseContext(options, payload, log, profiler)
-        for spec in specs(options, payload.path):
-            run_cases(spec, cases, ctx, workdir, run)
+        chosen = specs(options, payload.path)
+        for spec in chosen:
+            run_cases(spec, cases, ctx, workdir, run, chosen)
     output = options.output or RESULTS_DIR / f"{run.started:%Y%m%d-%H%M%S}.json"
     write_json(run, output)
     print(summary(run))

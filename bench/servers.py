@@ -30,8 +30,10 @@ HOST = "127.0.0.1"
 _PR_SET_PDEATHSIG = 1
 
 # What cases may require of a server: "blobs" (push and pull), "manifests", "memory" (its RSS
-# means something) and, later, "token-auth".
+# means something) and "token-auth" (berth with authentication on).
 REGISTRY = frozenset({"blobs", "manifests", "memory"})
+OWNER = "admin@localhost"
+OWNER_PASSWORD = "bench-owner-password"
 
 
 class ServerFailed(RuntimeError):
@@ -92,15 +94,17 @@ class BerthSpec:
     binary: str
     subject: Subject = "berth"
     label: str = "berth"
-    # Add "token-auth" here once berth issues tokens, and the cases in bench/cases/auth.py run.
     capabilities: frozenset[str] = REGISTRY
     extra_args: tuple[str, ...] = ()
+    authenticated: bool = False  # True: authentication on, the owner's password known (token-auth cases)
 
     def command(self, port: int, workdir: Path) -> list[str]:
+        auth = ["env", f"BERTH_BOOTSTRAP_PASSWORD={OWNER_PASSWORD}"] if self.authenticated else []
         return [
+            *auth,
             self.binary,
             "serve",
-            "--insecure-no-auth",
+            *([] if self.authenticated else ["--insecure-no-auth"]),
             "--data-dir",
             str(workdir / "data"),
             "--listen",
@@ -225,7 +229,7 @@ def _wait_ready(process: subprocess.Popen[bytes], port: int, log_path: Path) -> 
         conn = http.client.HTTPConnection(HOST, port, timeout=2)
         try:
             conn.request("GET", "/v2/")
-            if conn.getresponse().status == 200:
+            if conn.getresponse().status in (200, 401):  # 401: up, with authentication on
                 return
         except OSError:
             pass

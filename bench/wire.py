@@ -89,8 +89,11 @@ class HashingSink:
 class Client:
     """One keep-alive connection to ``host:port``."""
 
-    def __init__(self, host: str, port: int, timeout: float = 600.0) -> None:
+    def __init__(
+        self, host: str, port: int, timeout: float = 600.0, headers: Mapping[str, str] | None = None
+    ) -> None:
         self._conn = http.client.HTTPConnection(host, port, timeout=timeout, blocksize=1024 * 1024)
+        self._headers = dict(headers or {})  # sent with every request (e.g. Authorization)
 
     def close(self) -> None:
         self._conn.close()
@@ -105,7 +108,7 @@ class Client:
         self, method: str, target: str, body: bytes = b"", headers: Mapping[str, str] | None = None
     ) -> Reply:
         # http.client adds Content-Length (0 for an empty POST, PUT or PATCH).
-        self._conn.request(method, target, body=body or None, headers=dict(headers or {}))
+        self._conn.request(method, target, body=body or None, headers={**self._headers, **(headers or {})})
         response = self._conn.getresponse()
         return Reply(response.status, response.headers, response.read())
 
@@ -124,7 +127,7 @@ class Client:
         conn.putrequest(method, target, skip_accept_encoding=True)
         conn.putheader("Content-Length", str(count))
         conn.putheader("Content-Type", OCTET_STREAM)
-        for name, value in (headers or {}).items():
+        for name, value in {**self._headers, **(headers or {})}.items():
             conn.putheader(name, value)
         conn.endheaders()
         assert conn.sock is not None

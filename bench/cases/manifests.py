@@ -27,8 +27,16 @@ class Load:
         return self.server_cpu_seconds / self.result.requests * 1e6
 
 
-def load(server: RunningServer, ctx: CaseContext, path: str, headers: Mapping[str, str], what: str) -> Load:
-    """Warm up, then measure ``connections`` concurrent GETs of ``path``; refuses any error."""
+def load(
+    server: RunningServer,
+    ctx: CaseContext,
+    path: str,
+    headers: Mapping[str, str],
+    what: str,
+    form: str | None = None,
+) -> Load:
+    """Warm up, then measure ``connections`` concurrent GETs of ``path`` (or POSTs of ``form``);
+    refuses any error."""
     if not wrk_available():
         raise CaseSkipped("wrk is not installed (scripts/install-system-packages.sh installs it)")
     options = ctx.options
@@ -41,6 +49,7 @@ def load(server: RunningServer, ctx: CaseContext, path: str, headers: Mapping[st
             seconds=seconds,
             threads=options.wrk_threads,
             headers=headers,
+            form=form,
         )
 
     if options.warmup > 0:
