@@ -20,7 +20,11 @@ class UploadWriter(Protocol):
     def write(self, data: bytes) -> None: ...
 
     def close(self) -> None:
-        """Flush and release the session's data; durable once this returns."""
+        """Release the session; its bytes must be readable by the next writer or reader.
+
+        Durability is :meth:`BlobStore.commit_upload`'s job: bytes are durable once the blob
+        they became is committed (a crash before that may lose an unfinished session).
+        """
         ...
 
 
