@@ -8,6 +8,7 @@ from functools import cached_property
 from berth.access.model import AccessController
 from berth.access.service import AccessService
 from berth.config import Settings
+from berth.content.pull_cache import PullCache
 from berth.content.uploads import SessionHashes
 from berth.management.service import Management
 from berth.metadata.database import Database
@@ -30,6 +31,7 @@ class Services:
     management: Management | None = None  # set by build_app once the directory exists
     observer: PlaneObserver = field(default_factory=NoObserver)
     hashes: SessionHashes = field(default_factory=SessionHashes)
+    pull_cache: PullCache = field(default_factory=PullCache)
     _stores: dict[str, BlobStore] = field(default_factory=dict)
 
     @cached_property

@@ -7,19 +7,23 @@ untags. Listings leave out what has ``listEnabled`` false; reading one item by n
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from sqlalchemy import Connection
 
 from berth import errors
 from berth.content import locks
+from berth.content.pull_cache import PullCache
 from berth.errors import WireError
 from berth.metadata import manifests as manifest_rows
 from berth.metadata import repositories as repository_rows
 from berth.metadata.database import Database
 from berth.metadata.manifests import ManifestRecord, Reference
 from berth.metadata.repositories import RepositoryRecord, TagRecord
+
+T = TypeVar("T")
 
 # The wire names of the changeable attributes and their columns.
 ATTRIBUTE_NAMES: Mapping[str, str] = {
@@ -92,8 +96,9 @@ def _columns(changes: Mapping[str, bool]) -> dict[str, bool]:
 
 
 class ArtifactService:
-    def __init__(self, registry_id: str, db: Database) -> None:
+    def __init__(self, registry_id: str, db: Database, cache: PullCache) -> None:
         self.registry_id = registry_id
+        self._cache = cache
         self._db = db
 
     # --- repositories ---------------------------------------------------------------------
@@ -113,7 +118,7 @@ class ArtifactService:
                 repository_rows.set_attributes(conn, repo.id, _columns(changes))
             return self._properties(conn, name)
 
-        return await self._db.write(work)
+        return await self._changed(name, self._db.write(work))
 
     # --- tags -----------------------------------------------------------------------------
 
@@ -147,7 +152,7 @@ class ArtifactService:
                 repository_rows.set_tag_attributes(conn, repo.id, tag, _columns(changes))
             return _tag(conn, repo, tag)
 
-        return await self._db.write(work)
+        return await self._changed(name, self._db.write(work))
 
     async def untag(self, name: str, tag: str) -> Untagged:
         """Remove a tag (its manifest stays), unless the tag or repository is delete-locked."""
@@ -160,7 +165,7 @@ class ArtifactService:
             repository_rows.touch(conn, repo.id)
             return Untagged(tag, record.digest)
 
-        return await self._db.write(work)
+        return await self._changed(name, self._db.write(work))
 
     # --- manifests ------------------------------------------------------------------------
 
@@ -191,4 +196,10 @@ class ArtifactService:
                 manifest_rows.set_attributes(conn, repo.id, digest, _columns(changes))
             return _with_details(conn, repo, [_manifest(conn, repo, digest)])[0]
 
-        return await self._db.write(work)
+        return await self._changed(name, self._db.write(work))
+
+    async def _changed(self, name: str, write: Awaitable[T]) -> T:
+        """Run a write to repository ``name``; cached pull lookups of it are dropped after."""
+        result = await write
+        self._cache.invalidate(self.registry_id, name)
+        return result

@@ -12,6 +12,7 @@ from sqlalchemy import Connection
 from berth import errors
 from berth.content import locks
 from berth.content.manifest_format import ParsedManifest, parse, platform_value
+from berth.content.pull_cache import PullCache
 from berth.errors import WireError
 from berth.metadata import blobs as blob_rows
 from berth.metadata import manifests as manifest_rows
@@ -55,10 +56,11 @@ def parse_reference(reference: str) -> tuple[bool, str]:
 
 
 class ManifestService:
-    def __init__(self, registry_id: str, db: Database, store: BlobStore) -> None:
+    def __init__(self, registry_id: str, db: Database, store: BlobStore, cache: PullCache) -> None:
         self.registry_id = registry_id
         self._db = db
         self._store = store
+        self._cache = cache
 
     async def repository(self, name: str) -> repository_rows.RepositoryRecord:
         repo = await self._db.read(repository_rows.get, self.registry_id, name)
@@ -69,7 +71,12 @@ class ManifestService:
     async def get(self, repository: str, reference: str) -> StoredManifest:
         by_tag, ref = parse_reference(reference)
 
-        found = await self._db.read(pulls.lookup, self.registry_id, repository, ref, by_tag=by_tag)
+        found = self._cache.get(self.registry_id, repository, ref, by_tag)
+        if found is None:
+            generation = self._cache.generation(self.registry_id, repository)
+            found = await self._db.read(pulls.lookup, self.registry_id, repository, ref, by_tag=by_tag)
+            if found.manifest is not None:
+                self._cache.put(self.registry_id, repository, ref, by_tag, found, generation)
         repo, record, content = found.repository, found.manifest, found.content
         if repo is None:
             raise WireError(errors.NAME_UNKNOWN, detail={"name": repository})
@@ -131,6 +138,7 @@ class ManifestService:
             return created
 
         created = await self._db.write(work)
+        self._cache.invalidate(self.registry_id, repository)
         return PutResult(digest, parsed.media_type, parsed.artifact_type, parsed.subject, created)
 
     async def _platform(self, parsed: ParsedManifest) -> tuple[str | None, str | None]:
@@ -181,7 +189,9 @@ class ManifestService:
                 locks.check_delete(repo, tag.attributes, f"tag {tag.name} (of manifest {ref})", image)
             return manifest_rows.remove(conn, repo.id, ref)
 
-        return await self._db.write(work)
+        removed = await self._db.write(work)
+        self._cache.invalidate(self.registry_id, repository)
+        return removed
 
     async def tags(
         self, repository: str, last: str | None, limit: int | None, *, listed_only: bool = False

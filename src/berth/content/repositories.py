@@ -8,6 +8,7 @@ from sqlalchemy import Connection
 
 from berth import errors
 from berth.content import locks
+from berth.content.pull_cache import PullCache
 from berth.errors import WireError
 from berth.metadata import manifests as manifest_rows
 from berth.metadata import repositories as repository_rows
@@ -21,9 +22,10 @@ class DeletedRepository:
 
 
 class RepositoryService:
-    def __init__(self, registry_id: str, db: Database) -> None:
+    def __init__(self, registry_id: str, db: Database, cache: PullCache) -> None:
         self.registry_id = registry_id
         self._db = db
+        self._cache = cache
 
     async def catalog(self, last: str | None, limit: int | None, *, listed_only: bool = False) -> list[str]:
         return await self._db.read(
@@ -54,4 +56,6 @@ class RepositoryService:
             repository_rows.remove(conn, repo.id)
             return DeletedRepository(manifests=digests, tags=tags)
 
-        return await self._db.write(work)
+        deleted = await self._db.write(work)
+        self._cache.invalidate(self.registry_id, name)
+        return deleted

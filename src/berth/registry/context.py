@@ -62,11 +62,14 @@ class RequestContext:
 
     @cached_property
     def manifests(self) -> ManifestService:
-        return ManifestService(self.registry.id, self.services.db, self.services.store_for(self.registry.id))
+        services = self.services
+        return ManifestService(
+            self.registry.id, services.db, services.store_for(self.registry.id), services.pull_cache
+        )
 
     @cached_property
     def repositories(self) -> RepositoryService:
-        return RepositoryService(self.registry.id, self.services.db)
+        return RepositoryService(self.registry.id, self.services.db, self.services.pull_cache)
 
     def query_int(self, name: str) -> int | None:
         """A non-negative integer query parameter (``n``), or PAGINATION_NUMBER_INVALID.

@@ -24,7 +24,7 @@ _BODY_TOO_LARGE = WireError(errors.PAYLOAD_TOO_LARGE, "the attribute body is lar
 
 
 def artifacts(ctx: RequestContext) -> ArtifactService:
-    return ArtifactService(ctx.registry.id, ctx.services.db)
+    return ArtifactService(ctx.registry.id, ctx.services.db, ctx.services.pull_cache)
 
 
 def acr_time(seconds: float) -> str:
