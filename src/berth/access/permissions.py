@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from berth.access.roles import ALL_DATA, CATALOG, READ, role_by_id
@@ -18,6 +19,9 @@ class RegistryPermissions:
     entries: tuple[ScopeMapEntry, ...] = ()
 
     def actions_for(self, kind: str, name: str) -> frozenset[str]:
+        return _actions_for(self, kind, name)
+
+    def _compute_actions_for(self, kind: str, name: str) -> frozenset[str]:
         if kind == "registry":
             return frozenset({"*"}) if name == "catalog" and CATALOG in self.wide else frozenset()
         if kind not in ("repository", "artifact-repository"):
@@ -42,6 +46,11 @@ class RegistryPermissions:
 
     def union(self, other: RegistryPermissions) -> RegistryPermissions:
         return RegistryPermissions(self.wide | other.wide, self.entries + other.entries)
+
+
+@functools.lru_cache(maxsize=8192)
+def _actions_for(permissions: RegistryPermissions, kind: str, name: str) -> frozenset[str]:
+    return permissions._compute_actions_for(kind, name)
 
 
 ADMIN = RegistryPermissions(ALL_DATA)

@@ -24,6 +24,7 @@ from berth.access.principals import NULL_GUID, Principal, PrincipalResolver, una
 from berth.access.scopes import Scope
 from berth.access.tokens import (
     TokenRejected,
+    TokenSubject,
     access_claim,
     decode,
     granted_accesses,
@@ -45,6 +46,21 @@ class IssuedToken:
     token: str
     jwt_id: str
     granted: tuple[Access, ...] = ()
+
+
+@dataclass(frozen=True)
+class VerifiedToken:
+    """An ACR token whose signature and claims were checked, with what it says, parsed once."""
+
+    claims: dict[str, Any]
+    subject: TokenSubject
+    granted: frozenset[Access]
+    issued_at: float
+    expires_at: float
+
+    @property
+    def grant_type(self) -> object:
+        return self.claims.get("grant_type")
 
 
 @dataclass(frozen=True)
@@ -90,12 +106,17 @@ class AccessService:
         self.resolver = resolver
         self.limits = limits
         self.directory_tokens = directory_tokens
-        self._claims: OrderedDict[str, tuple[float, dict[str, Any]]] = OrderedDict()
+        self._verified: OrderedDict[bytes, VerifiedToken] = OrderedDict()
+        self._audiences: dict[str, str] = {}
         self._status: dict[tuple[str, str, str, float], tuple[float, Principal | Denial]] = {}
         self._lock = threading.Lock()
 
     def audience(self, registry: RegistryRecord) -> str:
-        return self.settings.login_server(registry.name)
+        """The registry's login server: the ``aud`` of its tokens (memoized: it is on every request)."""
+        audience = self._audiences.get(registry.name)
+        if audience is None:
+            audience = self._audiences[registry.name] = self.settings.login_server(registry.name)
+        return audience
 
     # --- authenticating -------------------------------------------------------------------
 
@@ -114,19 +135,18 @@ class AccessService:
     ) -> Principal | Denial:
         """The principal behind an ACR refresh (or access) token, re-checked as of now.
 
-        Not through the status cache: this mints new tokens, and a disabled identity or a
-        removed role must be refused at once (the cache only serves bearer checks).
+        Issuing goes to the database every time (no status cache): a just-disabled identity or a
+        just-removed role must not get new tokens, even for the few seconds bearer checks allow.
         """
         try:
-            claims = self._decode(registry, token)
-            subject = subject_of(claims)
+            verified = self._verify(registry, token)
         except TokenRejected as exc:
             return unauthorized(exc.reason, None, str(exc))
-        if claims.get("grant_type") not in grant_types:
+        if verified.grant_type not in grant_types:
             return unauthorized(
-                "token_invalid", subject.identity, f"a {claims.get('grant_type')} cannot be used here"
+                "token_invalid", verified.subject.identity, f"a {verified.grant_type} cannot be used here"
             )
-        return await self.resolver.current(registry, subject, float(claims.get("berth_iat", claims["iat"])))
+        return await self.resolver.current(registry, verified.subject, verified.issued_at)
 
     async def from_directory_token(
         self, registry: RegistryRecord, token: str, token_type: str = ACCESS_TYPE
@@ -145,37 +165,44 @@ class AccessService:
 
     async def check_bearer(self, registry: RegistryRecord, token: str) -> BearerCheck | Denial:
         try:
-            claims = self._decode(registry, token)
-            subject = subject_of(claims)
+            verified = self._verify(registry, token)
         except TokenRejected as exc:
             return unauthorized(exc.reason, None, str(exc))
-        if claims.get("grant_type") != "access_token":
+        if verified.grant_type != "access_token":
             return unauthorized(
-                "token_invalid", subject.identity, "only access tokens are accepted as bearer tokens"
+                "token_invalid", verified.subject.identity, "only access tokens are accepted as bearer tokens"
             )
-        current = await self._current(registry, subject, float(claims.get("berth_iat", claims["iat"])))
+        current = await self._current(registry, verified.subject, verified.issued_at)
         if isinstance(current, Denial):
             return current
-        return BearerCheck(current, granted_accesses(claims), str(claims["jti"]))
+        return BearerCheck(current, verified.granted, str(verified.claims["jti"]))
 
-    def _decode(self, registry: RegistryRecord, token: str) -> dict[str, Any]:
-        key = hashlib.sha256(token.encode()).hexdigest()
-        now = time.time()
-        with self._lock:
-            cached = self._claims.get(key)
-        if cached is not None and cached[0] > now:
-            claims = cached[1]
+    def _verify(self, registry: RegistryRecord, token: str) -> VerifiedToken:
+        """Signature and claims checked once per token (then cached until it expires)."""
+        key = hashlib.sha256(token.encode()).digest()
+        cached = self._verified.get(key)
+        if cached is not None and cached.expires_at > time.time():
+            claims = cached.claims
             if claims.get("rid") != registry.id or claims.get("aud") != self.audience(registry):
                 raise TokenRejected("wrong_registry", f"the token was issued for {claims.get('aud')}")
-            return claims
+            return cached
         claims = decode(self.keyring, token, self.audience(registry), registry.id)
+        verified = VerifiedToken(
+            claims,
+            subject_of(claims),
+            granted_accesses(claims),
+            float(claims.get("berth_iat", claims["iat"])),
+            float(claims["exp"]),
+        )
         with self._lock:
-            self._claims[key] = (float(claims["exp"]), claims)
-            while len(self._claims) > _TOKEN_CACHE_SIZE:
-                self._claims.popitem(last=False)
-        return claims
+            self._verified[key] = verified
+            while len(self._verified) > _TOKEN_CACHE_SIZE:
+                self._verified.popitem(last=False)
+        return verified
 
-    async def _current(self, registry: RegistryRecord, subject: Any, issued_at: float) -> Principal | Denial:
+    async def _current(
+        self, registry: RegistryRecord, subject: TokenSubject, issued_at: float
+    ) -> Principal | Denial:
         key = (registry.id, subject.identity.kind.value, subject.subject_id, issued_at)
         now = time.monotonic()
         cached = self._status.get(key)

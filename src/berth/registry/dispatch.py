@@ -8,6 +8,7 @@ reported once to the observer (events and metrics), so the three never disagree.
 from __future__ import annotations
 
 import logging
+import random
 import time
 import uuid
 
@@ -39,6 +40,15 @@ COMMON_HEADERS = {
 }
 
 
+_COMMON_RAW_HEADERS = [(name.lower().encode(), value.encode()) for name, value in COMMON_HEADERS.items()]
+_CORRELATION_RAW = CORRELATION_HEADER.lower().encode()
+
+
+def new_correlation_id() -> str:
+    """A random UUID; not a secret, so the fast generator will do (os.urandom is slow in some VMs)."""
+    return str(uuid.UUID(int=random.getrandbits(128), version=4))
+
+
 def error_response(error: WireError) -> Response:
     return Response(
         error.body(), status_code=error.http_status, headers=dict(error.headers), media_type=JSON_CONTENT_TYPE
@@ -55,7 +65,7 @@ class RegistryPlane:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         services = self.services
-        correlation_id = str(uuid.uuid4())
+        correlation_id = new_correlation_id()
         counter = _ByteCounter(receive, send)
         request = Request(scope, counter.receive)
         proxies = services.trusted_proxies
@@ -83,8 +93,9 @@ class RegistryPlane:
                 WireError(errors.UNKNOWN, f"internal error; correlation id {correlation_id}")
             )
         if response is not None:
-            response.headers.update(COMMON_HEADERS)
-            response.headers[CORRELATION_HEADER] = correlation_id
+            # Handlers never set these, so they are appended as raw bytes (cheaper than MutableHeaders).
+            response.raw_headers.extend(_COMMON_RAW_HEADERS)
+            response.raw_headers.append((_CORRELATION_RAW, correlation_id.encode()))
             summary.status = response.status_code
             try:
                 await response(scope, counter.receive, counter.send)

@@ -7,6 +7,7 @@ single-registry install needs no DNS.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import time
 from dataclasses import dataclass
@@ -45,6 +46,7 @@ def _is_ip(hostname: str) -> bool:
     return True
 
 
+@functools.lru_cache(maxsize=4096)
 def target_for(host_header: str, domain: str, default_registry: str) -> HostTarget:
     hostname, _ = split_host(host_header)
     domain = domain.lower()
