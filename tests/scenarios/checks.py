@@ -26,7 +26,7 @@ class Health:
         return [f["code"] for f in self.report.get("explanations", [])]
 
     def finding(self, code: str) -> dict[str, Any]:
-        found = [
+        found: list[dict[str, Any]] = [
             f
             for f in [*self.report["findings"], *self.report.get("explanations", [])]
             if f.get("code") == code

@@ -174,7 +174,7 @@ def test_downgraded_role_limits_an_issued_token(
     token = token_get(client, sp.app_id, sp.secret, "repository:hello:pull,push").json()["access_token"]
 
     def start_upload() -> httpx.Response:
-        response = client.post("/v2/hello/blobs/uploads/", headers=bearer(token))
+        response: httpx.Response = client.post("/v2/hello/blobs/uploads/", headers=bearer(token))
         if response.status_code == 202:
             client.delete(response.headers["Location"], headers=bearer(token))
             return httpx.Response(200)

@@ -45,7 +45,7 @@ class FakeDirectory:
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path
-        body = json.loads(request.content) if request.content else None
+        body: Any = json.loads(request.content) if request.content else {}
         parts = path.strip("/").split("/")
         if parts[0] == "v1.0":
             return self._graph(request.method, parts[1:], body)
@@ -60,11 +60,11 @@ class FakeDirectory:
             ]
             return httpx.Response(200, json={"value": value})
         if path.endswith("/roleAssignments"):
-            value = list(self.assignments.values())
+            assignments = list(self.assignments.values())
             principal = request.url.params.get("$filter", "").partition("'")[2].rstrip("'")
             if principal:
-                value = [a for a in value if a["properties"]["principalId"] == principal]
-            return httpx.Response(200, json={"value": value})
+                assignments = [a for a in assignments if a["properties"]["principalId"] == principal]
+            return httpx.Response(200, json={"value": assignments})
         if "/roleAssignments/" in path:
             if request.method == "PUT":
                 scope = path.split("/providers/Microsoft.Authorization/")[0]

@@ -26,7 +26,7 @@ class FakeChildren:
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path
-        body = json.loads(request.content) if request.content else None
+        body: Any = json.loads(request.content) if request.content else {}
         self.requests.append((request.method, path, body))
         if path.endswith("/registries"):
             registry = {
