@@ -161,7 +161,8 @@ class PrincipalResolver:
         kind = IdentityKind.USER if record.kind == identity_rows.USER else IdentityKind.SERVICE_PRINCIPAL
         identity = Identity(kind, record.name, record.id)
         if not record.enabled:
-            return unauthorized("identity_disabled", identity, f"{kind.value} {record.name} is disabled")
+            label = kind.value.replace("_", " ")
+            return unauthorized("identity_disabled", identity, f"{label} {record.name} is disabled")
         assignments = assignment_rows.for_principal(conn, record.id)
         resource_id = self._tenancy.registry_id(registry)
         if not permissions.has_role_on(assignments, resource_id):

@@ -155,6 +155,42 @@ def sp_delete(sp_id: SpId) -> None:
     context.current().management.graph_delete(SPS, str(sp["id"]))
 
 
+def _account_enabled(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered not in ("true", "false"):
+        raise CliError(f"'{text}' is not true or false.")
+    return lowered == "true"
+
+
+def sp_update(
+    sp_id: SpId,
+    assignments: Annotated[
+        list[str],
+        typer.Option("--set", metavar="accountEnabled=true|false", help="Property to set, as az writes it."),
+    ],
+) -> dict[str, Any]:
+    """Enable or disable a service principal (a disabled one cannot sign in; its tokens stop working)."""
+    sp = _service_principal(sp_id)
+    body: dict[str, Any] = {}
+    for assignment in assignments:
+        key, sep, value = assignment.partition("=")
+        if not sep or key.strip() != "accountEnabled":
+            raise CliError(f"--set {assignment!r}: only accountEnabled=true|false can be set.")
+        body["accountEnabled"] = _account_enabled(value)
+    return context.current().management.graph_update(SPS, str(sp["id"]), body)
+
+
+def user_update(
+    user_id: UserId,
+    account_enabled: Annotated[
+        str, typer.Option("--account-enabled", metavar="true|false", help="Enable or disable the user.")
+    ],
+) -> dict[str, Any]:
+    """Enable or disable a user (a disabled user cannot sign in; their tokens stop working)."""
+    body = {"accountEnabled": _account_enabled(account_enabled)}
+    return context.current().management.graph_update(USERS, user_id, body)
+
+
 def user_create(
     display_name: Annotated[str, typer.Option("--display-name", help="The user's display name.")],
     password: Annotated[str, typer.Option("--password", help="The user's password (8 characters or more).")],
@@ -209,12 +245,14 @@ def register(root: typer.Typer) -> None:
     command(sp_app, "create-for-rbac")(create_for_rbac)
     command(sp_app, "list")(sp_list)
     command(sp_app, "show")(sp_show)
+    command(sp_app, "update")(sp_update)
     command(sp_app, "delete")(sp_delete)
     command(sp_credential_app, "reset")(credential_reset)
     command(sp_credential_app, "list")(credential_list)
     command(user_app, "create")(user_create)
     command(user_app, "list")(user_list)
     command(user_app, "show")(user_show)
+    command(user_app, "update")(user_update)
     command(user_app, "delete")(user_delete)
     sp_app.add_typer(sp_credential_app, name="credential")
     app.add_typer(sp_app, name="sp")

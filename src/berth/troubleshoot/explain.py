@@ -53,12 +53,9 @@ def _enable_command(kind: str, identity: str, registry: str) -> str:
     if kind == "token":
         return f"berth acr token update -r {registry} -n {identity} --status enabled"
     if kind == "service_principal":
-        return (
-            f'Re-enable it: PATCH /v1.0/servicePrincipals/{identity} with {{"accountEnabled": true}} '
-            "(management API), or reset its secret: berth ad sp credential reset --id " + identity
-        )
+        return f"berth ad sp update --id {identity} --set accountEnabled=true"
     if kind == "user":
-        return f'Re-enable it: PATCH /v1.0/users/{identity} with {{"accountEnabled": true}} (management API)'
+        return f"berth ad user update --id {identity} --account-enabled true"
     return "Ask an owner to re-enable the identity."
 
 

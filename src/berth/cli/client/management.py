@@ -174,6 +174,9 @@ class ManagementClient:
     def graph_create(self, kind: str, body: dict[str, Any]) -> dict[str, Any]:
         return dict(self.graph("POST", f"/{kind}", json=body))
 
+    def graph_update(self, kind: str, key: str, body: dict[str, Any]) -> dict[str, Any]:
+        return dict(self.graph("PATCH", f"/{kind}/{_segment(key)}", json=body))
+
     def graph_delete(self, kind: str, key: str) -> None:
         self.graph("DELETE", f"/{kind}/{_segment(key)}")
 
