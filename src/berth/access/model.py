@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from berth.errors import WireError
-from berth.metadata.registries import RegistryRecord
+
+if TYPE_CHECKING:  # keeps this module (and berth.access.scopes) light enough for the CLI to import
+    from berth.metadata.registries import RegistryRecord
 
 
 class Action(StrEnum):
