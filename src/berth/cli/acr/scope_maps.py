@@ -6,6 +6,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from berth.access.scopes import SCOPE_MAP_ACTIONS
 from berth.cli import context
 from berth.cli.acr.common import RegistryOption, ResourceGroup, Yes, find_registry, flatten
 from berth.cli.framework import CliError, command, confirm, group, words, words_option
@@ -13,7 +14,6 @@ from berth.cli.framework import CliError, command, confirm, group, words, words_
 app = group("scope-map", "Manage scope access maps for repository-scoped tokens.")
 
 KIND = "scopeMaps"
-REPOSITORY_ACTIONS = ("content/read", "content/write", "content/delete", "metadata/read", "metadata/write")
 
 ScopeMapName = Annotated[str, typer.Option("--name", "-n", help="The name of the scope map.")]
 Description = Annotated[
@@ -30,8 +30,8 @@ Repository = Annotated[
     Optional[list[str]],  # noqa: UP045
     repository_option(
         "--repository",
-        help="Repository and its actions (content/read, content/write, content/delete, metadata/read, "
-        "metadata/write), e.g. --repository hello-world content/read content/write. Repeatable.",
+        help=f"Repository and its actions ({', '.join(SCOPE_MAP_ACTIONS)}), "
+        "e.g. --repository hello-world content/read content/write. Repeatable.",
     ),
 ]
 
@@ -44,9 +44,9 @@ def parse_actions(repositories: list[str] | None) -> list[str]:
         if not granted:
             raise CliError(f"At least one action must be specified with the repository {repository}.")
         for action in granted:
-            if action not in REPOSITORY_ACTIONS:
+            if action not in SCOPE_MAP_ACTIONS:
                 raise CliError(
-                    f'Invalid action "{action}" provided. Valid actions are {", ".join(REPOSITORY_ACTIONS)}.'
+                    f'Invalid action "{action}" provided. Valid actions are {", ".join(SCOPE_MAP_ACTIONS)}.'
                 )
             actions.append(f"repositories/{repository}/{action}")
     return actions
