@@ -194,18 +194,5 @@ def find_credentials(
     return None, case_mismatches
 
 
-def jwt_expiry(token: str) -> float | None:
-    """The ``exp`` of a JWT without verifying it (the identity token docker keeps)."""
-    parts = token.split(".")
-    if len(parts) != 3:
-        return None
-    payload = parts[1] + "=" * (-len(parts[1]) % 4)
-    try:
-        exp = json.loads(base64.urlsafe_b64decode(payload)).get("exp")
-    except (ValueError, UnicodeDecodeError, AttributeError):
-        return None
-    return float(exp) if isinstance(exp, int | float) else None
-
-
 def environment() -> dict[str, str]:
     return dict(os.environ)

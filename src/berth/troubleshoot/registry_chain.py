@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from berth.troubleshoot.docker_env import StoredCredential, jwt_expiry
+from berth.troubleshoot.docker_env import StoredCredential
 from berth.troubleshoot.findings import Finding, info, passed, problem
 
 Chain = Generator[httpx.Request, "httpx.Response | Exception", list[Finding]]
@@ -75,14 +75,27 @@ def _facts(inp: ChainInput, response: httpx.Response | None = None, **more: str)
     return facts
 
 
-def _token_identity(token: str | None) -> str:
-    if not token or token.count(".") != 2:
-        return "<your identity>"
-    payload = token.split(".")[1]
+def _jwt_claims(token: str | None) -> dict[str, Any]:
+    """The claims of a JWT, read without verifying it; empty when ``token`` is not one."""
+    parts = (token or "").split(".")
+    if len(parts) != 3:
+        return {}
+    payload = parts[1] + "=" * (-len(parts[1]) % 4)
     try:
-        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    except (ValueError, UnicodeDecodeError):
-        return "<your identity>"
+        claims = json.loads(base64.urlsafe_b64decode(payload))
+    except ValueError:  # bad base64, bytes that are not UTF-8, or not JSON
+        return {}
+    return claims if isinstance(claims, dict) else {}
+
+
+def _jwt_expiry(token: str) -> float | None:
+    """The ``exp`` of a JWT (the identity token docker keeps)."""
+    exp = _jwt_claims(token).get("exp")
+    return float(exp) if isinstance(exp, int | float) else None
+
+
+def _token_identity(token: str | None) -> str:
+    claims = _jwt_claims(token)
     return str(claims.get("upn") or claims.get("appid") or claims.get("oid") or "<your identity>")
 
 
@@ -227,14 +240,7 @@ def _credentials_problem(inp: ChainInput, response: httpx.Response) -> Finding:
 
 
 def _access_entries(token: str) -> list[dict[str, Any]]:
-    if token.count(".") != 2:
-        return []
-    payload = token.split(".")[1]
-    try:
-        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    except (ValueError, UnicodeDecodeError):
-        return []
-    access = claims.get("access")
+    access = _jwt_claims(token).get("access")
     return access if isinstance(access, list) else []
 
 
@@ -271,7 +277,7 @@ def _stored_credentials(
     findings = [passed(f"Docker credentials for {inp.login_server}: {stored.source} in {stored.config_file}")]
     scope = f"repository:{inp.repository or 'library/hello-world'}:pull"
     if stored.identity_token:
-        expiry = jwt_expiry(stored.identity_token)
+        expiry = _jwt_expiry(stored.identity_token)
         if expiry is not None and expiry < time.time():
             expired = time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime(expiry))
             return [*findings, problem("DOCKER_IDENTITY_TOKEN_EXPIRED", {**facts, "expired_at": expired})]
