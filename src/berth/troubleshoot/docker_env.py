@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -121,9 +120,8 @@ def config_files(environ: Mapping[str, str], command: str | None) -> list[Path]:
     """Where docker (and podman) look for registry credentials, in order of precedence."""
     files: list[Path] = []
     if command and "podman" in Path(command).name:
-        for name in ("REGISTRY_AUTH_FILE",):
-            if environ.get(name):
-                files.append(Path(environ[name]))
+        if environ.get("REGISTRY_AUTH_FILE"):
+            files.append(Path(environ["REGISTRY_AUTH_FILE"]))
         if environ.get("XDG_RUNTIME_DIR"):
             files.append(Path(environ["XDG_RUNTIME_DIR"]) / "containers" / "auth.json")
         files.append(Path.home() / ".config" / "containers" / "auth.json")
@@ -192,7 +190,3 @@ def find_credentials(
                 case_mismatches,
             )
     return None, case_mismatches
-
-
-def environment() -> dict[str, str]:
-    return dict(os.environ)

@@ -25,7 +25,6 @@ from berth.troubleshoot.findings import Finding, info, passed, problem
 
 Chain = Generator[httpx.Request, "httpx.Response | Exception", list[Finding]]
 
-NULL_GUID = "00000000-0000-0000-0000-000000000000"
 SKEW_LIMIT_SECONDS = 60
 REPOSITORY_ACTIONS = ("pull", "push", "metadata_write", "metadata_read", "delete")
 _FIREWALL_IP = re.compile(r"client with IP '([^']+)'")
