@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from berth.troubleshoot.causes import CAUSES, REASONS, Cause
+from berth.troubleshoot.causes import CAUSES, REASONS
 
 
 class Status(StrEnum):
@@ -44,24 +44,10 @@ def info(message: str, **facts: str) -> Finding:
     return Finding(Status.INFO, message, facts=dict(facts))
 
 
-def _from_cause(status: Status, cause: Cause, facts: dict[str, str]) -> Finding:
-    text, fix = cause.render(**facts)
-    return Finding(status, f"An error occurred: {cause.code}", cause.code, text, fix, cause.seed.value, facts)
-
-
 def problem(code: str, facts: Mapping[str, str] | None = None, *, warning: bool = False) -> Finding:
     """A finding for a catalogued cause (or a login-event reason), filled with the evidence."""
     cause = CAUSES.get(code) or REASONS[code]
     facts = dict(facts or {})
-    finding = _from_cause(Status.WARNING if warning else Status.ERROR, cause, facts)
-    if warning:
-        return Finding(
-            finding.status,
-            f"Warning: {cause.code}",
-            finding.code,
-            finding.cause,
-            finding.fix,
-            finding.seed,
-            facts,
-        )
-    return finding
+    text, fix = cause.render(**facts)
+    status, title = (Status.WARNING, "Warning") if warning else (Status.ERROR, "An error occurred")
+    return Finding(status, f"{title}: {cause.code}", cause.code, text, fix, cause.seed.value, facts)
