@@ -42,10 +42,6 @@ def _fill(text: str, facts: dict[str, str]) -> str:
     return text.format_map(_Missing(facts))
 
 
-def _cause(code: str, seed: SeedCause, cause: str, fix: str) -> Cause:
-    return Cause(code, seed, cause, fix)
-
-
 D, N, I, A, E, F = (  # noqa: E741 - short aliases keep the table readable
     SeedCause.DOCKER,
     SeedCause.REGISTRY_NAME,
@@ -59,167 +55,167 @@ CAUSES: dict[str, Cause] = {
     c.code: c
     for c in (
         # --- the client environment -------------------------------------------------------
-        _cause(
+        Cause(
             "DOCKER_COMMAND_ERROR",
             D,
             "The docker client ({docker}) was not found.",
             "Install Docker (client 18.03 or later) and put it on PATH, or set DOCKER_COMMAND (e.g. podman).",
         ),
-        _cause(
+        Cause(
             "DOCKER_DAEMON_ERROR",
             D,
             "The docker daemon is not running or not reachable: {error}",
             "Start the daemon (sudo systemctl start docker) or point DOCKER_HOST at a running one.",
         ),
-        _cause(
+        Cause(
             "DOCKER_VERSION_ERROR",
             D,
             "Docker client version {version} is older than 18.03, which registry login needs.",
             "Upgrade the Docker client to 18.03 or later.",
         ),
-        _cause(
+        Cause(
             "DOCKER_PULL_ERROR",
             D,
             "Pulling {image} from the registry failed: {error}",
             "Check the daemon and the registry access reported above, then retry: {docker} pull {image}",
         ),
-        _cause(
+        Cause(
             "DOCKER_CONFIG_STALE_CREDENTIALS",
             I,
             "The docker configuration ({config_file}) holds credentials for {login_server} that the registry "
             "rejects ({reason}); docker sends them even though the registry allows anonymous pull.",
             "docker logout {login_server}",
         ),
-        _cause(
+        Cause(
             "DOCKER_CONFIG_INVALID_CREDENTIALS",
             I,
             "The credentials docker stored for {login_server} in {config_file} are rejected by the registry: {error}",
             "docker logout {login_server}, then log in again with valid credentials (berth acr login -n {registry}).",
         ),
-        _cause(
+        Cause(
             "DOCKER_CONFIG_HOST_CASE",
             N,
             "Docker keys credentials by the exact host, and {config_file} stores them under '{stored_host}', "
             "not the lower-case login server '{login_server}'.",
             "docker logout {stored_host} && berth acr login -n {registry} (always use lower case)",
         ),
-        _cause(
+        Cause(
             "DOCKER_IDENTITY_TOKEN_EXPIRED",
             E,
             "The identity token docker stored for {login_server} expired at {expired_at}; refresh tokens last "
             "3 hours.",
             "berth acr login -n {registry}",
         ),
-        _cause(
+        Cause(
             "DOCKER_CREDENTIAL_HELPER_ERROR",
             D,
             "The credential helper '{helper}' configured for {login_server} in {config_file} failed: {error}",
             "Install docker-credential-{helper} or remove it from {config_file}, then log in again.",
         ),
-        _cause(
+        Cause(
             "CLOCK_SKEW_ERROR",
             E,
             "This machine's clock is {skew} seconds off the registry's; tokens look expired or not yet valid.",
             "Synchronise the clock (e.g. enable NTP: sudo timedatectl set-ntp true).",
         ),
         # --- the registry -----------------------------------------------------------------
-        _cause(
+        Cause(
             "REGISTRY_NAME_ERROR",
             N,
             "'{registry}' is not a valid registry name: {error}",
             "Use the registry's resource name (5-50 letters and digits): berth acr list -o table",
         ),
-        _cause(
+        Cause(
             "REGISTRY_NAME_CASE_WARNING",
             N,
             "The registry name '{registry}' has upper-case letters; docker keys credentials by exact host.",
             "Use the lower-case login server in docker commands: {login_server}",
         ),
-        _cause(
+        Cause(
             "LOGIN_SERVER_ERROR",
             N,
             "The login server of registry '{registry}' is unknown: {error}.",
             "Sign in to the service (berth login --server <url>) or set BERTH_SERVER, and check the name: "
             "berth acr list -o table",
         ),
-        _cause(
+        Cause(
             "REGISTRY_LOOKUP_WARNING",
             N,
             "Registry '{registry}' could not be looked up ({error}); checking the derived login server "
             "{login_server}.",
             "Check the spelling and that you may read it: berth acr list -o table",
         ),
-        _cause(
+        Cause(
             "CONNECTIVITY_DNS_ERROR",
             N,
             "The login server {login_server} does not resolve: {error}",
             "Check the name, or add '{host_ip} {host}' to /etc/hosts for a local berth.",
         ),
-        _cause(
+        Cause(
             "CONNECTIVITY_SSL_ERROR",
             F,
             "A secure connection to {login_server} failed: {error}",
             "Trust berth's CA (docs/tls.md: /etc/docker/certs.d/{login_server}/ca.crt, REQUESTS_CA_BUNDLE) "
             "or check the proxy.",
         ),
-        _cause(
+        Cause(
             "CONNECTIVITY_ERROR",
             N,
             "Could not connect to the registry login server {login_server}: {error}",
             "Verify that the registry exists and https://{login_server}/v2/ is reachable from here.",
         ),
-        _cause(
+        Cause(
             "CONNECTIVITY_FORBIDDEN_ERROR",
             F,
             "The registry refused this client by its network rules: client IP {client_ip} is not allowed.",
             "berth acr network-rule add -n {registry} --ip-address {client_ip}  "
             "(or berth acr update -n {registry} --public-network-enabled true)",
         ),
-        _cause(
+        Cause(
             "CONNECTIVITY_CHALLENGE_ERROR",
             N,
             "Registry {login_server} did not issue a challenge: {error}",
             "Check that {login_server} is a berth or ACR registry and not a proxy page.",
         ),
-        _cause(
+        Cause(
             "CONNECTIVITY_AAD_LOGIN_ERROR",
             N,
             "Registry {login_server} does not support directory login: {error}",
             "Use another authentication method (admin user or a token).",
         ),
-        _cause(
+        Cause(
             "UNKNOWN_REGISTRY",
             N,
             "No registry named '{registry}' exists on this berth service.",
             "berth acr list -o table  (or create it: berth acr create -n {registry} -g <group>)",
         ),
         # --- credentials ------------------------------------------------------------------
-        _cause(
+        Cause(
             "DIRECTORY_LOGIN_ERROR",
             E,
             "The berth CLI session is missing or no longer valid: {error}",
             "berth login -u <user>  (or berth login --service-principal -u <appId> -p <secret>)",
         ),
-        _cause(
+        Cause(
             "CREDENTIALS_REJECTED",
             I,
             "The registry rejected the credentials of '{identity}' (status {status}): {error}",
             "berth acr diagnose -n {registry} --correlation-id {correlation_id}  (names the exact reason)",
         ),
-        _cause(
+        Cause(
             "CONNECTIVITY_REFRESH_TOKEN_ERROR",
             A,
             "Access to registry {login_server} was denied on token exchange (status {status}): {error}",
             "berth role assignment create --assignee {identity} --role AcrPull --scope {registry_id}",
         ),
-        _cause(
+        Cause(
             "CONNECTIVITY_TOOMANYREQUESTS_ERROR",
             I,
             "Too many failed authentications from this client or identity; the registry refuses further tries "
             "for {retry_after} seconds.",
             "Wait {retry_after} seconds, then retry with the correct credentials.",
         ),
-        _cause(
+        Cause(
             "CONNECTIVITY_ACCESS_TOKEN_ERROR",
             A,
             "You have {granted} permissions to repository {repository}; you lack {missing}.",
@@ -231,7 +227,7 @@ CAUSES: dict[str, Cause] = {
 
 # Machine reasons from the access layer (login events) → the cause that explains them.
 REASONS: dict[str, Cause] = {
-    "unknown_identity": _cause(
+    "unknown_identity": Cause(
         "UNKNOWN_IDENTITY",
         I,
         "'{identity}' is neither a token of registry {registry}, the registry name (admin user), nor the "
@@ -239,45 +235,45 @@ REASONS: dict[str, Cause] = {
         "Use a valid user name: the token name, the registry name, or a service principal's appId "
         "(berth ad sp list -o table); for a directory user run berth acr login -n {registry}.",
     ),
-    "bad_secret": _cause(
+    "bad_secret": Cause(
         "WRONG_SECRET",
         I,
         "The password or secret given for {identity_kind} '{identity}' is wrong.",
         "{reset_command}",
     ),
-    "secret_expired": _cause("CREDENTIAL_EXPIRED", E, "{detail}.", "{reset_command}"),
-    "identity_disabled": _cause("IDENTITY_DISABLED", I, "{detail}.", "{enable_command}"),
-    "admin_disabled": _cause(
+    "secret_expired": Cause("CREDENTIAL_EXPIRED", E, "{detail}.", "{reset_command}"),
+    "identity_disabled": Cause("IDENTITY_DISABLED", I, "{detail}.", "{enable_command}"),
+    "admin_disabled": Cause(
         "ADMIN_USER_DISABLED",
         I,
         "The admin user of registry {registry} is disabled.",
         "berth acr update -n {registry} --admin-enabled true  (then: berth acr credential show -n {registry})",
     ),
-    "no_role": _cause(
+    "no_role": Cause(
         "NO_ROLE",
         A,
         "{detail}.",
         "berth role assignment create --assignee {identity} --role AcrPull --scope {registry_id}",
     ),
-    "insufficient_scope": _cause(
+    "insufficient_scope": Cause(
         "NOT_AUTHORIZED",
         A,
         "{identity_kind} '{identity}' is not authorized: {detail}.",
         "{grant_command}",
     ),
-    "ip_denied": _cause(
+    "ip_denied": Cause(
         "FIREWALL",
         F,
         "Client IP {client_ip} is outside the registry's network rules.",
         "berth acr network-rule add -n {registry} --ip-address {client_ip}",
     ),
-    "public_network_disabled": _cause(
+    "public_network_disabled": Cause(
         "PUBLIC_ACCESS_DISABLED",
         F,
         "Public network access to registry {registry} is disabled.",
         "berth acr update -n {registry} --public-network-enabled true",
     ),
-    "anonymous_disabled": _cause(
+    "anonymous_disabled": Cause(
         "ANONYMOUS_PULL_DISABLED",
         I,
         "The request carried no credentials (the client holds none for {login_server}, e.g. it logged in "
@@ -285,48 +281,48 @@ REASONS: dict[str, Cause] = {
         "docker login {login_server}  (exactly this host, lower case), or: berth acr update -n {registry} "
         "--anonymous-pull-enabled true",
     ),
-    "rate_limited": _cause(
+    "rate_limited": Cause(
         "RATE_LIMITED",
         I,
         "Too many failed authentications: {detail}.",
         "Wait, then retry with correct credentials.",
     ),
-    "token_expired": _cause(
+    "token_expired": Cause(
         "TOKEN_EXPIRED",
         E,
         "The registry token presented has expired (refresh tokens last 3 hours).",
         "berth acr login -n {registry}",
     ),
-    "token_not_yet_valid": _cause(
+    "token_not_yet_valid": Cause(
         "CLOCK_SKEW_ERROR",
         E,
         "The token presented is not valid yet: the clocks of client and server differ.",
         "Synchronise the clocks (NTP).",
     ),
-    "token_invalid": _cause(
+    "token_invalid": Cause(
         "TOKEN_INVALID",
         I,
         "The token presented is not valid: {detail}.",
         "berth acr login -n {registry}",
     ),
-    "wrong_registry": _cause(
+    "wrong_registry": Cause(
         "WRONG_REGISTRY",
         N,
         "The token presented was issued for another registry: {detail}.",
         "Log in to this registry: berth acr login -n {registry}",
     ),
-    "wrong_audience": _cause(
+    "wrong_audience": Cause(
         "WRONG_AUDIENCE",
         I,
         "The directory token was issued for another resource: {detail}.",
         "berth login",
     ),
-    "wrong_tenant": _cause("WRONG_TENANT", I, "{detail}.", "berth login --server <this service>"),
+    "wrong_tenant": Cause("WRONG_TENANT", I, "{detail}.", "berth login --server <this service>"),
 }
 
 # A pull-only request rejected for its credentials on a registry that allows anonymous pull:
 # stored credentials that docker keeps sending are the cause, not the pull itself.
-STALE_CREDENTIALS = _cause(
+STALE_CREDENTIALS = Cause(
     "DOCKER_CONFIG_STALE_CREDENTIALS",
     I,
     "The client sent stored credentials of {identity_kind} '{identity}' that the registry rejects "
