@@ -108,6 +108,11 @@ def _connection_problem(inp: ChainInput, exc: Exception) -> Finding:
     return problem("CONNECTIVITY_ERROR", _facts(inp, error=text))
 
 
+def _rate_limited(inp: ChainInput, response: httpx.Response) -> Finding:
+    retry = response.headers.get("retry-after", "some")
+    return problem("CONNECTIVITY_TOOMANYREQUESTS_ERROR", _facts(inp, response, retry_after=retry))
+
+
 def _clock(inp: ChainInput, response: httpx.Response) -> Finding | None:
     date = response.headers.get("date")
     if not date:
@@ -187,11 +192,7 @@ def _own_credentials(
     if isinstance(response, Exception):
         return [*findings, _connection_problem(inp, response)]
     if response.status_code == 429:
-        retry = response.headers.get("retry-after", "some")
-        return [
-            *findings,
-            problem("CONNECTIVITY_TOOMANYREQUESTS_ERROR", _facts(inp, response, retry_after=retry)),
-        ]
+        return [*findings, _rate_limited(inp, response)]
     if response.status_code != 200:
         return [*findings, _credentials_problem(inp, response)]
     return [*findings, *_scope_findings(inp, response.json().get("access_token", ""))]
@@ -211,10 +212,7 @@ def _exchange(
         findings.append(_connection_problem(inp, response))
         return None
     if response.status_code == 429:
-        retry = response.headers.get("retry-after", "some")
-        findings.append(
-            problem("CONNECTIVITY_TOOMANYREQUESTS_ERROR", _facts(inp, response, retry_after=retry))
-        )
+        findings.append(_rate_limited(inp, response))
         return None
     if response.status_code != 200:
         findings.append(

@@ -65,6 +65,19 @@ def test_rejected_password_carries_the_correlation_id() -> None:
     assert findings[-1].facts["correlation_id"] == "c-1"
 
 
+def test_rate_limited_token_requests_name_the_wait() -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v2/":
+            return httpx.Response(401, headers=CHALLENGE)
+        return httpx.Response(429, headers={"retry-after": "42"})
+
+    with_password = run_chain(ChainInput("reg", LS, "http", username="u", password="p"), answer)
+    exchanged = run_chain(ChainInput("reg", LS, "http", directory_token="t"), answer)
+    for findings in (with_password, exchanged):
+        assert _codes(findings) == ["CONNECTIVITY_TOOMANYREQUESTS_ERROR"]
+        assert findings[-1].fix == "Wait 42 seconds, then retry with the correct credentials."
+
+
 def test_missing_repository_actions_are_an_error_as_in_acr() -> None:
     token = _jwt({"access": [{"type": "repository", "name": "app", "actions": ["pull"]}]})
 
