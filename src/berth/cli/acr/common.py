@@ -1,6 +1,6 @@
 """What the ``berth acr`` groups share: options named as az names them, finding a registry by
-name, and ARM resources flattened the way az prints them (``properties`` lifted to the top,
-``resourceGroup`` added)."""
+name, ARM resources flattened the way az prints them (``properties`` lifted to the top,
+``resourceGroup`` added), and listing, showing and deleting a registry's scope maps and tokens."""
 
 from __future__ import annotations
 
@@ -89,5 +89,23 @@ def find_registry(name: str, resource_group: str | None = None) -> RegistryRef:
     return RegistryRef(str(resource.get("name") or name), group, resource_id, resource)
 
 
-def registry_id(name: str, resource_group: str | None = None) -> str:
+def find_registry_id(name: str, resource_group: str | None = None) -> str:
     return find_registry(name, resource_group).id
+
+
+# --- a registry's child resources (``scopeMaps``, ``tokens``) -----------------------------
+
+
+def list_children(registry: str, resource_group: str | None, kind: str) -> list[dict[str, Any]]:
+    registry_id = find_registry_id(registry, resource_group)
+    return [flatten(child) for child in context.current().management.list_children(registry_id, kind)]
+
+
+def show_child(registry: str, resource_group: str | None, kind: str, name: str) -> dict[str, Any]:
+    registry_id = find_registry_id(registry, resource_group)
+    return flatten(context.current().management.get_child(registry_id, kind, name))
+
+
+def delete_child(registry: str, resource_group: str | None, kind: str, name: str) -> None:
+    registry_id = find_registry_id(registry, resource_group)
+    context.current().management.delete_child(registry_id, kind, name)

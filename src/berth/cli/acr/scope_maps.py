@@ -8,7 +8,16 @@ import typer
 
 from berth.access.scopes import SCOPE_MAP_ACTIONS
 from berth.cli import context
-from berth.cli.acr.common import RegistryOption, ResourceGroup, Yes, find_registry, flatten
+from berth.cli.acr.common import (
+    RegistryOption,
+    ResourceGroup,
+    Yes,
+    delete_child,
+    find_registry_id,
+    flatten,
+    list_children,
+    show_child,
+)
 from berth.cli.framework import CliError, command, confirm, group, words, words_option
 
 app = group("scope-map", "Manage scope access maps for repository-scoped tokens.")
@@ -76,7 +85,7 @@ def create(
     actions = parse_actions(repository)
     if not actions:
         raise CliError("usage error: --repository REPOSITORY ACTION [ACTION ...] is required")
-    registry_id = find_registry(registry, resource_group).id
+    registry_id = find_registry_id(registry, resource_group)
     body: dict[str, Any] = {"properties": {"actions": actions}}
     if description is not None:
         body["properties"]["description"] = description
@@ -85,16 +94,14 @@ def create(
 
 def list_scope_maps(registry: RegistryOption, resource_group: ResourceGroup = None) -> list[dict[str, Any]]:
     """List the scope maps of a registry (the system-defined ones first)."""
-    registry_id = find_registry(registry, resource_group).id
-    return [flatten(m) for m in context.current().management.list_children(registry_id, KIND)]
+    return list_children(registry, resource_group, KIND)
 
 
 def show(
     name: ScopeMapName, registry: RegistryOption, resource_group: ResourceGroup = None
 ) -> dict[str, Any]:
     """Show a scope map and its actions."""
-    registry_id = find_registry(registry, resource_group).id
-    return flatten(context.current().management.get_child(registry_id, KIND, name))
+    return show_child(registry, resource_group, KIND, name)
 
 
 def update(
@@ -118,7 +125,7 @@ def update(
     resource_group: ResourceGroup = None,
 ) -> dict[str, Any]:
     """Add or remove repository actions, or change the description."""
-    registry_id = find_registry(registry, resource_group).id
+    registry_id = find_registry_id(registry, resource_group)
     management = context.current().management
     current = management.get_child(registry_id, KIND, name)
     actions: list[str] = list((current.get("properties") or {}).get("actions") or [])
@@ -142,8 +149,7 @@ def delete(
     confirm(
         f"Deleting the scope map '{name}' will remove its permissions with associated tokens. Proceed?", yes
     )
-    registry_id = find_registry(registry, resource_group).id
-    context.current().management.delete_child(registry_id, KIND, name)
+    delete_child(registry, resource_group, KIND, name)
 
 
 def register(acr: typer.Typer) -> None:

@@ -10,7 +10,17 @@ from typing import Annotated, Any, Optional
 import typer
 
 from berth.cli import context
-from berth.cli.acr.common import RegistryOption, ResourceGroup, Yes, find_registry, flatten
+from berth.cli.acr.common import (
+    RegistryOption,
+    ResourceGroup,
+    Yes,
+    delete_child,
+    find_registry,
+    find_registry_id,
+    flatten,
+    list_children,
+    show_child,
+)
 from berth.cli.acr.scope_maps import KIND as SCOPE_MAPS
 from berth.cli.acr.scope_maps import Repository, parse_actions
 from berth.cli.client.http import ApiError
@@ -147,14 +157,12 @@ def create(
 
 def list_tokens(registry: RegistryOption, resource_group: ResourceGroup = None) -> list[dict[str, Any]]:
     """List the tokens of a registry."""
-    registry_id = find_registry(registry, resource_group).id
-    return [flatten(t) for t in context.current().management.list_children(registry_id, KIND)]
+    return list_children(registry, resource_group, KIND)
 
 
 def show(name: TokenName, registry: RegistryOption, resource_group: ResourceGroup = None) -> dict[str, Any]:
     """Show a token (password values are never shown again; names and expiry are)."""
-    registry_id = find_registry(registry, resource_group).id
-    return flatten(context.current().management.get_child(registry_id, KIND, name))
+    return show_child(registry, resource_group, KIND, name)
 
 
 def update(
@@ -171,7 +179,7 @@ def update(
     resource_group: ResourceGroup = None,
 ) -> dict[str, Any]:
     """Change a token's scope map or status."""
-    registry_id = find_registry(registry, resource_group).id
+    registry_id = find_registry_id(registry, resource_group)
     properties: dict[str, Any] = {}
     if scope_map is not None:
         properties["scopeMapId"] = f"{registry_id}/{SCOPE_MAPS}/{scope_map}"
@@ -188,8 +196,7 @@ def delete(
     confirm(
         f"Deleting the token '{name}' will invalidate access to anyone using its credentials. Proceed?", yes
     )
-    registry_id = find_registry(registry, resource_group).id
-    context.current().management.delete_child(registry_id, KIND, name)
+    delete_child(registry, resource_group, KIND, name)
 
 
 def credential_generate(
@@ -203,7 +210,7 @@ def credential_generate(
 ) -> dict[str, Any]:
     """Generate (or regenerate) password1, password2, or both; values are shown once."""
     expiry = expiry_of(expiration_in_days, expiration)
-    registry_id = find_registry(registry, resource_group).id
+    registry_id = find_registry_id(registry, resource_group)
     password_name = ("password1" if password1 else "password2") if password1 != password2 else None
     token_id = f"{registry_id}/{KIND}/{name}"
     return context.current().management.generate_credentials(registry_id, token_id, password_name, expiry)
@@ -219,7 +226,7 @@ def credential_delete(
     """Delete password1, password2, or both, of a token."""
     if not (password1 or password2):
         raise CliError("No credentials to delete.")
-    registry_id = find_registry(registry, resource_group).id
+    registry_id = find_registry_id(registry, resource_group)
     management = context.current().management
     token = management.get_child(registry_id, KIND, name)
     credentials = (token.get("properties") or {}).get("credentials") or {}
