@@ -125,20 +125,11 @@ class HealthCheck:
             return
         self._add([passed(f"DNS lookup to {login_server} at IP {address} : OK")])
         stored, mismatched = docker_env.find_credentials(login_server, self.environ, docker.command, self.run)
-        for key in mismatched:
-            self._add(
-                [
-                    problem(
-                        "DOCKER_CONFIG_HOST_CASE",
-                        self._facts(
-                            login_server,
-                            stored_host=key,
-                            config_file=str(docker_env.config_files(self.environ, docker.command)[-1]),
-                        ),
-                        warning=True,
-                    )
-                ]
-            )
+        if mismatched:
+            docker_config = str(docker_env.config_files(self.environ, docker.command)[-1])
+            for key in mismatched:
+                facts = self._facts(login_server, stored_host=key, config_file=docker_config)
+                self._add([problem("DOCKER_CONFIG_HOST_CASE", facts, warning=True)])
         chain = ChainInput(
             registry=request.registry,
             login_server=login_server,
