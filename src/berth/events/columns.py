@@ -43,24 +43,6 @@ _REPOSITORY = (
     ("size", "Size"),
 )
 
-# The columns in display order, for tables and documentation.
-LOGIN_COLUMNS = (
-    "Id",
-    "TimeGenerated",
-    "Type",
-    *(c for _, c in _COMMON),
-    "DurationMs",
-    *(c for _, c in _LOGIN),
-)
-REPOSITORY_COLUMNS = (
-    "Id",
-    "TimeGenerated",
-    "Type",
-    *(c for _, c in _COMMON),
-    "DurationMs",
-    *(c for _, c in _REPOSITORY),
-)
-
 
 def iso_time(epoch: float) -> str:
     """``2026-11-28T11:00:00.123Z``: UTC with milliseconds, as Log Analytics shows TimeGenerated."""
