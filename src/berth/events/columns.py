@@ -43,6 +43,9 @@ _REPOSITORY = (
     ("size", "Size"),
 )
 
+# ACR's column name → the stored field, for reading rows back (diagnose).
+_FIELDS = {column: field for field, column in (*_COMMON, *_LOGIN, *_REPOSITORY)}
+
 
 def iso_time(epoch: float) -> str:
     """``2026-11-28T11:00:00.123Z``: UTC with milliseconds, as Log Analytics shows TimeGenerated."""
@@ -76,8 +79,7 @@ def as_columns(kind: str, row: Mapping[str, Any]) -> dict[str, Any]:
 
 def from_columns(row: Mapping[str, Any]) -> dict[str, Any]:
     """The reverse, for clients that read the API (diagnose): ACR's names back to berth's fields."""
-    names = {column: field for field, column in (*_COMMON, *_LOGIN, *_REPOSITORY)}
-    stored: dict[str, Any] = {names[k]: v for k, v in row.items() if k in names}
+    stored: dict[str, Any] = {_FIELDS[k]: v for k, v in row.items() if k in _FIELDS}
     stored["id"] = row.get("Id")
     stored["time"] = row.get("TimeGenerated")
     stored["duration_ms"] = row.get("DurationMs")
