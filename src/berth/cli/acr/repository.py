@@ -85,9 +85,29 @@ def parse_image(image: str, allow_digest: bool = False) -> tuple[str, str | None
     raise CliError("The name of the image may include a tag in the format 'name:tag'.")
 
 
-def _one_of(repository: str | None, image: str | None) -> None:
+def _target(repository: str | None, image: str | None) -> tuple[str, str | None, str | None]:
+    """(repository, tag, digest) from exactly one of ``--repository`` and ``--image``."""
     if bool(repository) == bool(image):
         raise CliError("Usage error: --image IMAGE | --repository REPOSITORY")
+    if image:
+        return parse_image(image, allow_digest=True)
+    assert repository is not None
+    return repository, None, None
+
+
+def _listing(
+    name: str,
+    username: str | None,
+    password: str | None,
+    repository: str,
+    kind: str,
+    top: int | None,
+    orderby: OrderBy | None,
+) -> list[Any]:
+    """Every item of ``/acr/v1/<repository>/_<kind>`` (``tags`` or ``manifests``)."""
+    endpoint, token = _access(name, username, password, repository, READ)
+    order = orderby.value if orderby else None
+    return endpoint.paged(repository_path(repository, f"_{kind}"), token, kind, top, order)
 
 
 def list_repositories(
@@ -113,9 +133,7 @@ def show_tags(
     resource_group: ResourceGroup = None,
 ) -> list[Any]:
     """Show the tags of a repository."""
-    endpoint, token = _access(name, username, password, repository, READ)
-    order = orderby.value if orderby else None
-    tags = endpoint.paged(repository_path(repository, "_tags"), token, "tags", top, order)
+    tags = _listing(name, username, password, repository, "tags", top, orderby)
     return tags if detail else [item["name"] for item in tags]
 
 
@@ -130,9 +148,7 @@ def show_manifests(
     resource_group: ResourceGroup = None,
 ) -> list[Any]:
     """Show the manifests of a repository."""
-    endpoint, token = _access(name, username, password, repository, READ)
-    order = orderby.value if orderby else None
-    manifests = endpoint.paged(repository_path(repository, "_manifests"), token, "manifests", top, order)
+    manifests = _listing(name, username, password, repository, "manifests", top, orderby)
     if detail:
         return manifests
     return [
@@ -149,11 +165,7 @@ def _attributes(
     password: str | None,
     patch: dict[str, Any] | None,
 ) -> Any:
-    _one_of(repository, image)
-    tag = digest = None
-    if image:
-        repository, tag, digest = parse_image(image, allow_digest=True)
-    assert repository is not None
+    repository, tag, digest = _target(repository, image)
     endpoint, token = _access(name, username, password, repository, WRITE_READ if patch else READ)
     if tag:
         path, index = repository_path(repository, "_tags", tag), "tag"
@@ -214,11 +226,7 @@ def delete(
     resource_group: ResourceGroup = None,
 ) -> None:
     """Delete a repository, or an image's manifest (and every tag pointing to it)."""
-    _one_of(repository, image)
-    tag = digest = None
-    if image:
-        repository, tag, digest = parse_image(image, allow_digest=True)
-    assert repository is not None
+    repository, tag, digest = _target(repository, image)
     endpoint, token = _access(name, username, password, repository, DELETE_READ)
     if not (tag or digest):
         confirm(
