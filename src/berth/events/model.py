@@ -114,7 +114,7 @@ def _outcome(summary: RequestSummary) -> AuthOutcome | None:
         return summary.auth
     denial = summary.denial
     if denial is not None and denial.reason not in NOT_AN_ATTEMPT:
-        operation = f"{denial.credential}" if denial.credential else summary.route or "request"
+        operation = denial.credential or summary.route or "request"
         return AuthOutcome(
             operation, denial.identity, denial.reason, denial.detail, denial.requested, status=summary.status
         )
