@@ -4,7 +4,7 @@
    registry is not visible to you, ``<name lower>.<service domain>[:port]``;
 2. ``GET /v2/``: ``403`` → the firewall message; no connection → "Could not connect ...";
 3. ``--username/--password`` when given (admin or token credentials);
-4. else the directory token flow: challenge → directory token for
+4. else the directory token flow: the challenge (from step 2's answer) → directory token for
    ``https://containerregistry.azure.net`` → ``/oauth2/exchange`` → ACR refresh token (→ access
    token for a scope), with the null-GUID user name;
 5. else the admin user. az reads its password with ``listCredentials``; berth shows an admin
@@ -82,7 +82,8 @@ def resolve_target(name: str) -> Target:
     return Target(None, login_server, RegistryEndpoint(client, login_server, scheme), not_found)
 
 
-def check_reachable(target: Target, name: str) -> None:
+def check_reachable(target: Target, name: str) -> httpx.Response:
+    """``GET /v2/`` of the login server, refused in az's words when unreachable or firewalled."""
     url = f"{target.endpoint.base}/v2/"
     try:
         response = target.endpoint.ping()
@@ -102,6 +103,7 @@ def check_reachable(target: Target, name: str) -> None:
             f"network access is enabled, run 'berth acr show --query publicNetworkAccess --name {name}'. "
             "Please refer to https://aka.ms/acr/errors#connectivity_forbidden_error for more information."
         )
+    return response
 
 
 def scope_for(repository: str | None, permission: str | None) -> str:
@@ -111,18 +113,20 @@ def scope_for(repository: str | None, permission: str | None) -> str:
 
 
 def _with_password(
-    target: Target, username: str, password: str, scope: str, login_context: bool
+    target: Target, v2: httpx.Response, username: str, password: str, scope: str, login_context: bool
 ) -> RegistryLogin:
     if login_context:
         return RegistryLogin(target.login_server, username, password, target.endpoint.scheme)
-    challenge = target.endpoint.challenge(for_directory_token=False)
+    challenge = target.endpoint.challenge(for_directory_token=False, response=v2)
     token = target.endpoint.token_from_password(challenge, username, password, scope)
     return RegistryLogin(target.login_server, NULL_GUID, token, target.endpoint.scheme)
 
 
-def _with_directory(target: Target, scope: str, only_refresh_token: bool) -> RegistryLogin:
+def _with_directory(
+    target: Target, v2: httpx.Response, scope: str, only_refresh_token: bool
+) -> RegistryLogin:
     ctx = context.current()
-    challenge = target.endpoint.challenge()
+    challenge = target.endpoint.challenge(response=v2)
     directory_token = ctx.credential.token(CONTAINER_REGISTRY)
     refresh = target.endpoint.exchange(challenge, directory_token, ctx.session.tenant_id)
     if only_refresh_token:
@@ -144,15 +148,15 @@ def get_credentials(
     if password and not username:
         raise CliError("Please also specify username if password is specified.")
     target = resolve_target(name)
-    check_reachable(target, name)
+    v2 = check_reachable(target, name)  # its challenge serves every token request below
     scope = scope_for(repository, permission)
     if username:
         password = password or prompt_secret("Password: ", NON_INTERACTIVE)
-        return _with_password(target, username, password, scope, login_context)
+        return _with_password(target, v2, username, password, scope, login_context)
 
     info("Attempting to retrieve AAD refresh token...")
     try:
-        return _with_directory(target, scope, only_refresh_token)
+        return _with_directory(target, v2, scope, only_refresh_token)
     except RegistryAuthError as exc:
         if exc.status == 429:
             raise
@@ -178,4 +182,4 @@ def get_credentials(
         raise CliError(
             "Unable to authenticate using AAD or admin login credentials. " + NON_INTERACTIVE
         ) from None
-    return _with_password(target, username, password, scope, login_context)
+    return _with_password(target, v2, username, password, scope, login_context)

@@ -51,13 +51,17 @@ class RegistryEndpoint:
         """``GET /v2/``; transport errors propagate (the caller words them)."""
         return self.client.get(f"{self.base}/v2/")
 
-    def challenge(self, for_directory_token: bool = True) -> Challenge:
-        try:
-            response = self.ping()
-        except httpx.TransportError:
-            raise RegistryAuthError(
-                diagnostics.CONNECTIVITY_CHALLENGE_ERROR.format(self.login_server)
-            ) from None
+    def challenge(
+        self, for_directory_token: bool = True, response: httpx.Response | None = None
+    ) -> Challenge:
+        """The challenge of ``GET /v2/``: ``response`` when the caller has it already, else a new ping."""
+        if response is None:
+            try:
+                response = self.ping()
+            except httpx.TransportError:
+                raise RegistryAuthError(
+                    diagnostics.CONNECTIVITY_CHALLENGE_ERROR.format(self.login_server)
+                ) from None
         challenge = parse_challenge(response.headers.get("www-authenticate"))
         if response.status_code != 401 or challenge is None:
             raise RegistryAuthError(

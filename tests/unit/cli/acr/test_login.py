@@ -96,6 +96,14 @@ def test_expose_token_prints_the_refresh_token_with_azs_notes(
     ]
 
 
+def test_one_v2_request_serves_the_reachability_check_and_the_challenge(
+    service: FakeService, cli: Callable[..., Outcome]
+) -> None:
+    service.add_registry()
+    assert cli("acr", "login", "-n", "myreg", "--expose-token").code == 0
+    assert service.calls.count("GET myreg.berth.test/v2/") == 1
+
+
 def test_expose_token_refuses_username_and_password(
     service: FakeService, cli: Callable[..., Outcome]
 ) -> None:
