@@ -214,7 +214,7 @@ def check_health(
         username=username,
         password=password if username else None,
         ignore_errors=ignore_errors,
-        pull=_wants_pull(repository, yes, resolved.login_server) if repository else False,
+        pull=_wants_pull(repository, yes, resolved.login_server),
         lookup_error=resolved.lookup_error,
     )
     text = output is HealthFormat.text
