@@ -20,7 +20,14 @@ from berth.cli.client.directory import (
 from berth.cli.client.http import new_client
 from berth.cli.client.management import ManagementClient
 from berth.cli.client.session import SERVICE_PRINCIPAL, USER, CachedToken, Session
-from berth.cli.framework import CliError, command, group, prompt_secret, prompt_text
+from berth.cli.framework import (
+    NON_INTERACTIVE_CREDENTIALS,
+    CliError,
+    command,
+    group,
+    prompt_secret,
+    prompt_text,
+)
 
 DEFAULT_SERVER = "http://localhost:5000"
 RESOURCES = {"arm": MANAGEMENT, "acr": CONTAINER_REGISTRY}
@@ -105,17 +112,13 @@ def login(
         if service_principal:
             if not username:
                 raise CliError("usage error: --service-principal --username NAME --password SECRET")
-            secret = password or prompt_secret(
-                "Password: ", "Please specify both username and password in non-interactive mode."
-            )
+            secret = password or prompt_secret("Password: ", NON_INTERACTIVE_CREDENTIALS)
             first = sign_in_service_principal(client, found.token_endpoint, username, secret)
         else:
             username = username or prompt_text(
                 "Username: ", "Please specify --username and --password in non-interactive mode."
             )
-            secret = password or prompt_secret(
-                "Password: ", "Please specify both username and password in non-interactive mode."
-            )
+            secret = password or prompt_secret("Password: ", NON_INTERACTIVE_CREDENTIALS)
             first = sign_in_user(client, found.token_endpoint, username, secret)
         subscriptions = ManagementClient(client, url, lambda: first.access_token, "").subscriptions()
     if not subscriptions:

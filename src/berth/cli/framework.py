@@ -70,6 +70,8 @@ def debug(message: str) -> None:
 
 # --- prompts --------------------------------------------------------------------------------
 
+NON_INTERACTIVE_CREDENTIALS = "Please specify both username and password in non-interactive mode."
+
 
 def interactive() -> bool:
     return sys.stdin.isatty()

@@ -21,14 +21,21 @@ import httpx
 
 from berth.cli import context
 from berth.cli.acr.common import RegistryRef, find_registry
-from berth.cli.client.directory import CONTAINER_REGISTRY, discover
+from berth.cli.client.directory import CONTAINER_REGISTRY, LOGIN_AGAIN, discover
 from berth.cli.client.http import ApiError
 from berth.cli.client.registry import NULL_GUID, RegistryAuthError, RegistryEndpoint
-from berth.cli.framework import CliError, debug, info, prompt_secret, prompt_text, warn
+from berth.cli.framework import (
+    NON_INTERACTIVE_CREDENTIALS,
+    CliError,
+    debug,
+    info,
+    prompt_secret,
+    prompt_text,
+    warn,
+)
 
 AAD_TOKEN_BASE_ERROR_MESSAGE = "Unable to get AAD authorization tokens with message"
 ADMIN_USER_BASE_ERROR_MESSAGE = "Unable to get admin user credentials with message"
-NON_INTERACTIVE = "Please specify both username and password in non-interactive mode."
 
 
 @dataclass(frozen=True)
@@ -77,7 +84,7 @@ def resolve_target(name: str) -> Target:
         client, scheme, host = ctx.http, ctx.scheme, ctx.service_host
     else:
         client, scheme, host = _service_without_session()
-        not_found = "Please run 'berth login' to setup account."
+        not_found = LOGIN_AGAIN
     login_server = f"{name}.{host}".lower()
     return Target(None, login_server, RegistryEndpoint(client, login_server, scheme), not_found)
 
@@ -151,7 +158,7 @@ def get_credentials(
     v2 = check_reachable(target, name)  # its challenge serves every token request below
     scope = scope_for(repository, permission)
     if username:
-        password = password or prompt_secret("Password: ", NON_INTERACTIVE)
+        password = password or prompt_secret("Password: ", NON_INTERACTIVE_CREDENTIALS)
         return _with_password(target, v2, username, password, scope, login_context)
 
     info("Attempting to retrieve AAD refresh token...")
@@ -176,10 +183,10 @@ def get_credentials(
             f"{registry.name} --password <password> (see 'berth acr credential renew -n {registry.name}')."
         )
     try:
-        username = prompt_text("Username: ", NON_INTERACTIVE)
-        password = prompt_secret("Password: ", NON_INTERACTIVE)
+        username = prompt_text("Username: ", NON_INTERACTIVE_CREDENTIALS)
+        password = prompt_secret("Password: ", NON_INTERACTIVE_CREDENTIALS)
     except CliError:
         raise CliError(
-            "Unable to authenticate using AAD or admin login credentials. " + NON_INTERACTIVE
+            "Unable to authenticate using AAD or admin login credentials. " + NON_INTERACTIVE_CREDENTIALS
         ) from None
     return _with_password(target, v2, username, password, scope, login_context)
