@@ -113,11 +113,13 @@ def _registry(name: str, resource_group: str | None, notes: list[str]) -> Regist
 def _scope_maps(registry: RegistryRef, events: list[dict[str, Any]]) -> dict[str, str]:
     """The scope map of each token that appears in the events (for the exact fix command)."""
     maps: dict[str, str] = {}
+    asked: set[str] = set()  # each token once, also when it cannot be read
     management = context.current().management
     for event in events:
         name = str(event.get("identity") or "")
-        if event.get("identity_kind") != "token" or not name or name in maps:
+        if event.get("identity_kind") != "token" or not name or name in asked:
             continue
+        asked.add(name)
         try:
             token = management.get_child(registry.id, "tokens", name)
         except CliError:
