@@ -65,9 +65,8 @@ def parse_since(value: str | None, now: float | None = None) -> float | None:
     text = value.strip()
     found = _RELATIVE.match(text)
     if found:
-        return (now if now is not None else time.time()) - float(found.group(1)) * _UNITS[
-            found.group(2).lower()
-        ]
+        ago = float(found.group(1)) * _UNITS[found.group(2).lower()]
+        return (time.time() if now is None else now) - ago
     try:
         return float(text)
     except ValueError:
