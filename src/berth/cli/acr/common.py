@@ -27,6 +27,14 @@ ResourceGroup = Annotated[
     ),
 ]
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not prompt for confirmation.")]
+Username = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option("--username", "-u", help="The username used to log into a container registry."),
+]
+Password = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option("--password", "-p", help="The password used to log into a container registry."),
+]
 
 _RESOURCE_GROUP_IN_ID = re.compile(r"/resourceGroups/([^/]+)", re.IGNORECASE)
 

@@ -7,12 +7,12 @@ name the null GUID, so docker stores an ``identitytoken`` in its config.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
 from berth.cli.acr.access import get_credentials
-from berth.cli.acr.common import RegistryName, ResourceGroup
+from berth.cli.acr.common import Password, RegistryName, ResourceGroup, Username
 from berth.cli.client.docker import docker_login, find_docker
 from berth.cli.client.registry import NULL_GUID
 from berth.cli.framework import CliError, command, warn
@@ -41,14 +41,8 @@ def warn_uppercase(registry_name: str, login_server: str) -> None:
 
 def login(
     name: RegistryName,
-    username: Annotated[
-        Optional[str],  # noqa: UP045
-        typer.Option("--username", "-u", help="The username used to log into a container registry."),
-    ] = None,
-    password: Annotated[
-        Optional[str],  # noqa: UP045
-        typer.Option("--password", "-p", help="The password used to log into a container registry."),
-    ] = None,
+    username: Username = None,
+    password: Password = None,
     expose_token: Annotated[
         bool,
         typer.Option(

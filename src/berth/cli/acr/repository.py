@@ -12,7 +12,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from berth.cli.acr.access import get_credentials
-from berth.cli.acr.common import RegistryName, ResourceGroup, Yes
+from berth.cli.acr.common import Password, RegistryName, ResourceGroup, Username, Yes
 from berth.cli.client.registry import RegistryEndpoint, repository_path
 from berth.cli.context import current
 from berth.cli.framework import CliError, command, confirm, group, three_state
@@ -30,14 +30,6 @@ class OrderBy(StrEnum):
     time_desc = "time_desc"
 
 
-Username = Annotated[
-    Optional[str],  # noqa: UP045
-    typer.Option("--username", "-u", help="The username used to log into a container registry."),
-]
-Password = Annotated[
-    Optional[str],  # noqa: UP045
-    typer.Option("--password", "-p", help="The password used to log into a container registry."),
-]
 RepositoryName = Annotated[str, typer.Option("--repository", help="The name of the repository.")]
 OptionalRepository = Annotated[
     Optional[str],  # noqa: UP045
