@@ -9,8 +9,6 @@ from berth.events.store import EventFilter
 from berth.metadata.database import Database
 from berth.metadata.registries import RegistryRecord
 
-KINDS = ("login", "repository")
-
 
 class LogsAdmin:
     def __init__(self, db: Database) -> None:

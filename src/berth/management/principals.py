@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass
 
 from sqlalchemy import Connection
 
 from berth.access.principals import GUID
-from berth.access.roles import ROLES, RoleDefinition, find_role, role_by_id
+from berth.access.roles import ROLES, RoleDefinition, find_role
 from berth.access.secrets import Secret
 from berth.directory.service import Directory, NewSecret
-from berth.management.errors import ManagementError, conflict, invalid, not_found
+from berth.management.errors import conflict, invalid, not_found
 from berth.metadata import identities as identity_rows
 from berth.metadata import registries as registry_rows
 from berth.metadata import role_assignments as assignment_rows
@@ -26,13 +25,6 @@ _REGISTRY_SCOPE = re.compile(
     rf"^/subscriptions/(?P<sub>[^/]+)(?:/resourcegroups/(?P<rg>[^/]+)"
     rf"(?:/providers/{PROVIDER.lower()}/registries/(?P<registry>[^/]+))?)?$"
 )
-
-
-@dataclass(frozen=True)
-class CreatedServicePrincipal:
-    identity: IdentityRecord
-    secret: NewSecret
-    assignments: tuple[RoleAssignmentRecord, ...]
 
 
 class PrincipalAdmin:
@@ -87,28 +79,6 @@ class PrincipalAdmin:
         await self._db.write(identity_rows.remove, record.id)
 
     # --- service principals ---------------------------------------------------------------
-
-    async def create_for_rbac(
-        self, display_name: str, role: str | None, scopes: list[str], years: float = 1
-    ) -> CreatedServicePrincipal:
-        if not display_name:
-            raise invalid("a display name is required", "displayName")
-        if years <= 0:
-            raise invalid("years must be positive", "years")
-        definition = self.role(role) if role else None
-        checked_scopes = [await self.check_scope(scope) for scope in scopes]
-        if definition is not None and not checked_scopes:
-            raise invalid("--role needs --scopes", "scopes")
-        identity, secret = await self._directory.create_service_principal(display_name, years)
-        assignments = tuple(
-            [
-                await self._db.write(assignment_rows.create, identity.id, definition.id, s)
-                for s in checked_scopes
-            ]
-            if definition
-            else []
-        )
-        return CreatedServicePrincipal(identity, secret, assignments)
 
     async def create_service_principal(self, display_name: str) -> IdentityRecord:
         """A service principal without credentials (add them with :meth:`reset_secret`)."""
@@ -198,10 +168,3 @@ class PrincipalAdmin:
         if record is None:
             raise not_found("role assignment", assignment_id)
         return record
-
-
-def role_name(role_definition_id: str) -> str:
-    role = role_by_id(role_definition_id)
-    if role is None:
-        raise ManagementError("RoleDefinitionDoesNotExist", f"unknown role {role_definition_id}", 404)
-    return role.name

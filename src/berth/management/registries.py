@@ -184,20 +184,6 @@ class RegistryAdmin:
         self._directory.invalidate(record.name)
         await anyio.to_thread.run_sync(self._storage.delete_registry, record.id)
 
-    # --- network rules --------------------------------------------------------------------
-
-    async def add_ip_rule(self, record: RegistryRecord, value: str) -> RegistryRecord:
-        rule = IpRule(check_ip_rule(value))
-        if rule in record.ip_rules:
-            return record
-        return await self.update(record, ip_rules=(*record.ip_rules, rule))
-
-    async def remove_ip_rule(self, record: RegistryRecord, value: str) -> RegistryRecord:
-        rule = IpRule(check_ip_rule(value))
-        if rule not in record.ip_rules:
-            raise not_found("IP rule", value, f"registry '{record.name}'")
-        return await self.update(record, ip_rules=tuple(r for r in record.ip_rules if r != rule))
-
     # --- the admin user -------------------------------------------------------------------
 
     def _require_admin(self, record: RegistryRecord) -> None:
