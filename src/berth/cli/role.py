@@ -78,14 +78,29 @@ def definition_view(definition: dict[str, Any]) -> dict[str, Any]:
     return view
 
 
+def _last_segment(resource_id: str) -> str:
+    """A role definition's name (its GUID, lower case) from its id or a role assignment's reference."""
+    return resource_id.rsplit("/", 1)[-1].lower()
+
+
+def _role_name(definition: dict[str, Any]) -> str:
+    return str((definition.get("properties") or {}).get("roleName", ""))
+
+
+def _is_role(definition: dict[str, Any], key: str) -> bool:
+    """Whether ``key`` (lower case) is the definition's name (GUID) or its role name."""
+    return key in (str(definition.get("name", "")).lower(), _role_name(definition).lower())
+
+
+def _role_names(definitions: list[dict[str, Any]]) -> dict[str, str]:
+    """Role definition name (GUID, lower case) → role name."""
+    return {str(d.get("name", "")).lower(): _role_name(d) for d in definitions}
+
+
 def find_definition(role: str, scope: str) -> dict[str, Any]:
-    key = role.rstrip("/").rsplit("/", 1)[-1].lower()
+    key = _last_segment(role.rstrip("/"))
     for definition in context.current().management.role_definitions(scope):
-        names = {
-            str(definition.get("name", "")).lower(),
-            str((definition.get("properties") or {}).get("roleName", "")).lower(),
-        }
-        if key in names:
+        if _is_role(definition, key):
             return definition
     raise CliError(f"Role '{role}' doesn't exist.")
 
@@ -93,10 +108,7 @@ def find_definition(role: str, scope: str) -> dict[str, Any]:
 def _names() -> tuple[dict[str, str], dict[str, str]]:
     """(role definition id → role name, principal object id → name) for list output."""
     management = context.current().management
-    roles = {
-        str(d.get("name", "")).lower(): str((d.get("properties") or {}).get("roleName", ""))
-        for d in management.role_definitions(management.subscription_scope)
-    }
+    roles = _role_names(management.role_definitions(management.subscription_scope))
     principals: dict[str, str] = {}
     for kind in ("users", "servicePrincipals"):
         try:
@@ -110,8 +122,7 @@ def assignment_view(
     assignment: dict[str, Any], roles: dict[str, str], principals: dict[str, str]
 ) -> dict[str, Any]:
     view = flatten(assignment)
-    role_id = str(view.get("roleDefinitionId", "")).rsplit("/", 1)[-1].lower()
-    view["roleDefinitionName"] = roles.get(role_id)
+    view["roleDefinitionName"] = roles.get(_last_segment(str(view.get("roleDefinitionId", ""))))
     view["principalName"] = principals.get(str(view.get("principalId")))
     return view
 
@@ -143,25 +154,23 @@ def create(
     created = management.create_role_assignment(
         scope, str(uuid.uuid4()), str(definition["id"]), str(principal["id"])
     )
-    roles = {
-        str(definition.get("name", "")).lower(): str((definition.get("properties") or {}).get("roleName"))
-    }
-    return assignment_view(created, roles, {str(principal["id"]): _principal_name(principal)})
+    principals = {str(principal["id"]): _principal_name(principal)}
+    return assignment_view(created, _role_names([definition]), principals)
 
 
 def _matching(assignee: str | None, role: str | None, scope: str | None) -> list[dict[str, Any]]:
     management = context.current().management
+    scope = scope or management.subscription_scope
     principal_id = str(resolve_principal(assignee)["id"]) if assignee else None
-    found = management.role_assignments(scope or management.subscription_scope, principal_id)
+    found = management.role_assignments(scope, principal_id)
     if principal_id:
         found = [a for a in found if (a.get("properties") or {}).get("principalId") == principal_id]
     if role:
-        role_id = str(find_definition(role, scope or management.subscription_scope).get("name", "")).lower()
+        role_id = str(find_definition(role, scope).get("name", "")).lower()
         found = [
             a
             for a in found
-            if str((a.get("properties") or {}).get("roleDefinitionId", "")).rsplit("/", 1)[-1].lower()
-            == role_id
+            if _last_segment(str((a.get("properties") or {}).get("roleDefinitionId", ""))) == role_id
         ]
     return found
 
@@ -219,13 +228,7 @@ def list_definitions(
     management = context.current().management
     definitions = management.role_definitions(scope or management.subscription_scope)
     if name:
-        key = name.lower()
-        definitions = [
-            d
-            for d in definitions
-            if key
-            in (str(d.get("name", "")).lower(), str((d.get("properties") or {}).get("roleName", "")).lower())
-        ]
+        definitions = [d for d in definitions if _is_role(d, name.lower())]
     return [definition_view(d) for d in definitions]
 
 
