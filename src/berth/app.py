@@ -116,7 +116,7 @@ class BerthApp:
                 return
 
     def startup(self) -> None:
-        """Create the schema and the default registry; idempotent."""
+        """Create the default registry and run the start-up hooks; idempotent."""
         services = self.services
         services.db.write_sync(registry_rows.ensure, services.settings.default_registry)
         for hook in self._on_startup:
@@ -152,22 +152,24 @@ def build_app(settings: Settings) -> BerthApp:
         directory_tokens,
     )
     access: AccessController = AllowAll() if settings.insecure_no_auth else TokenAccessController(auth)
+    storage = FilesystemDriver(settings.resolved_storage_path)
+    registries = RegistryDirectory(db)
+    directory_service = Directory(db, verifier)
     services = Services(
         settings=settings,
         db=db,
-        storage=FilesystemDriver(settings.resolved_storage_path),
+        storage=storage,
         access=access,
         auth=auth,
-        registries=RegistryDirectory(db),
+        registries=registries,
         tenancy=tenancy,
-    )
-    directory_service = Directory(db, verifier)
-    services.management = Management(
-        auth=ManagementAuth(db, directory_tokens),
-        registries=RegistryAdmin(settings, db, tenancy, services.storage, services.registries),
-        scoped=ScopedAccessAdmin(db),
-        principals=PrincipalAdmin(db, tenancy, directory_service),
-        logs=LogsAdmin(db),
+        management=Management(
+            auth=ManagementAuth(db, directory_tokens),
+            registries=RegistryAdmin(settings, db, tenancy, storage, registries),
+            scoped=ScopedAccessAdmin(db),
+            principals=PrincipalAdmin(db, tenancy, directory_service),
+            logs=LogsAdmin(db),
+        ),
     )
     directory = DirectoryEndpoints(services, directory_service, directory_tokens)
     recorder = EventRecorder(db, Metrics(), settings.event_retention_days)

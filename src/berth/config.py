@@ -114,7 +114,7 @@ _FIELD_TYPES = {f.name: f for f in fields(Settings)}
 
 
 def _coerce(name: str, raw: Any) -> Any:
-    """Turn a TOML value or environment string into the type of setting ``name``."""
+    """Turn a TOML value, environment string or flag value into the type of setting ``name``."""
     default = getattr(Settings(), name)
     kind = type(default)
     if name in ("storage_path", "tls_cert", "tls_key", "data_dir"):
@@ -136,7 +136,7 @@ def _coerce(name: str, raw: Any) -> Any:
         except (TypeError, ValueError):
             raise ConfigError(f"{name}: {raw!r} is not a whole number") from None
     if kind is tuple:
-        items = raw if isinstance(raw, list) else [p for p in str(raw).split(",") if p.strip()]
+        items = raw if isinstance(raw, list | tuple) else [p for p in str(raw).split(",") if p.strip()]
         return tuple(str(item).strip() for item in items)
     if not isinstance(raw, str):
         raise ConfigError(f"{name}: {raw!r} must be a string")
@@ -186,9 +186,8 @@ def load_settings(
             raise ConfigError(f"config: {config_file} is not valid TOML: {exc}") from None
         values.update(_from_mapping(document, str(config_file)))
     values.update(_from_environment(environ))
-    for key, value in (overrides or {}).items():
-        if value is not None:
-            values[key] = _coerce(key, value) if not isinstance(value, Path | bool | int | tuple) else value
+    given = {key: value for key, value in (overrides or {}).items() if value is not None}
+    values.update(_from_mapping(given, "overrides"))
     settings = replace(Settings(), **values)
     if detect_tls and settings.tls_cert is None and settings.tls_key is None:
         settings = _with_local_tls(settings)

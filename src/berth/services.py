@@ -28,7 +28,7 @@ class Services:
     auth: AccessService
     registries: RegistryDirectory
     tenancy: Tenancy
-    management: Management | None = None  # set by build_app once the directory exists
+    management: Management
     observer: PlaneObserver = field(default_factory=NoObserver)
     hashes: SessionHashes = field(default_factory=SessionHashes)
     pull_cache: PullCache = field(default_factory=PullCache)

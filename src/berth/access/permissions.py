@@ -40,13 +40,6 @@ class RegistryPermissions:
             granted.append((scope.type, scope.name, actions))
         return granted
 
-    @property
-    def is_empty(self) -> bool:
-        return not self.wide and not self.entries
-
-    def union(self, other: RegistryPermissions) -> RegistryPermissions:
-        return RegistryPermissions(self.wide | other.wide, self.entries + other.entries)
-
 
 @functools.lru_cache(maxsize=8192)
 def _actions_for(permissions: RegistryPermissions, kind: str, name: str) -> frozenset[str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass
@@ -172,7 +171,3 @@ class BlobService:
         self._hashes.forget(upload.id)
         await self._db.write(blob_rows.delete_upload, upload.id)
         await anyio.to_thread.run_sync(self._store.delete_upload, upload.id)
-
-
-def sha256_of(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()

@@ -33,10 +33,6 @@ class SignInFailure:
     detail: str
     status: int = 400
 
-    @property
-    def aadsts(self) -> str:
-        return f"AADSTS{self.code}: {self.description}"
-
 
 @dataclass(frozen=True)
 class NewSecret:

@@ -128,13 +128,3 @@ def advance_upload(conn: Connection, upload_id: str, expected_size: int, new_siz
 
 def delete_upload(conn: Connection, upload_id: str) -> bool:
     return conn.execute(delete(uploads).where(uploads.c.id == upload_id)).rowcount > 0
-
-
-def stale_uploads(conn: Connection, older_than: float) -> list[UploadRecord]:
-    query = select(uploads).where(uploads.c.updated_at < older_than)
-    return [
-        UploadRecord(
-            r["id"], r["registry_id"], r["repository"], int(r["size"]), r["created_at"], r["updated_at"]
-        )
-        for r in conn.execute(query).mappings()
-    ]

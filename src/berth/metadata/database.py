@@ -18,7 +18,6 @@ from anyio import CapacityLimiter
 from sqlalchemy import Connection, Engine, Table, create_engine, event, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
-from sqlalchemy.pool import NullPool
 
 from berth.metadata import access_schema as _access_schema  # noqa: F401  (registers its tables)
 from berth.metadata import events_schema as _events_schema  # noqa: F401  (registers its tables)
@@ -139,8 +138,3 @@ def upsert(
     else:
         statement = statement.on_conflict_do_nothing(index_elements=list(keys))
     conn.execute(statement)
-
-
-def throwaway_engine(url: str) -> Engine:
-    """An engine without pooling, for one-off administrative work (tests, migrations)."""
-    return create_engine(normalize_url(url), poolclass=NullPool)

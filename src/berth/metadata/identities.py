@@ -134,14 +134,6 @@ def set_enabled(conn: Connection, identity_id: str, enabled: bool) -> None:
     conn.execute(update(identities).where(identities.c.id == identity_id).values(**values))
 
 
-def set_password(conn: Connection, identity_id: str, password_hash: str) -> None:
-    conn.execute(
-        update(identities)
-        .where(identities.c.id == identity_id)
-        .values(password_hash=password_hash, valid_after=time.time())
-    )
-
-
 def remove(conn: Connection, identity_id: str) -> bool:
     return conn.execute(delete(identities).where(identities.c.id == identity_id)).rowcount > 0
 

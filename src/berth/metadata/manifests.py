@@ -92,23 +92,6 @@ def get(conn: Connection, repository_id: int, digest: str) -> ManifestRecord | N
     return record_from(row) if row else None
 
 
-def get_with_content(
-    conn: Connection, repository_id: int, reference: str, *, by_tag: bool
-) -> tuple[ManifestRecord, bytes] | None:
-    """Resolve a tag or digest to the manifest and its bytes in one query."""
-    query = select(manifests).where(manifests.c.repository_id == repository_id)
-    if by_tag:
-        query = query.join(
-            tags, (tags.c.repository_id == manifests.c.repository_id) & (tags.c.digest == manifests.c.digest)
-        ).where(tags.c.name == reference)
-    else:
-        query = query.where(manifests.c.digest == reference)
-    row = conn.execute(query).mappings().first()
-    if row is None:
-        return None
-    return record_from(row), bytes(row["content"])
-
-
 def exists(conn: Connection, repository_id: int, digest: str) -> bool:
     query = select(manifests.c.id).where(
         manifests.c.repository_id == repository_id, manifests.c.digest == digest

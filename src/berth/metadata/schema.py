@@ -25,6 +25,14 @@ from sqlalchemy import (
 
 metadata = MetaData()
 
+
+def changeable_attributes() -> list[Column[bool]]:
+    """ACR's changeable attributes, on repositories, tags and manifests alike (all true by default)."""
+    return [
+        Column(name, Boolean, nullable=False, server_default="1")
+        for name in ("delete_enabled", "write_enabled", "read_enabled", "list_enabled")
+    ]
+
 SCHEMA_VERSION = 1
 
 settings_table = Table(
@@ -61,10 +69,7 @@ repositories = Table(
     Column("name", String(255), nullable=False),
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
-    Column("delete_enabled", Boolean, nullable=False, server_default="1"),
-    Column("write_enabled", Boolean, nullable=False, server_default="1"),
-    Column("read_enabled", Boolean, nullable=False, server_default="1"),
-    Column("list_enabled", Boolean, nullable=False, server_default="1"),
+    *changeable_attributes(),
     UniqueConstraint("registry_id", "name", name="uq_repository_name"),
 )
 
@@ -103,10 +108,7 @@ manifests = Table(
     Column("os", String(50), nullable=True),
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
-    Column("delete_enabled", Boolean, nullable=False, server_default="1"),
-    Column("write_enabled", Boolean, nullable=False, server_default="1"),
-    Column("read_enabled", Boolean, nullable=False, server_default="1"),
-    Column("list_enabled", Boolean, nullable=False, server_default="1"),
+    *changeable_attributes(),
     UniqueConstraint("repository_id", "digest", name="uq_manifest_digest"),
     Index("ix_manifest_subject", "repository_id", "subject"),
 )
@@ -130,10 +132,7 @@ tags = Table(
     Column("digest", String(150), nullable=False),
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
-    Column("delete_enabled", Boolean, nullable=False, server_default="1"),
-    Column("write_enabled", Boolean, nullable=False, server_default="1"),
-    Column("read_enabled", Boolean, nullable=False, server_default="1"),
-    Column("list_enabled", Boolean, nullable=False, server_default="1"),
+    *changeable_attributes(),
     Index("ix_tag_digest", "repository_id", "digest"),
 )
 

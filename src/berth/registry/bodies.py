@@ -1,8 +1,6 @@
-"""Reading request bodies: bounded for manifests, streamed for blobs."""
+"""Reading request bodies: their declared length, and whole bodies with a size bound."""
 
 from __future__ import annotations
-
-from collections.abc import AsyncIterator
 
 from starlette.requests import Request
 
@@ -32,8 +30,3 @@ async def read_limited(request: Request, limit: int, too_large: WireError) -> by
             raise too_large
         parts.append(chunk)
     return b"".join(parts)
-
-
-async def stream(request: Request) -> AsyncIterator[bytes]:
-    async for chunk in request.stream():
-        yield chunk

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from berth.metadata import blobs as blob_rows
 from berth.metadata import repositories as repository_rows
 from berth.metadata.database import Database
@@ -92,10 +90,3 @@ def test_large_upload_sizes_fit(db: Database, registry: RegistryRecord) -> None:
     assert found is not None
     assert found.size == big
     assert db.read_sync(blob_rows.registry_blob_size, registry.id, D1) == big
-
-
-def test_stale_uploads(db: Database, registry: RegistryRecord) -> None:
-    db.write_sync(blob_rows.create_upload, UPLOAD, registry.id, "team/app")
-
-    assert db.read_sync(blob_rows.stale_uploads, time.time() - 3600) == []
-    assert [u.id for u in db.read_sync(blob_rows.stale_uploads, time.time() + 1)] == [UPLOAD]

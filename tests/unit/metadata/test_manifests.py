@@ -7,6 +7,7 @@ import hashlib
 import pytest
 
 from berth.metadata import manifests as manifest_rows
+from berth.metadata import pulls
 from berth.metadata import repositories as repository_rows
 from berth.metadata.database import Database
 from berth.metadata.manifests import ManifestInput, Reference
@@ -41,20 +42,21 @@ def test_put_stores_once(db: Database, repo: int) -> None:
     assert db.read_sync(manifest_rows.exists, repo, item.digest)
 
 
-def test_content_by_digest_and_by_tag(db: Database, repo: int) -> None:
+def test_content_by_digest_and_by_tag(db: Database, registry: RegistryRecord, repo: int) -> None:
+    """The pull lookup (repository, tag and manifest in one statement) finds a manifest either way."""
     item = manifest('{"binary":"\\u0000 and bytes"}')
     db.write_sync(manifest_rows.put, repo, item)
     db.write_sync(repository_rows.put_tag, repo, "v1", item.digest)
 
-    by_digest = db.read_sync(manifest_rows.get_with_content, repo, item.digest, by_tag=False)
-    by_tag = db.read_sync(manifest_rows.get_with_content, repo, "v1", by_tag=True)
+    by_digest = db.read_sync(pulls.lookup, registry.id, "team/app", item.digest, by_tag=False)
+    by_tag = db.read_sync(pulls.lookup, registry.id, "team/app", "v1", by_tag=True)
 
-    assert by_digest is not None
-    assert by_tag is not None
-    assert by_digest[1] == by_tag[1] == item.content
-    assert by_digest[0] == by_tag[0]
-    assert db.read_sync(manifest_rows.get_with_content, repo, "v2", by_tag=True) is None
-    assert db.read_sync(manifest_rows.get_with_content, repo, SUBJECT, by_tag=False) is None
+    assert by_digest.manifest is not None
+    assert by_tag.manifest is not None
+    assert by_digest.content == by_tag.content == item.content
+    assert by_digest.manifest == by_tag.manifest
+    assert db.read_sync(pulls.lookup, registry.id, "team/app", "v2", by_tag=True).manifest is None
+    assert db.read_sync(pulls.lookup, registry.id, "team/app", SUBJECT, by_tag=False).manifest is None
 
 
 def test_references_are_deduplicated(db: Database, repo: int) -> None:

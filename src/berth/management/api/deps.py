@@ -140,7 +140,6 @@ async def get_api(
 ) -> Api:
     services: Services = request.app.state.services
     management = services.management
-    assert management is not None, "build_app sets services.management"
     caller = await management.auth.caller(request.headers.get("authorization"))
     return Api(services, management, caller)
 

@@ -10,7 +10,7 @@ from berth import errors
 from berth.errors import WireError
 from berth.metadata.blobs import UploadRecord
 from berth.names import is_repository_name
-from berth.registry.bodies import declared_length, stream
+from berth.registry.bodies import declared_length
 from berth.registry.context import RequestContext
 from berth.registry.handlers.blobs import parse_digest
 from berth.registry.responses import empty
@@ -65,7 +65,7 @@ async def _append(ctx: RequestContext, upload: UploadRecord) -> UploadRecord:
                 f"Content-Range covers {expected} bytes but Content-Length is {length}",
                 headers=_session_headers(ctx, upload),
             )
-    return await ctx.blobs.write_chunk(upload, stream(ctx.request), expected)
+    return await ctx.blobs.write_chunk(upload, ctx.request.stream(), expected)
 
 
 async def start_upload(ctx: RequestContext) -> Response:
