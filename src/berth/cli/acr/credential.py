@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from berth.cli import context
-from berth.cli.acr.common import RegistryName, ResourceGroup, find_registry
+from berth.cli.acr.common import RegistryName, RegistryRef, ResourceGroup, find_registry
 from berth.cli.framework import CliError, command, group, warn
 
 app = group("credential", "Manage login credentials for the admin user of a registry.")
@@ -35,11 +35,12 @@ def credential_table(result: Any) -> list[dict[str, Any]]:
     ]
 
 
-def _check_admin(registry_name: str, resource: dict[str, Any]) -> None:
-    if not (resource.get("properties") or {}).get("adminUserEnabled"):
-        raise CliError(
-            f"Run 'berth acr update -n {registry_name} --admin-enabled true' to enable admin first."
-        )
+def _admin_registry(name: str, resource_group: str | None) -> RegistryRef:
+    """The registry, once it is known to have its admin user enabled."""
+    registry = find_registry(name, resource_group)
+    if not (registry.resource.get("properties") or {}).get("adminUserEnabled"):
+        raise CliError(f"Run 'berth acr update -n {name} --admin-enabled true' to enable admin first.")
+    return registry
 
 
 def _note_hidden(result: dict[str, Any], registry_name: str) -> None:
@@ -54,8 +55,7 @@ def _note_hidden(result: dict[str, Any], registry_name: str) -> None:
 
 def show(name: RegistryName, resource_group: ResourceGroup = None) -> dict[str, Any]:
     """Get the login credentials for the admin user (values shown once, when generated)."""
-    registry = find_registry(name, resource_group)
-    _check_admin(name, registry.resource)
+    registry = _admin_registry(name, resource_group)
     result = context.current().management.list_credentials(registry.resource_group, registry.name)
     _note_hidden(result, name)
     return result
@@ -69,8 +69,7 @@ def renew(
     resource_group: ResourceGroup = None,
 ) -> dict[str, Any]:
     """Regenerate one of the admin user's passwords; the answer shows its new value."""
-    registry = find_registry(name, resource_group)
-    _check_admin(name, registry.resource)
+    registry = _admin_registry(name, resource_group)
     management = context.current().management
     return management.regenerate_credential(registry.resource_group, registry.name, password_name.value)
 
