@@ -44,6 +44,13 @@ def _service_principal(key: str) -> dict[str, Any]:
     return found
 
 
+def _by_display_name(items: list[dict[str, Any]], prefix: str | None) -> list[dict[str, Any]]:
+    """The items whose display name starts with ``prefix`` (any case); all when it is empty."""
+    if not prefix:
+        return items
+    return [i for i in items if str(i.get("displayName", "")).lower().startswith(prefix.lower())]
+
+
 def _new_password(
     sp: dict[str, Any], years: float, append: bool, end_date: str | None, display_name: str = "rbac"
 ) -> str:
@@ -136,12 +143,7 @@ def sp_list(
     all_principals: Annotated[bool, typer.Option("--all", help="List all (the default in berth).")] = False,
 ) -> list[dict[str, Any]]:
     """List service principals."""
-    found = context.current().management.graph_list(SPS)
-    if display_name:
-        found = [
-            sp for sp in found if str(sp.get("displayName", "")).lower().startswith(display_name.lower())
-        ]
-    return found
+    return _by_display_name(context.current().management.graph_list(SPS), display_name)
 
 
 def sp_show(sp_id: SpId) -> dict[str, Any]:
@@ -226,9 +228,7 @@ def user_list(
     found = context.current().management.graph_list(USERS)
     if upn:
         found = [u for u in found if str(u.get("userPrincipalName", "")).lower() == upn.lower()]
-    if display_name:
-        found = [u for u in found if str(u.get("displayName", "")).lower().startswith(display_name.lower())]
-    return found
+    return _by_display_name(found, display_name)
 
 
 def user_show(user_id: UserId) -> dict[str, Any]:
