@@ -64,7 +64,7 @@ def _clean(description: str) -> str:
     return description.split(" Trace ID:", 1)[0].strip()
 
 
-def error_message(response: httpx.Response, fallback: str | None = None) -> tuple[str, str | None]:
+def error_message(response: httpx.Response) -> tuple[str, str | None]:
     """(one-line message, error code) read from any of berth's error body shapes."""
     try:
         body: Any = response.json()
@@ -86,14 +86,14 @@ def error_message(response: httpx.Response, fallback: str | None = None) -> tupl
             code, message = errors[0].get("code"), errors[0].get("message")
     if not message:
         text = response.text.strip()
-        message = fallback or (text[:200] if text else f"{response.status_code} {response.reason_phrase}")
+        message = text[:200] if text else f"{response.status_code} {response.reason_phrase}"
     return " ".join(str(message).split()), code
 
 
-def raise_for_status(response: httpx.Response, fallback: str | None = None) -> None:
+def raise_for_status(response: httpx.Response) -> None:
     if response.is_success:
         return
-    message, code = error_message(response, fallback)
+    message, code = error_message(response)
     raise ApiError(message, response.status_code, code)
 
 
