@@ -11,7 +11,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from berth.cli import context
-from berth.cli.framework import CliError, command, group, warn, words, words_option
+from berth.cli.framework import CliError, all_words, command, group, warn, words_option
 from berth.cli.role import find_definition, resolve_principal
 
 app = group("ad", "Manage the directory's users and service principals.")
@@ -84,7 +84,7 @@ def create_for_rbac(
 
     The password is shown once, here.
     """
-    scope_list = [s for occurrence in words(scopes) for s in occurrence]
+    scope_list = all_words(scopes)
     if bool(role) != bool(scope_list):
         raise CliError("usage error: To create role assignments, specify both --role and --scopes.")
     display_name = name or datetime.now(UTC).strftime("berth-cli-%Y-%m-%d-%H-%M-%S")

@@ -125,21 +125,26 @@ _WORDS = "words"
 
 def three_state(help: str) -> Any:
     """``--flag``, ``--flag true`` or ``--flag false``; ``None`` when absent."""
-    info = typer.Option(metavar="true|false", help=help, show_default=False)
-    setattr(info, _STYLE, _THREE_STATE)
-    return info
+    option = typer.Option(metavar="true|false", help=help, show_default=False)
+    setattr(option, _STYLE, _THREE_STATE)
+    return option
 
 
 def words_option(*names: str, metavar: str, help: str) -> Any:
     """Several values after one option (argparse's ``nargs='+'``), repeatable; see :func:`words`."""
-    info = typer.Option(*names, metavar=metavar, help=help, show_default=False)
-    setattr(info, _STYLE, _WORDS)
-    return info
+    option = typer.Option(*names, metavar=metavar, help=help, show_default=False)
+    setattr(option, _STYLE, _WORDS)
+    return option
 
 
 def words(values: Sequence[str] | None) -> list[list[str]]:
     """The occurrences of a :func:`words_option`, each split into its values."""
     return [value.split() for value in values or () if value.split()]
+
+
+def all_words(values: Sequence[str] | None) -> list[str]:
+    """Every value of every occurrence of a :func:`words_option`, in order."""
+    return [word for occurrence in words(values) for word in occurrence]
 
 
 def _looks_like_option(arg: str) -> bool:
@@ -193,10 +198,10 @@ class AzCommand(TyperCommand):
 
 
 def _style(parameter: inspect.Parameter) -> tuple[str | None, Any]:
-    for info in getattr(parameter.annotation, "__metadata__", ()):
-        style = getattr(info, _STYLE, None)
+    for option in getattr(parameter.annotation, "__metadata__", ()):
+        style = getattr(option, _STYLE, None)
         if style is not None:
-            return style, info
+            return style, option
     return None, None
 
 
@@ -204,9 +209,9 @@ def _styled_options(signature: inspect.Signature) -> dict[str, set[str]]:
     """Option names of the :func:`three_state` and :func:`words_option` parameters."""
     found: dict[str, set[str]] = {_WORDS: set(), _THREE_STATE: set()}
     for parameter in signature.parameters.values():
-        style, info = _style(parameter)
+        style, option = _style(parameter)
         if style is not None:
-            names = [d for d in (info.default, *(info.param_decls or ())) if isinstance(d, str)]
+            names = [d for d in (option.default, *(option.param_decls or ())) if isinstance(d, str)]
             names = [n for name in names for n in name.split("/") if n.startswith("-")]
             found[style].update(names or [f"--{parameter.name.replace('_', '-')}"])
     return found
@@ -214,10 +219,10 @@ def _styled_options(signature: inspect.Signature) -> dict[str, set[str]]:
 
 def _for_typer(parameter: inspect.Parameter) -> inspect.Parameter:
     """A :func:`three_state` parameter reaches typer as a string option (converted later)."""
-    style, info = _style(parameter)
+    style, option = _style(parameter)
     if style != _THREE_STATE:
         return parameter
-    return parameter.replace(annotation=Annotated[Optional[str], info])  # noqa: UP045
+    return parameter.replace(annotation=Annotated[Optional[str], option])  # noqa: UP045
 
 
 # --- the command decorator ------------------------------------------------------------------

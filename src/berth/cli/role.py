@@ -14,7 +14,7 @@ import typer
 from berth.cli import context
 from berth.cli.acr.common import flatten
 from berth.cli.client.http import ApiError
-from berth.cli.framework import CliError, command, group, words, words_option
+from berth.cli.framework import CliError, all_words, command, group, words_option
 
 app = group("role", "Manage role assignments and role definitions (who may do what, where).")
 assignment_app = group("assignment", "Manage role assignments.")
@@ -199,7 +199,7 @@ def delete(
 ) -> None:
     """Delete role assignments, by id or by assignee, role and scope."""
     management = context.current().management
-    targets = [i for occurrence in words(ids) for i in occurrence]
+    targets = all_words(ids)
     if not targets:
         if not (assignee or role or scope):
             raise CliError("usage error: --ids ID [ID ...] | --assignee ASSIGNEE --role ROLE --scope SCOPE")

@@ -16,7 +16,7 @@ from berth.cli.acr.common import (
     find_registry,
     flatten,
 )
-from berth.cli.framework import CliError, command, confirm, three_state, warn, words, words_option
+from berth.cli.framework import CliError, all_words, command, confirm, three_state, warn, words_option
 
 
 class Sku(StrEnum):
@@ -71,7 +71,7 @@ def _tags(values: list[str] | None) -> dict[str, str] | None:
     if values is None:
         return None
     tags: dict[str, str] = {}
-    for item in (word for occurrence in words(values) for word in occurrence):
+    for item in all_words(values):
         key, _, value = item.partition("=")
         if not key:
             raise CliError(f"usage error: --tags KEY=VALUE [KEY=VALUE ...], not '{item}'")
