@@ -77,11 +77,9 @@ def render(
         return colorize_json(to_json(value)) if colour else to_json(value)
     if fmt is OutputFormat.tsv:
         return to_tsv(value, sort_keys=not query)
-    transformed = table is not None and not query
-    if transformed:
-        assert table is not None
-        value = table(value)
-    return to_table(value, sort_keys=not query and not transformed)
+    if table is not None and not query:
+        return to_table(table(value), sort_keys=False)  # the command's own columns, in its order
+    return to_table(value, sort_keys=not query)
 
 
 # --- json -----------------------------------------------------------------------------------
