@@ -7,13 +7,13 @@ from dataclasses import replace
 
 from berth.access.challenge import challenge, with_challenge
 from berth.access.model import Access, AccessRequest, Denial, Grant, Identity
+from berth.access.permissions import RegistryPermissions
 from berth.access.principals import Principal
-from berth.access.scopes import Scope
 from berth.access.service import AccessService, parse_basic, rate_limited
 
 
-def _scopes(request: AccessRequest) -> list[Scope]:
-    return [Scope(a.type, a.name, (a.action,)) for a in request.accesses]
+def _allows(permissions: RegistryPermissions, access: Access) -> bool:
+    return access.action in permissions.actions_for(access.type, access.name)
 
 
 class TokenAccessController:
@@ -37,11 +37,7 @@ class TokenAccessController:
         permissions = checked.principal.permissions
         # What the token lists, and what the identity may still do now (a role removed after the
         # token was issued takes effect within seconds, not when the token expires).
-        missing = [
-            a
-            for a in request.accesses
-            if a not in checked.granted or a.action not in permissions.actions_for(a.type, a.name)
-        ]
+        missing = [a for a in request.accesses if a not in checked.granted or not _allows(permissions, a)]
         if missing:
             return Denial(
                 "insufficient_scope",
@@ -77,9 +73,7 @@ class TokenAccessController:
         return self._check_principal(request, resolved)
 
     def _check_principal(self, request: AccessRequest, principal: Principal) -> Grant | Denial:
-        granted = principal.permissions.grant(_scopes(request))
-        allowed = {(kind, name, action) for kind, name, actions in granted for action in actions}
-        missing = [a for a in request.accesses if (a.type, a.name, a.action) not in allowed]
+        missing = [a for a in request.accesses if not _allows(principal.permissions, a)]
         if missing:
             return Denial(
                 "insufficient_scope",
