@@ -21,7 +21,8 @@ from berth.metadata.role_assignments import RoleAssignmentRecord
 from berth.tenancy import PROVIDER, Tenancy
 
 UPN = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9.-]{1,255}$")
-_REGISTRY_SCOPE = re.compile(
+# A scope of this service, lower-cased: the subscription, a resource group or a registry.
+SCOPE = re.compile(
     rf"^/subscriptions/(?P<sub>[^/]+)(?:/resourcegroups/(?P<rg>[^/]+)"
     rf"(?:/providers/{PROVIDER.lower()}/registries/(?P<registry>[^/]+))?)?$"
 )
@@ -121,7 +122,7 @@ class PrincipalAdmin:
 
     async def check_scope(self, scope: str) -> str:
         """A valid scope of this service (subscription, resource group or existing registry)."""
-        found = _REGISTRY_SCOPE.match(scope.rstrip("/").lower())
+        found = SCOPE.match(scope.rstrip("/").lower())
         if found is None or found["sub"] != self._tenancy.subscription_id.lower():
             raise invalid(
                 f"Scope '{scope}' is not valid here: use {self._tenancy.subscription_scope}, "
@@ -136,28 +137,18 @@ class PrincipalAdmin:
         return scope.rstrip("/")
 
     async def assign(
-        self, assignee: str, role: str, scope: str, assignment_id: str | None = None
+        self, principal: IdentityRecord, role: RoleDefinition, scope: str, assignment_id: str | None = None
     ) -> RoleAssignmentRecord:
-        principal = await self.find(assignee)
-        definition = self.role(role)
+        """Give ``principal`` ``role`` at ``scope`` (checked with :meth:`check_scope`)."""
         checked = await self.check_scope(scope)
-        return await self._db.write(
-            assignment_rows.create, principal.id, definition.id, checked, assignment_id
-        )
+        return await self._db.write(assignment_rows.create, principal.id, role.id, checked, assignment_id)
 
-    async def assignments(
-        self, assignee: str | None = None, scope: str | None = None, role: str | None = None
-    ) -> list[RoleAssignmentRecord]:
-        records = await self._db.read(assignment_rows.list_all)
-        if assignee:
-            principal = await self.find(assignee)
-            records = [r for r in records if r.principal_id == principal.id]
-        if scope:
-            records = [r for r in records if r.scope == scope.rstrip("/").lower()]
-        if role:
-            definition = self.role(role)
-            records = [r for r in records if r.role_definition_id == definition.id]
-        return records
+    async def assignments(self) -> list[RoleAssignmentRecord]:
+        """Every role assignment, oldest first."""
+        return await self._db.read(assignment_rows.list_all)
+
+    async def assignments_of(self, principal: IdentityRecord) -> list[RoleAssignmentRecord]:
+        return await self._db.read(assignment_rows.for_principal, principal.id)
 
     async def unassign(self, assignment_id: str) -> None:
         if not await self._db.write(assignment_rows.remove, assignment_id):

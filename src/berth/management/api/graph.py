@@ -121,7 +121,7 @@ async def _changeable_service_principal(api: Api, key: str, action: str) -> Iden
     subscription = api.tenancy.subscription_scope
     api.require(WRITE, subscription, action)
     record = await _service_principal(api, key)
-    held = await api.management.principals.assignments(assignee=record.id)
+    held = await api.management.principals.assignments_of(record)
     if any(ASSIGN in (role.management if (role := role_by_id(a.role_definition_id)) else ()) for a in held):
         api.require(ASSIGN, subscription, action)
     return record

@@ -5,7 +5,6 @@ from one set of handlers. (No ``from __future__ import annotations`` in this mod
 handlers are closures whose annotations FastAPI must see as objects.)
 """
 
-import re
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
@@ -40,10 +39,11 @@ from berth.management.api.models import (
 )
 from berth.management.authz import ASSIGN, READ
 from berth.management.errors import ManagementError, not_found
+from berth.management.principals import SCOPE
 from berth.metadata.identities import USER
 from berth.metadata.registries import RegistryRecord
 from berth.metadata.role_assignments import RoleAssignmentRecord
-from berth.tenancy import PROVIDER, scope_covers
+from berth.tenancy import scope_covers
 
 router = APIRouter(dependencies=COMMON, responses=ERRORS, tags=["Role assignments"])
 
@@ -95,19 +95,17 @@ DefinitionFilterParam = Annotated[
     str | None, Query(alias="$filter", max_length=1024, description="roleName eq '<name>'")
 ]
 
-_STORED_SCOPE = re.compile(
-    rf"^/subscriptions/[^/]+(?:/resourcegroups/(?P<rg>[^/]+)"
-    rf"(?:/providers/{PROVIDER.lower()}/registries/(?P<registry>[^/]+))?)?$"
-)
-
-
 # --- shaping --------------------------------------------------------------------------------
+
+
+def definition_id(api: Api, role_id: str) -> str:
+    return f"{api.tenancy.subscription_scope}/providers/{DEFINITION_TYPE}/{role_id}"
 
 
 def definition_view(api: Api, role: Role) -> RoleDefinition:
     actions, not_actions, data_actions = PERMISSIONS.get(role.name, ([], [], []))
     return RoleDefinition(
-        id=f"{api.tenancy.subscription_scope}/providers/{DEFINITION_TYPE}/{role.id}",
+        id=definition_id(api, role.id),
         name=role.id,
         type=DEFINITION_TYPE,
         properties=RoleDefinitionProperties(
@@ -145,7 +143,7 @@ class _Shaper:
 
     def scope(self, stored: str) -> str:
         tenancy = self.api.tenancy
-        found = _STORED_SCOPE.match(stored)
+        found = SCOPE.match(stored)
         if found is not None and found["registry"] is None and stored == self.spelled.lower():
             return tenancy.subscription_scope if found["rg"] is None else self.spelled
         if found is None or found["rg"] is None:
@@ -165,9 +163,7 @@ class _Shaper:
             name=record.id,
             type=ASSIGNMENT_TYPE,
             properties=RoleAssignmentProperties(
-                role_definition_id=(
-                    f"{self.api.tenancy.subscription_scope}/providers/{DEFINITION_TYPE}/{record.role_definition_id}"
-                ),
+                role_definition_id=definition_id(self.api, record.role_definition_id),
                 principal_id=record.principal_id,
                 principal_type="User" if kind == USER else "ServicePrincipal",
                 scope=scope,
@@ -259,7 +255,8 @@ def _add_routes(kind: str, prefix: str, scope_dependency: ScopeDependency) -> No
                     409,
                 )
             return (await _Shaper.load(scope)).view(existing)
-        if await or_none(principals.find(properties.principal_id)) is None:
+        principal = await or_none(principals.find(properties.principal_id))
+        if principal is None:
             raise ManagementError(
                 "PrincipalNotFound",
                 f"Principal {properties.principal_id} does not exist in the directory "
@@ -267,7 +264,7 @@ def _add_routes(kind: str, prefix: str, scope_dependency: ScopeDependency) -> No
                 400,
                 "properties.principalId",
             )
-        record = await principals.assign(properties.principal_id, role.id, scope.id, name.lower())
+        record = await principals.assign(principal, role, scope.id, name.lower())
         if record.id != name.lower():
             raise ManagementError(
                 "RoleAssignmentExists",
