@@ -10,6 +10,12 @@ from typing import Any
 
 from tests.scenarios.conftest import Stage
 
+# What docker prints for the registry's refusals (as tests/e2e/test_docker_access.py pins them).
+AUTH_REQUIRED = (
+    "unauthorized: authentication required, visit https://aka.ms/acr/authorization for more information."
+)
+DENIED = "denied: requested access to the resource is denied"
+
 
 @dataclass
 class Health:

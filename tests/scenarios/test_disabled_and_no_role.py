@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.scenarios.checks import check_health, diagnose, one_event
+from tests.scenarios.checks import AUTH_REQUIRED, check_health, diagnose, one_event
 from tests.scenarios.conftest import Stage
 
 pytestmark = pytest.mark.e2e
@@ -54,7 +54,7 @@ def test_disabled_service_principal(stage: Stage, registry: str) -> None:
 
     stage.berth("ad", "sp", "update", "--id", app_id, "--set", "accountEnabled=false")
     error = _docker_login(stage, registry, sp, "disabled-after")
-    assert "unauthorized: authentication required" in error, error
+    assert AUTH_REQUIRED in error, error
 
     found = diagnose(stage, REGISTRY, "--identity", app_id, "--error", error)
     verdict = found.verdict("IDENTITY_DISABLED")

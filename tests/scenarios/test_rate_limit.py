@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.scenarios.checks import check_health, diagnose, one_event
@@ -31,13 +33,18 @@ def test_repeated_failures_are_rate_limited(stage: Stage) -> None:
         errors.append(login.stderr)
         if "toomanyrequests" in login.stderr.lower() or "429" in login.stderr:
             break
-    assert "toomanyrequests" in errors[-1].lower() or "429" in errors[-1], errors
+    assert "toomanyrequests: too many failed authentication attempts; retry after " in errors[-1], errors
 
     health = check_health(stage, "-n", REGISTRY, "-u", "guessed", "-p", WRONG)
     assert health.code == 1
     limited = health.finding("CONNECTIVITY_TOOMANYREQUESTS_ERROR")
-    assert "refuses further tries" in limited["cause"]
-    assert limited["fix"].startswith("Wait ")
+    wait = re.fullmatch(
+        r"Too many failed authentications from this client or identity; the registry refuses further "
+        r"tries for (\d+) seconds\.",
+        limited["cause"],
+    )
+    assert wait, limited["cause"]
+    assert limited["fix"] == f"Wait {wait.group(1)} seconds, then retry with the correct credentials."
 
     found = diagnose(stage, REGISTRY, "--identity", "guessed", "--error", errors[-1])
     assert "Too many requests" in found.symptoms
