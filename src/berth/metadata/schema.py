@@ -33,6 +33,7 @@ def changeable_attributes() -> list[Column[bool]]:
         for name in ("delete_enabled", "write_enabled", "read_enabled", "list_enabled")
     ]
 
+
 SCHEMA_VERSION = 1
 
 settings_table = Table(
