@@ -55,17 +55,19 @@ def _stamp() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
-def render_finding(finding: Finding, stamp: str | None = None, source: str | None = None) -> str:
+def render_finding(finding: Finding) -> str:
     """A finding as check-health prints it (no trailing newline)."""
     if finding.status in (Status.OK, Status.INFO):
         return finding.message
-    head = f"{stamp or _stamp()} An error occurred: {finding.code}"
-    if finding.status is Status.WARNING:
-        head = f"Warning: {finding.code}"
+    source = finding.facts.get("source")  # set on explanations from the login events
     if source:
         head = (
             f"Cause found in the registry's {source} ({finding.facts.get('correlation_id')}): {finding.code}"
         )
+    elif finding.status is Status.WARNING:
+        head = f"Warning: {finding.code}"
+    else:
+        head = f"{_stamp()} An error occurred: {finding.code}"
     return f"{head}\n{finding.cause}\nFix: {finding.fix}"
 
 
@@ -225,7 +227,7 @@ def check_health(
         explained.extend(more)
         if text:
             for item in (finding, *more):
-                print(render_finding(item, source=item.facts.get("source")), file=sys.stderr, flush=True)
+                print(render_finding(item), file=sys.stderr, flush=True)
 
     report = HealthCheck(request, resolved.client, os.environ, on_finding=show).execute()
     code = report.exit_code(ignore_errors)
