@@ -69,20 +69,25 @@ _SCOPE_MAP_ACTION = {
 }
 
 
-def _missing(event: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """(repository, action) pairs requested but not granted."""
-    granted = set(str(event.get("granted_scopes", "")).split())
-    missing: list[tuple[str, str]] = []
-    for scope in str(event.get("requested_scopes", "")).split():
+def _scopes(event: Mapping[str, Any], field: str) -> list[tuple[str, str, list[str]]]:
+    """``type:name:a,b`` scopes of an event field as (type, name, actions)."""
+    parsed: list[tuple[str, str, list[str]]] = []
+    for scope in str(event.get(field, "")).split():
         kind, _, rest = scope.partition(":")
         name, _, actions = rest.rpartition(":")
-        have: set[str] = set()
-        for g in granted:
-            g_kind, _, g_rest = g.partition(":")
-            g_name, _, g_actions = g_rest.rpartition(":")
-            if (g_kind, g_name) == (kind, name):
-                have |= set(g_actions.split(","))
-        missing += [(name, a) for a in actions.split(",") if a and a not in have]
+        parsed.append((kind, name, actions.split(",")))
+    return parsed
+
+
+def _missing(event: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(repository, action) pairs requested but not granted."""
+    granted: dict[tuple[str, str], set[str]] = {}
+    for kind, name, actions in _scopes(event, "granted_scopes"):
+        granted.setdefault((kind, name), set()).update(actions)
+    missing: list[tuple[str, str]] = []
+    for kind, name, actions in _scopes(event, "requested_scopes"):
+        have = granted.get((kind, name), set())
+        missing += [(name, a) for a in actions if a and a not in have]
     return missing
 
 
@@ -110,11 +115,7 @@ def _grant_command(kind: str, identity: str, facts: RegistryFacts, event: Mappin
 
 def _pull_only(event: Mapping[str, Any]) -> bool:
     """Whether the failed request asked for nothing but pull (what anonymous callers may do)."""
-    actions = {
-        action
-        for scope in str(event.get("requested_scopes", "")).split()
-        for action in scope.rpartition(":")[2].split(",")
-    }
+    actions = {action for _, _, requested in _scopes(event, "requested_scopes") for action in requested}
     return bool(actions) and actions <= {"pull"}
 
 
