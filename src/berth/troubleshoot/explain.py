@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from berth.access.scopes import Scope, parse_scopes
 from berth.troubleshoot.causes import REASONS, STALE_CREDENTIALS, STALE_REASONS, SeedCause
 
 
@@ -69,25 +70,20 @@ _SCOPE_MAP_ACTION = {
 }
 
 
-def _scopes(event: Mapping[str, Any], field: str) -> list[tuple[str, str, list[str]]]:
-    """``type:name:a,b`` scopes of an event field as (type, name, actions)."""
-    parsed: list[tuple[str, str, list[str]]] = []
-    for scope in str(event.get(field, "")).split():
-        kind, _, rest = scope.partition(":")
-        name, _, actions = rest.rpartition(":")
-        parsed.append((kind, name, actions.split(",")))
-    return parsed
+def _scopes(event: Mapping[str, Any], field: str) -> list[Scope]:
+    """The ``type:name:actions`` scopes an event's ``requested_scopes`` or ``granted_scopes`` holds."""
+    return parse_scopes([str(event.get(field, ""))])
 
 
 def _missing(event: Mapping[str, Any]) -> list[tuple[str, str]]:
     """(repository, action) pairs requested but not granted."""
     granted: dict[tuple[str, str], set[str]] = {}
-    for kind, name, actions in _scopes(event, "granted_scopes"):
-        granted.setdefault((kind, name), set()).update(actions)
+    for scope in _scopes(event, "granted_scopes"):
+        granted.setdefault((scope.type, scope.name), set()).update(scope.actions)
     missing: list[tuple[str, str]] = []
-    for kind, name, actions in _scopes(event, "requested_scopes"):
-        have = granted.get((kind, name), set())
-        missing += [(name, a) for a in actions if a and a not in have]
+    for scope in _scopes(event, "requested_scopes"):
+        have = granted.get((scope.type, scope.name), set())
+        missing += [(scope.name, a) for a in scope.actions if a not in have]
     return missing
 
 
@@ -115,7 +111,7 @@ def _grant_command(kind: str, identity: str, facts: RegistryFacts, event: Mappin
 
 def _pull_only(event: Mapping[str, Any]) -> bool:
     """Whether the failed request asked for nothing but pull (what anonymous callers may do)."""
-    actions = {action for _, _, requested in _scopes(event, "requested_scopes") for action in requested}
+    actions = {action for scope in _scopes(event, "requested_scopes") for action in scope.actions}
     return bool(actions) and actions <= {"pull"}
 
 
