@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Connection
@@ -84,6 +84,10 @@ def _user_view(record: ScopeMapRecord) -> ScopeMapView:
     return ScopeMapView(record.name, record.description, record.actions, False, record.created_at)
 
 
+def _token_view(conn: Connection, token: TokenRecord) -> TokenView:
+    return TokenView(token, tuple(access_rows.token_passwords_of(conn, token.id)))
+
+
 class ScopedAccessAdmin:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -139,17 +143,14 @@ class ScopedAccessAdmin:
 
     async def list_tokens(self, registry: RegistryRecord) -> list[TokenView]:
         def work(conn: Connection) -> list[TokenView]:
-            return [
-                TokenView(t, tuple(access_rows.token_passwords_of(conn, t.id)))
-                for t in access_rows.list_tokens(conn, registry.id)
-            ]
+            return [_token_view(conn, t) for t in access_rows.list_tokens(conn, registry.id)]
 
         return await self._db.read(work)
 
     async def get_token(self, registry: RegistryRecord, name: str) -> TokenView:
         def work(conn: Connection) -> TokenView | None:
             token = access_rows.get_token(conn, registry.id, name)
-            return TokenView(token, tuple(access_rows.token_passwords_of(conn, token.id))) if token else None
+            return _token_view(conn, token) if token else None
 
         view = await self._db.read(work)
         if view is None:
@@ -171,7 +172,7 @@ class ScopedAccessAdmin:
                 access_rows.update_token(conn, token.id, scope_map=scope_map, enabled=enabled)
                 token = access_rows.get_token_by_id(conn, token.id)
                 assert token is not None
-            return TokenView(token, tuple(access_rows.token_passwords_of(conn, token.id)))
+            return _token_view(conn, token)
 
         return await self._db.write(work)
 
@@ -180,20 +181,39 @@ class ScopedAccessAdmin:
         await self._db.write(access_rows.remove_token, token.id)
 
     async def generate_password(
-        self, registry: RegistryRecord, token_name: str, password_name: str, expires_at: float | None
+        self, token: TokenRecord, password_name: str, expires_at: float | None
     ) -> GeneratedPassword:
         if password_name not in PASSWORD_NAMES:
             raise invalid(f"name must be password1 or password2, not '{password_name}'.", "name")
         if expires_at is not None and expires_at <= time.time():
             raise invalid("the expiry must be in the future.", "expiry")
-        token = (await self.get_token(registry, token_name)).token
         secret = generate()
         stored = await self._db.write(
             access_rows.set_token_password, token.id, password_name, hash_secret(secret), expires_at
         )
         return GeneratedPassword(password_name, secret, stored.created_at, expires_at)
 
-    async def delete_password(self, registry: RegistryRecord, token_name: str, password_name: str) -> None:
+    async def keep_passwords(self, view: TokenView, keep: Collection[str]) -> TokenView:
+        """Remove the token's passwords that ``keep`` does not name; the token as it is then."""
+        token = view.token
+
+        def work(conn: Connection) -> TokenView:
+            for password in view.passwords:
+                if password.name not in keep:
+                    access_rows.remove_token_password(conn, token.id, password.name)
+            return _token_view(conn, token)
+
+        return await self._db.write(work)
+
+    async def delete_password(
+        self, registry: RegistryRecord, token_name: str, password_name: str
+    ) -> TokenView:
+        """Remove one of a token's passwords; the token as it is then."""
         token = (await self.get_token(registry, token_name)).token
-        if not await self._db.write(access_rows.remove_token_password, token.id, password_name):
-            raise not_found("password", password_name, f"token '{token_name}'")
+
+        def work(conn: Connection) -> TokenView:
+            if not access_rows.remove_token_password(conn, token.id, password_name):
+                raise not_found("password", password_name, f"token '{token_name}'")
+            return _token_view(conn, token)
+
+        return await self._db.write(work)

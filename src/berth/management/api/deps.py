@@ -12,7 +12,7 @@ from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Path, Query, Request
+from fastapi import Depends, Path, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from berth.access.roles import role_by_id
@@ -132,6 +132,18 @@ async def or_none(lookup: Awaitable[T]) -> T | None:
         if exc.status == 404:
             return None
         raise
+
+
+async def deleted(deletion: Awaitable[None]) -> Response:
+    """ARM's answer to a DELETE: 200 once ``deletion`` removed the resource, 204 where it answers
+    ``404 ResourceNotFound`` (there was nothing to remove)."""
+    try:
+        await deletion
+    except ManagementError as exc:
+        if exc.status == 404:
+            return Response(status_code=204)
+        raise
+    return Response(status_code=200)
 
 
 async def get_api(

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Response
 
-from berth.management.api.deps import COMMON, ERRORS, REGISTRY, RegistryDep, or_none
+from berth.management.api.deps import COMMON, ERRORS, REGISTRY, RegistryDep, deleted, or_none
 from berth.management.api.fields import iso
 from berth.management.api.models import (
     ListOf,
@@ -114,8 +114,4 @@ async def delete_scope_map(scope: RegistryDep, name: ScopeMapName) -> Response:
     """Delete a scope map no token uses (409 ``ScopeMapInUse`` otherwise; 204 if absent)."""
     scope.require(WRITE, f"{TYPE}/delete")
     registry = await scope.registry()
-    scoped = scope.api.management.scoped
-    if await or_none(scoped.get_scope_map(registry, name)) is None:
-        return Response(status_code=204)
-    await scoped.delete_scope_map(registry, name)
-    return Response(status_code=200)
+    return await deleted(scope.api.management.scoped.delete_scope_map(registry, name))

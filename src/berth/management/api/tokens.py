@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Response
 
-from berth.management.api.deps import COMMON, ERRORS, REGISTRY, RegistryDep, Scope, or_none
+from berth.management.api.deps import COMMON, ERRORS, REGISTRY, RegistryDep, Scope, deleted, or_none
 from berth.management.api.fields import iso
 from berth.management.api.models import (
     GenerateCredentialsRequest,
@@ -20,7 +20,6 @@ from berth.management.api.models import (
     Token,
     TokenCreate,
     TokenCredentials,
-    TokenCredentialsInput,
     TokenPassword,
     TokenProperties,
     TokenUpdate,
@@ -85,16 +84,6 @@ def _child_name(resource_id: str, registry_id: str, kind: str, field: str) -> st
     return name
 
 
-async def _keep_passwords(
-    scope: Scope, registry: RegistryRecord, view: TokenView, keep: TokenCredentialsInput
-) -> None:
-    """Remove the token's passwords that ``keep`` does not list."""
-    kept = {p.name for p in keep.passwords}
-    for password in view.passwords:
-        if password.name not in kept:
-            await scope.api.management.scoped.delete_password(registry, view.token.name, password.name)
-
-
 @router.get(TOKENS, response_model=ListOf[Token], operation_id="Tokens_List")
 async def list_tokens(scope: RegistryDep) -> ListOf[Token]:
     scope.require(READ, f"{TYPE}/read")
@@ -127,8 +116,7 @@ async def put_token(scope: RegistryDep, name: TokenName, body: TokenCreate, resp
     existing = await or_none(scoped.get_token(registry, name))
     view = await scoped.put_token(registry, name, scope_map, enabled=properties.status != "disabled")
     if properties.credentials is not None:
-        await _keep_passwords(scope, registry, view, properties.credentials)
-        view = await scoped.get_token(registry, name)
+        view = await scoped.keep_passwords(view, {p.name for p in properties.credentials.passwords})
     if existing is None:
         response.status_code = 201
     return token_view(scope, registry, view)
@@ -152,8 +140,7 @@ async def update_token(scope: RegistryDep, name: TokenName, body: TokenUpdate) -
     enabled = current.token.enabled if properties.status is None else properties.status == "enabled"
     view = await scoped.put_token(registry, current.token.name, scope_map, enabled=enabled)
     if properties.credentials is not None:
-        await _keep_passwords(scope, registry, view, properties.credentials)
-        view = await scoped.get_token(registry, name)
+        view = await scoped.keep_passwords(view, {p.name for p in properties.credentials.passwords})
     return token_view(scope, registry, view)
 
 
@@ -167,11 +154,7 @@ async def update_token(scope: RegistryDep, name: TokenName, body: TokenUpdate) -
 async def delete_token(scope: RegistryDep, name: TokenName) -> Response:
     scope.require(WRITE, f"{TYPE}/delete")
     registry = await scope.registry()
-    scoped = scope.api.management.scoped
-    if await or_none(scoped.get_token(registry, name)) is None:
-        return Response(status_code=204)
-    await scoped.delete_token(registry, name)
-    return Response(status_code=200)
+    return await deleted(scope.api.management.scoped.delete_token(registry, name))
 
 
 @router.delete(
@@ -181,9 +164,8 @@ async def delete_token_password(scope: RegistryDep, name: TokenName, password: P
     """Remove one of the token's passwords (404 if it has none by that name)."""
     scope.require(WRITE, f"{TYPE}/write")
     registry = await scope.registry()
-    scoped = scope.api.management.scoped
-    await scoped.delete_password(registry, name, password)
-    return token_view(scope, registry, await scoped.get_token(registry, name))
+    view = await scope.api.management.scoped.delete_password(registry, name, password)
+    return token_view(scope, registry, view)
 
 
 @router.post(
@@ -200,7 +182,7 @@ async def generate_credentials(scope: RegistryDep, body: GenerateCredentialsRequ
     token = (await scoped.get_token(registry, token_name)).token
     expires_at = body.expiry.timestamp() if body.expiry is not None else None
     generated = [
-        await scoped.generate_password(registry, token.name, name, expires_at)
+        await scoped.generate_password(token, name, expires_at)
         for name in ([body.name] if body.name else PASSWORD_NAMES)
     ]
     return GeneratedCredentials(
