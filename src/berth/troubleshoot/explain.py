@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from berth.access.scopes import Scope, parse_scopes
+from berth.access.scopes import REPOSITORY_ACTIONS, Scope, parse_scopes
 from berth.troubleshoot.causes import REASONS, STALE_CREDENTIALS, STALE_REASONS, SeedCause
 
 
@@ -61,13 +61,8 @@ def _enable_command(kind: str, identity: str, registry: str) -> str:
 
 
 _ROLE_FOR_ACTION = {"push": "AcrPush", "metadata_write": "AcrPush", "delete": "AcrDelete"}
-_SCOPE_MAP_ACTION = {
-    "pull": "content/read",
-    "push": "content/write",
-    "delete": "content/delete",
-    "metadata_read": "metadata/read",
-    "metadata_write": "metadata/write",
-}
+# A token action → the scope-map action that grants it (pull → content/read).
+_SCOPE_MAP_ACTION = {token: scope_map for scope_map, token in REPOSITORY_ACTIONS.items()}
 
 
 def _scopes(event: Mapping[str, Any], field: str) -> list[Scope]:
