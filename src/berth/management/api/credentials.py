@@ -36,8 +36,7 @@ def credentials_view(credentials: DomainCredentials) -> AdminCredentials:
 )
 async def list_credentials(scope: RegistryDep) -> AdminCredentials:
     """The admin user's name and passwords (values only where just generated)."""
-    scope.require(WRITE, f"{ACTION}/listCredentials/action")
-    record = await scope.registry()
+    record = await scope.authorized_registry(WRITE, f"{ACTION}/listCredentials/action")
     return credentials_view(await scope.api.management.registries.admin_credentials(record))
 
 
@@ -48,7 +47,6 @@ async def list_credentials(scope: RegistryDep) -> AdminCredentials:
 )
 async def regenerate_credential(scope: RegistryDep, body: RegenerateCredentialRequest) -> AdminCredentials:
     """A new value for ``password`` or ``password2``; the old one stops working."""
-    scope.require(WRITE, f"{ACTION}/regenerateCredential/action")
-    record = await scope.registry()
+    record = await scope.authorized_registry(WRITE, f"{ACTION}/regenerateCredential/action")
     admin = scope.api.management.registries
     return credentials_view(await admin.regenerate_admin_password(record, body.name))

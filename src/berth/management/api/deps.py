@@ -3,7 +3,8 @@
 ``ApiDep`` resolves the caller from ``Authorization: Bearer <directory token>`` (401 otherwise);
 ``SubscriptionDep``, ``GroupDep`` and ``RegistryDep`` add the scope from the path, checking the
 subscription id (404 ``SubscriptionNotFound``) and the names' grammar (400 naming the parameter).
-Handlers then call :meth:`Api.require` with the permission and ARM action they need.
+Handlers then call :meth:`Api.require` with the permission and ARM action they need (or, on
+a registry and what it holds, :meth:`Scope.authorized_registry`, which loads the registry after).
 """
 
 from __future__ import annotations
@@ -176,6 +177,12 @@ class Scope:
         assert self.registry_name is not None
         assert self.resource_group is not None
         return await self.api.management.registries.get(self.registry_name, self.resource_group)
+
+    async def authorized_registry(self, permission: str, action: str) -> RegistryRecord:
+        """The registry this scope names, for a caller who may do ``action`` here (403 before 404:
+        a caller without access does not learn which registries exist)."""
+        self.require(permission, action)
+        return await self.registry()
 
     async def registry_or_none(self) -> RegistryRecord | None:
         return await or_none(self.registry())

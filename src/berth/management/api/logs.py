@@ -70,8 +70,7 @@ async def list_logs(
     top: Annotated[int, Query(ge=1, le=MAX_TOP)] = 100,
 ) -> dict[str, Any]:
     """The registry's events, filtered; ``{"value": [row, ...]}``."""
-    scope.require(READ, ACTION)
-    record = await scope.registry()
+    record = await scope.authorized_registry(READ, ACTION)
     where = EventFilter(
         since=parse_time(since, "since"),
         until=parse_time(until, "until"),

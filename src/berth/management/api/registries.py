@@ -157,15 +157,13 @@ async def put_registry(scope: RegistryDep, body: RegistryCreate, response: Respo
 
 @router.get(REGISTRY, response_model=Registry, operation_id="Registries_Get")
 async def get_registry(scope: RegistryDep) -> Registry:
-    scope.require(READ, f"{REGISTRY_TYPE}/read")
-    return registry_view(scope.api, await scope.registry())
+    return registry_view(scope.api, await scope.authorized_registry(READ, f"{REGISTRY_TYPE}/read"))
 
 
 @router.patch(REGISTRY, response_model=Registry, operation_id="Registries_Update")
 async def update_registry(scope: RegistryDep, body: RegistryUpdate) -> Registry:
     """Change what the body names: tags, sku, admin user, anonymous pull, network access and rules."""
-    scope.require(WRITE, f"{REGISTRY_TYPE}/write")
-    current = await scope.registry()
+    current = await scope.authorized_registry(WRITE, f"{REGISTRY_TYPE}/write")
     changes = _changes(body.properties or RegistryPropertiesInput(), current)
     if body.tags is not None:
         changes["tags"] = dict(body.tags)

@@ -58,16 +58,14 @@ def scope_map_view(scope: RegistryDep, registry: RegistryRecord, view: ScopeMapV
 @router.get(SCOPE_MAPS, response_model=ListOf[ScopeMap], operation_id="ScopeMaps_List")
 async def list_scope_maps(scope: RegistryDep) -> ListOf[ScopeMap]:
     """The system maps first, then the registry's own."""
-    scope.require(READ, f"{TYPE}/read")
-    registry = await scope.registry()
+    registry = await scope.authorized_registry(READ, f"{TYPE}/read")
     views = await scope.api.management.scoped.list_scope_maps(registry)
     return ListOf[ScopeMap](value=[scope_map_view(scope, registry, view) for view in views])
 
 
 @router.get(SCOPE_MAP, response_model=ScopeMap, operation_id="ScopeMaps_Get")
 async def get_scope_map(scope: RegistryDep, name: ScopeMapName) -> ScopeMap:
-    scope.require(READ, f"{TYPE}/read")
-    registry = await scope.registry()
+    registry = await scope.authorized_registry(READ, f"{TYPE}/read")
     return scope_map_view(scope, registry, await scope.api.management.scoped.get_scope_map(registry, name))
 
 
@@ -76,8 +74,7 @@ async def put_scope_map(
     scope: RegistryDep, name: ScopeMapName, body: ScopeMapCreate, response: Response
 ) -> ScopeMap:
     """Create (201) or replace (200) a scope map; system maps cannot change (409)."""
-    scope.require(WRITE, f"{TYPE}/write")
-    registry = await scope.registry()
+    registry = await scope.authorized_registry(WRITE, f"{TYPE}/write")
     scoped = scope.api.management.scoped
     existing = await or_none(scoped.get_scope_map(registry, name))
     properties = body.properties
@@ -90,8 +87,7 @@ async def put_scope_map(
 @router.patch(SCOPE_MAP, response_model=ScopeMap, operation_id="ScopeMaps_Update")
 async def update_scope_map(scope: RegistryDep, name: ScopeMapName, body: ScopeMapUpdate) -> ScopeMap:
     """Change the description or the actions (the whole list) of a scope map."""
-    scope.require(WRITE, f"{TYPE}/write")
-    registry = await scope.registry()
+    registry = await scope.authorized_registry(WRITE, f"{TYPE}/write")
     scoped = scope.api.management.scoped
     current = await scoped.get_scope_map(registry, name)
     properties = body.properties
@@ -112,6 +108,5 @@ async def update_scope_map(scope: RegistryDep, name: ScopeMapName, body: ScopeMa
 )
 async def delete_scope_map(scope: RegistryDep, name: ScopeMapName) -> Response:
     """Delete a scope map no token uses (409 ``ScopeMapInUse`` otherwise; 204 if absent)."""
-    scope.require(WRITE, f"{TYPE}/delete")
-    registry = await scope.registry()
+    registry = await scope.authorized_registry(WRITE, f"{TYPE}/delete")
     return await deleted(scope.api.management.scoped.delete_scope_map(registry, name))

@@ -86,24 +86,21 @@ def _child_name(resource_id: str, registry_id: str, kind: str, field: str) -> st
 
 @router.get(TOKENS, response_model=ListOf[Token], operation_id="Tokens_List")
 async def list_tokens(scope: RegistryDep) -> ListOf[Token]:
-    scope.require(READ, f"{TYPE}/read")
-    registry = await scope.registry()
+    registry = await scope.authorized_registry(READ, f"{TYPE}/read")
     views = await scope.api.management.scoped.list_tokens(registry)
     return ListOf[Token](value=[token_view(scope, registry, view) for view in views])
 
 
 @router.get(TOKEN, response_model=Token, operation_id="Tokens_Get")
 async def get_token(scope: RegistryDep, name: TokenName) -> Token:
-    scope.require(READ, f"{TYPE}/read")
-    registry = await scope.registry()
+    registry = await scope.authorized_registry(READ, f"{TYPE}/read")
     return token_view(scope, registry, await scope.api.management.scoped.get_token(registry, name))
 
 
 @router.put(TOKEN, response_model=Token, responses=CREATED, operation_id="Tokens_Create")
 async def put_token(scope: RegistryDep, name: TokenName, body: TokenCreate, response: Response) -> Token:
     """Create (201) or replace (200) a token: its scope map and status. No passwords yet."""
-    scope.require(WRITE, f"{TYPE}/write")
-    registry = await scope.registry()
+    registry = await scope.authorized_registry(WRITE, f"{TYPE}/write")
     scoped = scope.api.management.scoped
     properties = body.properties
     if properties.scope_map_id is None:
@@ -125,8 +122,7 @@ async def put_token(scope: RegistryDep, name: TokenName, body: TokenCreate, resp
 @router.patch(TOKEN, response_model=Token, operation_id="Tokens_Update")
 async def update_token(scope: RegistryDep, name: TokenName, body: TokenUpdate) -> Token:
     """Change the scope map or status; ``credentials.passwords`` lists the passwords to keep."""
-    scope.require(WRITE, f"{TYPE}/write")
-    registry = await scope.registry()
+    registry = await scope.authorized_registry(WRITE, f"{TYPE}/write")
     scoped = scope.api.management.scoped
     current = await scoped.get_token(registry, name)
     properties = body.properties
@@ -152,8 +148,7 @@ async def update_token(scope: RegistryDep, name: TokenName, body: TokenUpdate) -
     operation_id="Tokens_Delete",
 )
 async def delete_token(scope: RegistryDep, name: TokenName) -> Response:
-    scope.require(WRITE, f"{TYPE}/delete")
-    registry = await scope.registry()
+    registry = await scope.authorized_registry(WRITE, f"{TYPE}/delete")
     return await deleted(scope.api.management.scoped.delete_token(registry, name))
 
 
@@ -162,8 +157,7 @@ async def delete_token(scope: RegistryDep, name: TokenName) -> Response:
 )
 async def delete_token_password(scope: RegistryDep, name: TokenName, password: PasswordNameParam) -> Token:
     """Remove one of the token's passwords (404 if it has none by that name)."""
-    scope.require(WRITE, f"{TYPE}/write")
-    registry = await scope.registry()
+    registry = await scope.authorized_registry(WRITE, f"{TYPE}/write")
     view = await scope.api.management.scoped.delete_password(registry, name, password)
     return token_view(scope, registry, view)
 
@@ -175,8 +169,9 @@ async def delete_token_password(scope: RegistryDep, name: TokenName, password: P
 )
 async def generate_credentials(scope: RegistryDep, body: GenerateCredentialsRequest) -> GeneratedCredentials:
     """New values for a token's ``password1``, ``password2`` or (no ``name``) both."""
-    scope.require(WRITE, "Microsoft.ContainerRegistry/registries/generateCredentials/action")
-    registry = await scope.registry()
+    registry = await scope.authorized_registry(
+        WRITE, "Microsoft.ContainerRegistry/registries/generateCredentials/action"
+    )
     scoped = scope.api.management.scoped
     token_name = _child_name(body.token_id, scope.registry_id(registry), "tokens", "tokenId")
     token = (await scoped.get_token(registry, token_name)).token
