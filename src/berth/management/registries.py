@@ -101,9 +101,6 @@ class RegistryAdmin:
     def login_server(self, record: RegistryRecord) -> str:
         return self.settings.login_server(record.name)
 
-    def resource_id(self, record: RegistryRecord) -> str:
-        return self._tenancy.registry_id(record)
-
     async def get(self, name: str, resource_group: str | None = None) -> RegistryRecord:
         record = await self._db.read(registry_rows.get_by_name, name)
         if record is None or (
@@ -174,7 +171,7 @@ class RegistryAdmin:
                 "set another default_registry before deleting it.",
                 409,
             )
-        scope = self.resource_id(record)
+        scope = self._tenancy.registry_id(record)
 
         def work(conn: Connection) -> None:
             assignment_rows.remove_under_scope(conn, scope)

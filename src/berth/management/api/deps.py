@@ -22,6 +22,7 @@ from berth.management.authz import Caller
 from berth.management.errors import ManagementError
 from berth.management.service import Management
 from berth.metadata.registries import RegistryRecord
+from berth.names import REGISTRY_NAME
 from berth.services import Services
 from berth.tenancy import PROVIDER, Tenancy, scope_covers
 
@@ -31,7 +32,6 @@ SUBSCRIPTION = "/subscriptions/{subscriptionId}"
 RESOURCE_GROUP = SUBSCRIPTION + "/resourceGroups/{resourceGroupName}"
 REGISTRY = RESOURCE_GROUP + f"/providers/{PROVIDER}/registries/{{registryName}}"
 
-REGISTRY_NAME_PATTERN = r"^[A-Za-z0-9]{5,50}$"
 RESOURCE_GROUP_PATTERN = r"^[-\w._()]{0,89}[-\w()]$"
 
 BEARER = HTTPBearer(
@@ -49,7 +49,7 @@ RegistryName = Annotated[
     str,
     Path(
         alias="registryName",
-        pattern=REGISTRY_NAME_PATTERN,
+        pattern=REGISTRY_NAME.pattern,
         description="5 to 50 letters and digits.",
     ),
 ]
@@ -188,7 +188,7 @@ class Scope:
         return await or_none(self.registry())
 
     def registry_id(self, record: RegistryRecord) -> str:
-        return self.api.management.registries.resource_id(record)
+        return self.api.tenancy.registry_id(record)
 
 
 async def subscription_scope(api: ApiDep, subscription_id: SubscriptionId) -> Scope:

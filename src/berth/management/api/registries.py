@@ -47,7 +47,7 @@ CREATED: dict[int | str, dict[str, Any]] = {201: {"model": Registry, "descriptio
 def registry_view(api: Api, record: RegistryRecord) -> Registry:
     admin = api.management.registries
     return Registry(
-        id=admin.resource_id(record),
+        id=api.tenancy.registry_id(record),
         name=record.name,
         type=REGISTRY_TYPE,
         location=record.location,
@@ -127,10 +127,9 @@ async def list_registries_in_group(scope: GroupDep) -> ListOf[Registry]:
 
 
 async def _readable(api: Api, resource_group: str | None) -> ListOf[Registry]:
-    admin = api.management.registries
-    records = await admin.list_registries(resource_group)
+    records = await api.management.registries.list_registries(resource_group)
     return ListOf[Registry](
-        value=[registry_view(api, r) for r in records if api.caller.can(READ, admin.resource_id(r))]
+        value=[registry_view(api, r) for r in records if api.caller.can(READ, api.tenancy.registry_id(r))]
     )
 
 

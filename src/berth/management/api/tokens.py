@@ -27,7 +27,7 @@ from berth.management.api.models import (
 from berth.management.api.scope_maps import scope_map_id
 from berth.management.authz import READ, WRITE
 from berth.management.errors import invalid
-from berth.management.scoped_access import PASSWORD_NAMES, TokenView
+from berth.management.scoped_access import NAME, PASSWORD_NAMES, TokenView
 from berth.metadata.registries import RegistryRecord
 
 router = APIRouter(dependencies=COMMON, responses=ERRORS, tags=["Tokens"])
@@ -39,9 +39,7 @@ CREATED: dict[int | str, dict[str, Any]] = {201: {"model": Token, "description":
 
 TokenName = Annotated[
     str,
-    Path(
-        alias="tokenName", pattern=r"^[A-Za-z0-9-]{5,50}$", description="5 to 50 letters, digits and hyphens."
-    ),
+    Path(alias="tokenName", pattern=NAME.pattern, description="5 to 50 letters, digits and hyphens."),
 ]
 PasswordNameParam = Annotated[Literal["password1", "password2"], Path(alias="passwordName")]
 
