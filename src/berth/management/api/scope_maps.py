@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Response
 
-from berth.management.api.deps import COMMON, ERRORS, REGISTRY, RegistryDep, deleted, or_none
+from berth.management.api.deps import COMMON, ERRORS, REGISTRY, RegistryDep, Scope, deleted, or_none
 from berth.management.api.fields import iso
 from berth.management.api.models import (
     ListOf,
@@ -40,7 +40,7 @@ def scope_map_id(registry_id: str, name: str) -> str:
     return f"{registry_id}/scopeMaps/{name}"
 
 
-def scope_map_view(scope: RegistryDep, registry: RegistryRecord, view: ScopeMapView) -> ScopeMap:
+def scope_map_view(scope: Scope, registry: RegistryRecord, view: ScopeMapView) -> ScopeMap:
     return ScopeMap(
         id=scope_map_id(scope.registry_id(registry), view.name),
         name=view.name,

@@ -82,6 +82,10 @@ def _child_name(resource_id: str, registry_id: str, kind: str, field: str) -> st
     return name
 
 
+def _scope_map_name(scope: Scope, registry: RegistryRecord, scope_map_id: str) -> str:
+    return _child_name(scope_map_id, scope.registry_id(registry), "scopeMaps", "properties.scopeMapId")
+
+
 @router.get(TOKENS, response_model=ListOf[Token], operation_id="Tokens_List")
 async def list_tokens(scope: RegistryDep) -> ListOf[Token]:
     registry = await scope.authorized_registry(READ, f"{TYPE}/read")
@@ -105,9 +109,7 @@ async def put_token(scope: RegistryDep, name: TokenName, body: TokenCreate, resp
         raise invalid(
             "properties.scopeMapId is required: the scope map the token uses.", "properties.scopeMapId"
         )
-    scope_map = _child_name(
-        properties.scope_map_id, scope.registry_id(registry), "scopeMaps", "properties.scopeMapId"
-    )
+    scope_map = _scope_map_name(scope, registry, properties.scope_map_id)
     existing = await or_none(scoped.get_token(registry, name))
     view = await scoped.put_token(registry, name, scope_map, enabled=properties.status != "disabled")
     if properties.credentials is not None:
@@ -128,9 +130,7 @@ async def update_token(scope: RegistryDep, name: TokenName, body: TokenUpdate) -
         return token_view(scope, registry, current)
     scope_map = current.token.scope_map
     if properties.scope_map_id is not None:
-        scope_map = _child_name(
-            properties.scope_map_id, scope.registry_id(registry), "scopeMaps", "properties.scopeMapId"
-        )
+        scope_map = _scope_map_name(scope, registry, properties.scope_map_id)
     enabled = current.token.enabled if properties.status is None else properties.status == "enabled"
     view = await scoped.put_token(registry, current.token.name, scope_map, enabled=enabled)
     if properties.credentials is not None:
