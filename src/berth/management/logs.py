@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from berth.events import store
@@ -16,7 +17,7 @@ class LogsAdmin:
 
     async def query(self, registry: RegistryRecord, kind: str, where: EventFilter) -> list[dict[str, Any]]:
         """Events of one registry, newest first (or oldest first after ``after_id``, for following)."""
-        scoped = EventFilter(**{**where.__dict__, "registry_id": registry.id})
+        scoped = replace(where, registry_id=registry.id)
         if kind == "login":
             return await self._db.read(store.login_query, scoped)
         return await self._db.read(store.repository_query, scoped)

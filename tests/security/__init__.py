@@ -1,0 +1,1 @@
+"""Security suites, organised by the threat model in docs/security.md."""
