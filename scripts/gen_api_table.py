@@ -107,10 +107,7 @@ def _access(route: Route) -> str:
         return "none (it is the authentication)"
     if route.action is None:
         return "any authenticated caller"
-    needed = "`registry:catalog:*`" if route.on_registry else f"`repository:<name>:{route.action}`"
-    if route.extra is not None:
-        needed += " (+ `repository:<from>:pull` to mount from `<from>`)"
-    return needed
+    return "`registry:catalog:*`" if route.on_registry else f"`repository:<name>:{route.action}`"
 
 
 def _codes_with_status(codes: tuple[str, ...]) -> str:

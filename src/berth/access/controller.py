@@ -47,7 +47,7 @@ class TokenAccessController:
                 request.accesses,
                 credential="bearer",
             )
-        return Grant(identity, checked.granted, checked.jwt_id, credential="bearer")
+        return Grant(identity, checked.granted, checked.jwt_id, credential="bearer", permissions=permissions)
 
     async def _basic(self, request: AccessRequest, value: str) -> Grant | Denial:
         parsed = parse_basic(value)
@@ -83,7 +83,12 @@ class TokenAccessController:
                 request.accesses,
                 credential="basic",
             )
-        return Grant(principal.identity, frozenset(request.accesses), credential="basic")
+        return Grant(
+            principal.identity,
+            frozenset(request.accesses),
+            credential="basic",
+            permissions=principal.permissions,
+        )
 
 
 def _describe(accesses: Iterable[Access]) -> str:

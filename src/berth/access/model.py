@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Protocol
 from berth.errors import WireError
 
 if TYPE_CHECKING:  # keeps this module (and berth.access.scopes) light enough for the CLI to import
+    from berth.access.permissions import RegistryPermissions
     from berth.metadata.registries import RegistryRecord
 
 
@@ -114,6 +115,20 @@ class Grant:
     granted: frozenset[Access] = frozenset()
     jwt_id: str = ""
     credential: str = ""  # how the caller authenticated: "bearer", "basic" or "" (none needed)
+    # What the identity may do in the registry now; None where everything is allowed (insecure).
+    permissions: RegistryPermissions | None = None
+
+    def may(self, access: Access) -> bool:
+        """Whether the caller may also do ``access`` (beyond what the request itself needed).
+
+        A bearer token allows only what it lists, and only while the identity still may; Basic
+        credentials allow whatever the identity may do now.
+        """
+        if self.permissions is None:
+            return True
+        if self.credential == "bearer" and access not in self.granted:
+            return False
+        return access.action in self.permissions.actions_for(access.type, access.name)
 
 
 @dataclass(frozen=True)

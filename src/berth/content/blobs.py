@@ -1,18 +1,17 @@
-"""Blobs of one registry: read, delete, upload sessions, commit and cross-repository mount."""
+"""Blobs of one registry: read (verifying small ones), delete and cross-repository mount."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterable, AsyncIterator
+import hashlib
+import logging
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import anyio.to_thread
 from sqlalchemy import Connection
 
 from berth import errors
 from berth.content import locks
-from berth.content.uploads import RunningHash, SessionHashes, append, rehash
 from berth.errors import WireError
 from berth.metadata import blobs as blob_rows
 from berth.metadata import pulls
@@ -20,6 +19,20 @@ from berth.metadata import repositories as repository_rows
 from berth.metadata.database import Database
 from berth.names import Digest
 from berth.storage import BlobStore
+
+VERIFY_ON_READ = 1024 * 1024  # whole blobs up to this size are hashed on every read
+
+log = logging.getLogger("berth.blobs")
+
+
+async def _blocks(iterator: Iterator[bytes]) -> AsyncIterator[bytes]:
+    sentinel = object()
+    while True:
+        block = await anyio.to_thread.run_sync(next, iterator, sentinel)
+        if block is sentinel:
+            return
+        assert isinstance(block, bytes)
+        yield block
 
 
 @dataclass(frozen=True)
@@ -29,11 +42,10 @@ class BlobInfo:
 
 
 class BlobService:
-    def __init__(self, registry_id: str, db: Database, store: BlobStore, hashes: SessionHashes) -> None:
+    def __init__(self, registry_id: str, db: Database, store: BlobStore) -> None:
         self.registry_id = registry_id
         self._db = db
         self._store = store
-        self._hashes = hashes
 
     # --- reading --------------------------------------------------------------------------
 
@@ -45,18 +57,42 @@ class BlobService:
             raise WireError(errors.BLOB_UNKNOWN, detail={"digest": str(digest)})
         return BlobInfo(str(digest), size)
 
-    def local_path(self, digest: Digest) -> Path | None:
-        return self._store.local_path(str(digest))
+    async def open(self, info: BlobInfo, offset: int, length: int) -> AsyncIterator[bytes] | bytes:
+        """The bytes to send: whole and verified for a small blob, else a stream.
 
-    async def stream(self, digest: Digest, offset: int, length: int) -> AsyncIterator[bytes]:
-        iterator = await anyio.to_thread.run_sync(self._store.read, str(digest), offset, length)
-        sentinel = object()
-        while True:
-            block = await anyio.to_thread.run_sync(next, iterator, sentinel)
-            if block is sentinel:
-                return
-            assert isinstance(block, bytes)
-            yield block
+        Opening happens here, before any header is sent, so a blob whose bytes are gone is
+        ``BLOB_UNKNOWN`` rather than a broken response. A whole blob of up to
+        :data:`VERIFY_ON_READ` bytes is hashed before it is sent; one that does not match
+        its digest is never served: it is removed so that the next push stores it again.
+        """
+        digest = info.digest
+        if offset == 0 and length == info.size <= VERIFY_ON_READ:
+            data = await anyio.to_thread.run_sync(self._read_verified, digest)
+            if data is None:
+                raise WireError(errors.BLOB_UNKNOWN, detail={"digest": digest})
+            return data
+        try:
+            iterator = await anyio.to_thread.run_sync(self._store.read, digest, offset, length)
+        except FileNotFoundError:
+            raise WireError(errors.BLOB_UNKNOWN, detail={"digest": digest}) from None
+        return _blocks(iterator)
+
+    def _read_verified(self, digest: str) -> bytes | None:
+        try:
+            data = b"".join(self._store.read(digest))
+        except FileNotFoundError:
+            return None
+        algorithm, _, expected = digest.partition(":")
+        if hashlib.new(algorithm, data).hexdigest() == expected:
+            return data
+        log.error(
+            "blob %s of registry %s does not match its digest: removed; push it again",
+            digest,
+            self.registry_id,
+        )
+        self._store.delete(digest)
+        self._db.write_sync(blob_rows.forget_blob, self.registry_id, digest)
+        return None
 
     async def unlink(self, repository: str, digest: Digest) -> None:
         """DELETE of a blob removes it from the repository; bytes stay until no one links them."""
@@ -66,17 +102,23 @@ class BlobService:
 
     # --- mount ----------------------------------------------------------------------------
 
-    async def mount(self, repository: str, digest: Digest, source: str | None) -> BlobInfo | None:
-        """Link an existing blob into ``repository``; None when it cannot be found."""
+    async def mount(
+        self, repository: str, digest: Digest, source: str | None, may_pull: Callable[[str], bool]
+    ) -> BlobInfo | None:
+        """Link an existing blob into ``repository``; None when the caller cannot have it.
+
+        The blob must be linked by a repository of this registry that the caller may pull
+        (``source`` when given, else any) and whose content may be read. Otherwise the
+        answer is the same as for a blob that does not exist, so a mount is never an oracle
+        for content the caller may not read.
+        """
 
         def work(conn: Connection) -> int | None:
-            if source is not None:
-                source_repo = repository_rows.get(conn, self.registry_id, source)
-                if source_repo is None:
-                    return None
-                size = blob_rows.linked_blob_size(conn, source_repo.id, str(digest))
-            else:
-                size = blob_rows.registry_blob_size(conn, self.registry_id, str(digest))
+            holders = blob_rows.repositories_linking(conn, self.registry_id, str(digest), source)
+            readable = [r for r in holders if r.attributes.read_enabled and may_pull(r.name)]
+            if not readable:
+                return None
+            size = blob_rows.registry_blob_size(conn, self.registry_id, str(digest))
             if size is None:
                 return None
             target = repository_rows.ensure(conn, self.registry_id, repository)
@@ -85,89 +127,3 @@ class BlobService:
 
         size = await self._db.write(work)
         return BlobInfo(str(digest), size) if size is not None else None
-
-    # --- upload sessions ------------------------------------------------------------------
-
-    async def start_upload(self, repository: str) -> blob_rows.UploadRecord:
-        upload_id = str(uuid.uuid4())
-        return await self._db.write(blob_rows.create_upload, upload_id, self.registry_id, repository)
-
-    async def get_upload(self, repository: str, upload_id: str) -> blob_rows.UploadRecord:
-        try:
-            uuid.UUID(upload_id)
-        except ValueError:
-            raise WireError(errors.BLOB_UPLOAD_UNKNOWN, detail={"uuid": upload_id}) from None
-        record = await self._db.read(blob_rows.get_upload, upload_id)
-        if record is None or record.registry_id != self.registry_id or record.repository != repository:
-            raise WireError(errors.BLOB_UPLOAD_UNKNOWN, detail={"uuid": upload_id})
-        return record
-
-    async def _running_hash(self, upload: blob_rows.UploadRecord) -> RunningHash:
-        running = self._hashes.take(upload.id, upload.size)
-        if running is None:
-            running = await rehash(self._store, upload.id, upload.size)
-            if running.offset != upload.size:
-                raise WireError(
-                    errors.BLOB_UPLOAD_INVALID, "the stored data of this upload is incomplete; start again"
-                )
-        return running
-
-    async def write_chunk(
-        self, upload: blob_rows.UploadRecord, chunks: AsyncIterable[bytes], expected_length: int | None
-    ) -> blob_rows.UploadRecord:
-        """Append a chunk at the session's current end and record the new size."""
-        running = await self._running_hash(upload)
-        try:
-            received = await append(self._store, upload.id, upload.size, chunks, running)
-        except BaseException:
-            self._hashes.forget(upload.id)
-            raise
-        if expected_length is not None and received != expected_length:
-            self._hashes.forget(upload.id)
-            raise WireError(
-                errors.SIZE_INVALID,
-                f"received {received} bytes but the request declared {expected_length}",
-            )
-        new_size = upload.size + received
-        if received and not await self._db.write(blob_rows.advance_upload, upload.id, upload.size, new_size):
-            self._hashes.forget(upload.id)
-            raise WireError(
-                errors.RANGE_INVALID, "another request wrote to this upload at the same time", status=416
-            )
-        self._hashes.put(upload.id, running)
-        return blob_rows.UploadRecord(
-            upload.id, upload.registry_id, upload.repository, new_size, upload.created_at, upload.updated_at
-        )
-
-    async def complete(self, upload: blob_rows.UploadRecord, digest: Digest) -> BlobInfo:
-        """Verify the session's bytes against ``digest`` and make them the blob."""
-        running = self._hashes.take(upload.id, upload.size)
-        if running is None or digest.algorithm != "sha256":
-            running = await rehash(self._store, upload.id, upload.size, digest.algorithm)
-        actual = f"{digest.algorithm}:{running.hasher.hexdigest()}"
-        if actual != str(digest) or running.offset != upload.size:
-            await self.cancel(upload)
-            raise WireError(
-                errors.DIGEST_INVALID,
-                f"provided digest {digest} did not match uploaded content ({actual})",
-                detail={"digest": str(digest)},
-            )
-        existing = await anyio.to_thread.run_sync(self._store.stat, str(digest))
-        if existing is None:
-            await anyio.to_thread.run_sync(self._store.commit_upload, upload.id, str(digest))
-        else:
-            await anyio.to_thread.run_sync(self._store.delete_upload, upload.id)
-
-        def record(conn: Connection) -> None:
-            blob_rows.record_blob(conn, self.registry_id, str(digest), upload.size)
-            repo = repository_rows.ensure(conn, self.registry_id, upload.repository)
-            blob_rows.link(conn, repo.id, str(digest))
-            blob_rows.delete_upload(conn, upload.id)
-
-        await self._db.write(record)
-        return BlobInfo(str(digest), upload.size)
-
-    async def cancel(self, upload: blob_rows.UploadRecord) -> None:
-        self._hashes.forget(upload.id)
-        await self._db.write(blob_rows.delete_upload, upload.id)
-        await anyio.to_thread.run_sync(self._store.delete_upload, upload.id)

@@ -1,8 +1,9 @@
 """Streaming bytes into upload sessions: hashed on the way in, written off the event loop.
 
+Each request that sends bytes writes a new part of its own (see ``berth.storage.interface``).
 Receiving runs on the event loop while a worker thread hashes and writes the previous block,
 so a push uses both cores. The running hash of each session is kept in memory; after a
-restart (or on another replica) the session's stored bytes are hashed again instead.
+restart (or on another replica) the session's accepted parts are hashed again instead.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import AsyncIterable
+from collections.abc import AsyncIterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,7 +32,11 @@ class RunningHash:
 
 
 class SessionHashes:
-    """The running SHA-256 of recent upload sessions, keyed by upload id (bounded, LRU)."""
+    """The running SHA-256 of recent upload sessions, keyed by upload id (bounded, LRU).
+
+    :meth:`take` removes the entry, so of two requests racing on one session only one can
+    continue the in-memory hash; the other hashes the accepted parts again.
+    """
 
     def __init__(self) -> None:
         self._entries: OrderedDict[str, RunningHash] = OrderedDict()
@@ -60,27 +65,21 @@ def _absorb(writer: UploadWriter, hasher: Any, block: bytes) -> None:
     writer.write(block)
 
 
-async def append(
-    store: BlobStore,
-    upload_id: str,
-    offset: int,
-    chunks: AsyncIterable[bytes],
-    running: RunningHash,
+async def write_part(
+    store: BlobStore, upload_id: str, part: str, chunks: AsyncIterable[bytes], hasher: Any
 ) -> int:
-    """Append a request body to a session at ``offset``; returns the number of bytes taken.
+    """Write a request body as a new part of a session; returns the number of bytes taken.
 
-    ``running`` must cover ``offset`` bytes and is advanced in place. On any error the bytes
-    written past ``offset`` are not committed: the next append truncates back to the
-    session's recorded size.
+    ``hasher`` is advanced by exactly the bytes written to the part.
     """
-    writer = await anyio.to_thread.run_sync(store.upload_writer, upload_id, offset)
+    writer = await anyio.to_thread.run_sync(store.part_writer, upload_id, part)
     send, receive = anyio.create_memory_object_stream[bytes](max_buffer_size=QUEUED_BLOCKS)
     received = 0
 
     async def drain() -> None:
         async with receive:
             async for block in receive:
-                await anyio.to_thread.run_sync(_absorb, writer, running.hasher, block)
+                await anyio.to_thread.run_sync(_absorb, writer, hasher, block)
 
     try:
         async with anyio.create_task_group() as group:
@@ -101,24 +100,25 @@ async def append(
                     await send.send(b"".join(pending))
                     received += pending_size
     finally:
-        await anyio.to_thread.run_sync(writer.close)
-    running.offset = offset + received
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(writer.close)
     return received
 
 
-async def rehash(store: BlobStore, upload_id: str, size: int, algorithm: str = "sha256") -> RunningHash:
-    """Hash the first ``size`` stored bytes of a session (after a restart, or for sha512)."""
+async def rehash(
+    store: BlobStore, upload_id: str, parts: Sequence[str], algorithm: str = "sha256"
+) -> RunningHash:
+    """Hash a session's accepted parts (after a restart, on another replica, or for sha512).
+
+    Raises ``FileNotFoundError`` when a part is not stored.
+    """
 
     def work() -> RunningHash:
         hasher = hashlib.new(algorithm)
-        remaining = size
-        if size:
-            for block in store.read_upload(upload_id):
-                block = block[:remaining]
-                hasher.update(block)
-                remaining -= len(block)
-                if remaining <= 0:
-                    break
-        return RunningHash(offset=size - max(remaining, 0), hasher=hasher)
+        size = 0
+        for block in store.read_parts(upload_id, parts):
+            hasher.update(block)
+            size += len(block)
+        return RunningHash(offset=size, hasher=hasher)
 
     return await anyio.to_thread.run_sync(work)

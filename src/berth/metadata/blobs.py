@@ -8,7 +8,15 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, delete, select, update
 
 from berth.metadata.database import upsert
-from berth.metadata.schema import blobs, repositories, repository_blobs, uploads
+from berth.metadata.repositories import RepositoryRecord, repository_from
+from berth.metadata.schema import blobs, repositories, repository_blobs, upload_parts, uploads
+
+
+@dataclass(frozen=True)
+class UploadPart:
+    name: str
+    start: int
+    size: int
 
 
 @dataclass(frozen=True)
@@ -19,6 +27,21 @@ class UploadRecord:
     size: int
     created_at: float
     updated_at: float
+    parts: tuple[UploadPart, ...] = ()
+
+    @property
+    def consistent(self) -> bool:
+        """The accepted parts follow each other from 0 and add up to the session's size."""
+        position = 0
+        for part in self.parts:
+            if part.start != position:
+                return False
+            position += part.size
+        return position == self.size
+
+    @property
+    def part_names(self) -> tuple[str, ...]:
+        return tuple(part.name for part in self.parts)
 
 
 def registry_blob_size(conn: Connection, registry_id: str, digest: str) -> int | None:
@@ -27,21 +50,27 @@ def registry_blob_size(conn: Connection, registry_id: str, digest: str) -> int |
     return int(row[0]) if row else None
 
 
-def linked_blob_size(conn: Connection, repository_id: int, digest: str) -> int | None:
-    """Size of a blob the repository links, or None when it does not link it."""
+def repositories_linking(
+    conn: Connection, registry_id: str, digest: str, only: str | None = None
+) -> list[RepositoryRecord]:
+    """The repositories of a registry that link a blob (just ``only``, when given), by name."""
     query = (
-        select(blobs.c.size)
-        .select_from(
-            repository_blobs.join(repositories, repositories.c.id == repository_blobs.c.repository_id).join(
-                blobs,
-                (blobs.c.registry_id == repositories.c.registry_id)
-                & (blobs.c.digest == repository_blobs.c.digest),
-            )
-        )
-        .where(repository_blobs.c.repository_id == repository_id, repository_blobs.c.digest == digest)
+        select(repositories)
+        .join(repository_blobs, repository_blobs.c.repository_id == repositories.c.id)
+        .where(repositories.c.registry_id == registry_id, repository_blobs.c.digest == digest)
+        .order_by(repositories.c.name)
     )
-    row = conn.execute(query).first()
-    return int(row[0]) if row else None
+    if only is not None:
+        query = query.where(repositories.c.name == only)
+    return [repository_from(row) for row in conn.execute(query).mappings()]
+
+
+def forget_blob(conn: Connection, registry_id: str, digest: str) -> None:
+    """Forget a blob's bytes (they failed verification): it is unknown until pushed again.
+
+    Repositories keep their links, so the next push of the digest makes them whole again.
+    """
+    conn.execute(delete(blobs).where(blobs.c.registry_id == registry_id, blobs.c.digest == digest))
 
 
 def missing_links(conn: Connection, repository_id: int, digests: list[str]) -> list[str]:
@@ -103,9 +132,15 @@ def create_upload(conn: Connection, upload_id: str, registry_id: str, repository
 
 
 def get_upload(conn: Connection, upload_id: str) -> UploadRecord | None:
+    """A session with the parts it accepted, read in one transaction."""
     row = conn.execute(select(uploads).where(uploads.c.id == upload_id)).mappings().first()
     if row is None:
         return None
+    parts = conn.execute(
+        select(upload_parts.c.part, upload_parts.c.start, upload_parts.c.size)
+        .where(upload_parts.c.upload_id == upload_id)
+        .order_by(upload_parts.c.start)
+    ).all()
     return UploadRecord(
         row["id"],
         row["registry_id"],
@@ -113,18 +148,46 @@ def get_upload(conn: Connection, upload_id: str) -> UploadRecord | None:
         int(row["size"]),
         row["created_at"],
         row["updated_at"],
+        tuple(UploadPart(str(name), int(start), int(size)) for name, start, size in parts),
     )
 
 
-def advance_upload(conn: Connection, upload_id: str, expected_size: int, new_size: int) -> bool:
-    """Move the session's committed size forward; False when another writer got there first."""
+def accept_part(conn: Connection, upload_id: str, expected_size: int, part: str, size: int) -> bool:
+    """Append a written part if the session still has ``expected_size`` bytes (compare-and-set).
+
+    False when another request changed the session first, or it is gone: the part is then not
+    the session's, and its writer drops it.
+    """
     result = conn.execute(
         update(uploads)
         .where(uploads.c.id == upload_id, uploads.c.size == expected_size)
-        .values(size=new_size, updated_at=time.time())
+        .values(size=expected_size + size, updated_at=time.time())
     )
-    return result.rowcount == 1
+    if result.rowcount != 1:
+        return False
+    conn.execute(upload_parts.insert().values(upload_id=upload_id, start=expected_size, part=part, size=size))
+    return True
 
 
-def delete_upload(conn: Connection, upload_id: str) -> bool:
-    return conn.execute(delete(uploads).where(uploads.c.id == upload_id)).rowcount > 0
+def delete_upload(conn: Connection, upload_id: str, expected_size: int | None = None) -> bool:
+    """Delete a session (and its part rows); with ``expected_size``, only if it still has that size."""
+    condition = uploads.c.id == upload_id
+    if expected_size is not None:
+        condition = condition & (uploads.c.size == expected_size)
+    if conn.execute(delete(uploads).where(condition)).rowcount == 0:
+        return False
+    conn.execute(delete(upload_parts).where(upload_parts.c.upload_id == upload_id))
+    return True
+
+
+def uploads_changed_before(conn: Connection, registry_id: str, before: float) -> list[str]:
+    """Sessions of a registry that no request has changed since ``before`` (abandoned)."""
+    query = select(uploads.c.id).where(uploads.c.registry_id == registry_id, uploads.c.updated_at < before)
+    return [str(row[0]) for row in conn.execute(query)]
+
+
+def existing_uploads(conn: Connection, upload_ids: list[str]) -> set[str]:
+    if not upload_ids:
+        return set()
+    query = select(uploads.c.id).where(uploads.c.id.in_(upload_ids))
+    return {str(row[0]) for row in conn.execute(query)}

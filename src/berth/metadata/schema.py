@@ -147,3 +147,14 @@ uploads = Table(
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
 )
+
+# The parts an upload session accepted, in order: each request that sent bytes wrote one part of
+# its own, and the session's size moved from ``start`` to ``start + size`` when it was accepted.
+upload_parts = Table(
+    "upload_parts",
+    metadata,
+    Column("upload_id", String(64), ForeignKey("uploads.id", ondelete="CASCADE"), primary_key=True),
+    Column("start", BigInteger, primary_key=True),
+    Column("part", String(64), nullable=False),
+    Column("size", BigInteger, nullable=False),
+)

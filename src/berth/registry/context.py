@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING
 from starlette.requests import Request
 
 from berth import errors
-from berth.access.model import AuthOutcome, Grant
+from berth.access.model import Access, Action, AuthOutcome, Grant
 from berth.content.blobs import BlobService
 from berth.content.manifests import ManifestService
 from berth.content.repositories import RepositoryService
+from berth.content.sessions import UploadSessions
 from berth.errors import WireError
 from berth.metadata.registries import RegistryRecord
 
@@ -55,10 +56,18 @@ class RequestContext:
 
     @cached_property
     def blobs(self) -> BlobService:
+        return BlobService(self.registry.id, self.services.db, self.services.store_for(self.registry.id))
+
+    @cached_property
+    def uploads(self) -> UploadSessions:
         services = self.services
-        return BlobService(
+        return UploadSessions(
             self.registry.id, services.db, services.store_for(self.registry.id), services.hashes
         )
+
+    def may_pull(self, repository: str) -> bool:
+        """Whether the caller may also pull ``repository`` of this registry (a mount's source)."""
+        return self.grant is not None and self.grant.may(Access.repository(repository, Action.PULL))
 
     @cached_property
     def manifests(self) -> ManifestService:

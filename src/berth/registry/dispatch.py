@@ -161,7 +161,7 @@ class RegistryPlane:
             decision = await services.access.authorize(
                 AccessRequest(
                     registry=registry,
-                    accesses=tuple(route.accesses(params, request.query_params)),
+                    accesses=tuple(route.accesses(params)),
                     authorization=request.headers.get("authorization"),
                     client_ip=summary.client_ip,
                     service=host,

@@ -30,7 +30,6 @@ from berth.registry.handlers import (
 )
 
 Handler = Callable[[RequestContext], Awaitable[Response]]
-ExtraAccesses = Callable[[Mapping[str, str], Mapping[str, str]], list[Access]]
 
 _NAME = r"(?P<name>[^?#]+?)"
 # /acr/v1/ names: no path component starts with "_" (none may in a repository name), so
@@ -53,16 +52,12 @@ class Route:
     action: Action | None  # None: no scope needed beyond being authenticated (GET /v2/)
     on_registry: bool = False  # the access is to the registry (catalog), not a repository
     authenticate: bool = True  # False only for the token endpoints, which are the authentication
-    extra: ExtraAccesses | None = None
     template: str = ""
 
-    def accesses(self, params: Mapping[str, str], query: Mapping[str, str]) -> list[Access]:
+    def accesses(self, params: Mapping[str, str]) -> list[Access]:
         if self.action is None:
             return []
-        needed = [Access.catalog()] if self.on_registry else [Access.repository(params["name"], self.action)]
-        if self.extra is not None:
-            needed.extend(self.extra(params, query))
-        return needed
+        return [Access.catalog()] if self.on_registry else [Access.repository(params["name"], self.action)]
 
 
 def _route(
@@ -83,14 +78,6 @@ def _route(
         template=template,
         **options,  # type: ignore[arg-type]
     )
-
-
-def _mount_source(params: Mapping[str, str], query: Mapping[str, str]) -> list[Access]:
-    """A cross-repository mount also needs pull on the source repository."""
-    source = query.get("from")
-    if query.get("mount") and source:
-        return [Access.repository(source, Action.PULL)]
-    return []
 
 
 ROUTES: tuple[Route, ...] = (
@@ -158,7 +145,6 @@ ROUTES: tuple[Route, ...] = (
         uploads.start_upload,
         Action.PUSH,
         "/v2/<name>/blobs/uploads/",
-        extra=_mount_source,
     ),
     _route(
         "upload-status",

@@ -3,19 +3,25 @@
 Layout under the driver's root::
 
     registries/<registry id>/blobs/<algorithm>/<first two hex>/<hex>
-    registries/<registry id>/uploads/<upload id>
+    registries/<registry id>/uploads/<upload id>/<part>
 
-An upload's bytes live in its own file until commit, which fsyncs it and renames it into
-the blob path (then fsyncs the directory), so a crash never leaves a partial blob visible.
+Each part of an upload is a file of its own, created exclusively by the one request that
+writes it. Commit fsyncs the parts and puts them in place under the digest in one rename:
+a single part is hard-linked (no copy), several are concatenated in the kernel
+(``copy_file_range``) into a temporary file first. The directory is fsynced after the
+rename, so a crash never leaves a partial blob visible, and the parts stay until the
+session is deleted, so a crash between commit and the metadata update loses nothing.
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
+import errno
 import os
 import shutil
-from collections.abc import Callable, Iterator
+import uuid
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 CHUNK_SIZE = 1024 * 1024
@@ -57,17 +63,16 @@ _WRITEBACK_EVERY = 32 * 1024 * 1024
 _start_writeback = _writeback_starter()
 
 
-class _FileUploadWriter:
-    """Appends to a session's file. Nothing is fsynced here: a session's bytes become durable
-    when :meth:`FilesystemBlobStore.commit_upload` fsyncs them, before the blob is visible."""
+class _FilePartWriter:
+    """Writes one part's file, which it creates (it never opens another request's part).
+    Nothing is fsynced here: a session's bytes become durable when
+    :meth:`FilesystemBlobStore.commit_upload` fsyncs them, before the blob is visible."""
 
-    def __init__(self, path: Path, offset: int) -> None:
+    def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        self._file = os.fdopen(fd, "r+b", buffering=0)
-        self._file.truncate(offset)
-        self._file.seek(offset)
-        self._position = self._flushed = offset
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        self._file = os.fdopen(fd, "wb", buffering=0)
+        self._position = self._flushed = 0
 
     def write(self, data: bytes) -> None:
         view = memoryview(data)
@@ -96,7 +101,7 @@ class FilesystemBlobStore:
         _safe_component(encoded)
         return self._blobs / algorithm / encoded[:2] / encoded
 
-    def _upload_path(self, upload_id: str) -> Path:
+    def _session_dir(self, upload_id: str) -> Path:
         return self._uploads / _safe_component(upload_id)
 
     def stat(self, digest: str) -> int | None:
@@ -119,33 +124,100 @@ class FilesystemBlobStore:
             return False
         return True
 
-    def upload_writer(self, upload_id: str, offset: int) -> _FileUploadWriter:
-        return _FileUploadWriter(self._upload_path(upload_id), offset)
+    def part_writer(self, upload_id: str, part: str) -> _FilePartWriter:
+        return _FilePartWriter(self._session_dir(upload_id) / _safe_component(part))
 
-    def upload_size(self, upload_id: str) -> int | None:
+    def part_sizes(self, upload_id: str) -> dict[str, int]:
         try:
-            return self._upload_path(upload_id).stat().st_size
-        except FileNotFoundError:
-            return None
+            entries = list(os.scandir(self._session_dir(upload_id)))
+        except (FileNotFoundError, NotADirectoryError):
+            return {}
+        return {e.name: e.stat().st_size for e in entries if not e.name.startswith(_TEMPORARY)}
 
-    def read_upload(self, upload_id: str) -> Iterator[bytes]:
-        return _read_file(self._upload_path(upload_id), 0, None)
+    def read_parts(self, upload_id: str, parts: Sequence[str]) -> Iterator[bytes]:
+        session = self._session_dir(upload_id)
+        # Open every part first, so a missing one raises at call time.
+        handles = [_read_file(session / _safe_component(part), 0, None) for part in parts]
 
-    def commit_upload(self, upload_id: str, digest: str) -> None:
-        source = self._upload_path(upload_id)
+        def chunks() -> Iterator[bytes]:
+            for handle in handles:
+                yield from handle
+
+        return chunks()
+
+    def delete_part(self, upload_id: str, part: str) -> None:
+        with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+            (self._session_dir(upload_id) / _safe_component(part)).unlink()
+
+    def commit_upload(self, upload_id: str, parts: Sequence[str], digest: str) -> None:
+        session = self._session_dir(upload_id)
         target = self._blob_path(digest)
-        if not source.exists():
-            source.parent.mkdir(parents=True, exist_ok=True)
-            source.touch()
-        with open(source, "rb") as handle:
-            os.fsync(handle.fileno())
         target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(source, target)
+        staged = target.parent / f"{_TEMPORARY}{uuid.uuid4().hex}"
+        sources = [session / _safe_component(part) for part in parts]
+        try:
+            if len(sources) == 1:
+                _fsync_file(sources[0])
+                os.link(sources[0], staged)
+            else:
+                _concatenate(sources, staged)
+            os.replace(staged, target)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                staged.unlink()
         _fsync_dir(target.parent)
 
     def delete_upload(self, upload_id: str) -> None:
-        with contextlib.suppress(FileNotFoundError):
-            self._upload_path(upload_id).unlink()
+        path = self._session_dir(upload_id)
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:  # a session file of berth before parts
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+
+    def upload_ids(self) -> Iterator[tuple[str, float]]:
+        try:
+            entries = list(os.scandir(self._uploads))
+        except FileNotFoundError:
+            return iter(())
+        return iter([(e.name, e.stat().st_mtime) for e in entries])
+
+
+_TEMPORARY = ".tmp-"
+
+
+def _fsync_file(path: Path) -> None:
+    with open(path, "rb") as handle:
+        os.fsync(handle.fileno())
+
+
+def _concatenate(sources: Sequence[Path], target: Path) -> None:
+    """Write the sources one after another into a new ``target``, then fsync it."""
+    with open(target, "xb") as out:
+        for source in sources:
+            with open(source, "rb") as handle:
+                _copy_all(handle.fileno(), out.fileno(), os.fstat(handle.fileno()).st_size)
+        os.fsync(out.fileno())
+
+
+def _copy_all(source: int, target: int, size: int) -> None:
+    """``copy_file_range`` (in the kernel, no copy through Python) where the file system has it."""
+    remaining = size
+    try:
+        while remaining > 0:
+            copied = os.copy_file_range(source, target, remaining)
+            if copied == 0:
+                break
+            remaining -= copied
+    except OSError as exc:
+        if exc.errno not in (errno.EXDEV, errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+            raise
+    while remaining > 0:
+        block = os.read(source, min(CHUNK_SIZE, remaining))
+        if not block:
+            raise OSError(errno.EIO, "an upload part ended before its size")
+        os.write(target, block)
+        remaining -= len(block)
 
 
 def _read_file(path: Path, offset: int, length: int | None) -> Iterator[bytes]:
@@ -177,6 +249,9 @@ class FilesystemDriver:
 
     def registry(self, registry_id: str) -> FilesystemBlobStore:
         return FilesystemBlobStore(self._root / "registries" / _safe_component(registry_id))
+
+    def registry_ids(self) -> Iterator[str]:
+        return iter(sorted(entry.name for entry in os.scandir(self._root / "registries") if entry.is_dir()))
 
     def delete_registry(self, registry_id: str) -> None:
         shutil.rmtree(self._root / "registries" / _safe_component(registry_id), ignore_errors=True)

@@ -5,22 +5,28 @@ content layer runs it in worker threads, hashes bytes on the way in and decides 
 visible. One :class:`BlobStore` holds one registry's blobs and upload sessions, so the
 storage of registries is strictly separate. Every driver must pass the shared suite in
 ``tests/unit/storage/driver_suite.py``.
+
+An upload session's bytes are a sequence of **parts**. Each request that sends bytes writes
+a part of its own, which no other request ever opens; the metadata database records which
+parts the session accepted, in order. So two requests racing on one session can never mix
+their bytes, and the bytes that become a blob are exactly the parts that were hashed (the
+same shape as Azure's staged blocks and S3's multipart uploads).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Protocol
 
 
 class UploadWriter(Protocol):
-    """Appends bytes to an upload session; nothing is visible as a blob until committed."""
+    """Writes one new part of an upload session; nothing is visible as a blob until committed."""
 
     def write(self, data: bytes) -> None: ...
 
     def close(self) -> None:
-        """Release the session; its bytes must be readable by the next writer or reader.
+        """Finish the part; its bytes must be readable by the next reader.
 
         Durability is :meth:`BlobStore.commit_upload`'s job: bytes are durable once the blob
         they became is committed (a crash before that may lose an unfinished session).
@@ -50,24 +56,40 @@ class BlobStore(Protocol):
         """Remove a committed blob; False when it was not stored."""
         ...
 
-    def upload_writer(self, upload_id: str, offset: int) -> UploadWriter:
-        """Open a session for appending at ``offset``; bytes past ``offset`` are discarded."""
+    def part_writer(self, upload_id: str, part: str) -> UploadWriter:
+        """Open a new, empty part of a session. ``part`` is unique: no other writer shares it."""
         ...
 
-    def upload_size(self, upload_id: str) -> int | None:
-        """Bytes stored for a session, or None when the session has no data."""
+    def part_sizes(self, upload_id: str) -> dict[str, int]:
+        """The parts stored for a session and their sizes (empty when it has none)."""
         ...
 
-    def read_upload(self, upload_id: str) -> Iterator[bytes]:
-        """Stream a session's bytes from the start (to re-hash after a restart)."""
+    def read_parts(self, upload_id: str, parts: Sequence[str]) -> Iterator[bytes]:
+        """Stream the given parts of a session, in order (to hash them again after a restart).
+
+        Raises ``FileNotFoundError`` when a part is not stored.
+        """
         ...
 
-    def commit_upload(self, upload_id: str, digest: str) -> None:
-        """Atomically make a session's bytes the blob ``digest`` and drop the session."""
+    def delete_part(self, upload_id: str, part: str) -> None:
+        """Drop one part (a request whose bytes the session did not accept); no error when absent."""
+        ...
+
+    def commit_upload(self, upload_id: str, parts: Sequence[str], digest: str) -> None:
+        """Atomically make the concatenation of ``parts`` the blob ``digest``.
+
+        A blob already stored under ``digest`` is replaced by these bytes, which the caller
+        has just verified. The session's parts stay until :meth:`delete_upload`, so a crash
+        at any point leaves either the old state or the new one.
+        """
         ...
 
     def delete_upload(self, upload_id: str) -> None:
-        """Drop a session and its bytes; no error when it does not exist."""
+        """Drop a session and all its parts; no error when it does not exist."""
+        ...
+
+    def upload_ids(self) -> Iterator[tuple[str, float]]:
+        """Every session that has bytes stored, with the time (epoch seconds) it last changed."""
         ...
 
 
@@ -75,6 +97,10 @@ class StorageDriver(Protocol):
     """Hands out each registry's :class:`BlobStore`."""
 
     def registry(self, registry_id: str) -> BlobStore: ...
+
+    def registry_ids(self) -> Iterator[str]:
+        """The registries that have anything stored."""
+        ...
 
     def delete_registry(self, registry_id: str) -> None:
         """Remove every blob and upload of a registry."""

@@ -13,12 +13,13 @@ the docstrings there:
 
 - reading or deleting a blob that is not stored: ``read`` raises ``FileNotFoundError``,
   ``delete`` returns False, ``stat`` and ``local_path`` return None;
-- an upload writer opened at ``offset`` discards whatever the session held past ``offset``
-  (a retried or failed chunk leaves stale bytes behind);
-- nothing written to a session is visible as a blob before ``commit_upload``, which moves the
-  session's bytes under the digest in one step and ends the session; committing a session
-  that never received bytes makes the empty blob;
-- ``delete_upload`` succeeds whether or not the session exists;
+- a session is a set of parts, each written by one writer that creates it; ``read_parts``
+  and ``commit_upload`` take the parts the caller names, in that order, and ignore the rest
+  (a chunk that was refused or failed half-way leaves a part nobody names);
+- nothing written to a session is visible as a blob before ``commit_upload``, which puts the
+  named parts under the digest in one step, replacing a blob stored there, and keeps the
+  parts until ``delete_upload``; committing no parts makes the empty blob;
+- ``delete_upload`` and ``delete_part`` succeed whether or not the session or part exists;
 - the stores of two registries share nothing: blobs, sessions and deletion are per registry.
 """
 
@@ -43,8 +44,8 @@ def digest_of(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-def write_session(store: BlobStore, upload_id: str, offset: int, *chunks: bytes) -> None:
-    writer = store.upload_writer(upload_id, offset)
+def write_part(store: BlobStore, upload_id: str, part: str, *chunks: bytes) -> None:
+    writer = store.part_writer(upload_id, part)
     try:
         for chunk in chunks:
             writer.write(chunk)
@@ -54,8 +55,8 @@ def write_session(store: BlobStore, upload_id: str, offset: int, *chunks: bytes)
 
 def store_blob(store: BlobStore, data: bytes, upload_id: str = UPLOAD) -> str:
     digest = digest_of(data)
-    write_session(store, upload_id, 0, data)
-    store.commit_upload(upload_id, digest)
+    write_part(store, upload_id, "p0", data)
+    store.commit_upload(upload_id, ["p0"], digest)
     return digest
 
 
@@ -118,11 +119,11 @@ class DriverSuite:
     def test_large_blob_streams_in_bounded_chunks(self, store: BlobStore) -> None:
         data = hashlib.sha256(b"seed").digest() * (3 * 1024 * 1024 // 32 + 7)
         digest = digest_of(data)
-        writer = store.upload_writer(UPLOAD, 0)
+        writer = store.part_writer(UPLOAD, "p0")
         for start in range(0, len(data), 65536):
             writer.write(data[start : start + 65536])
         writer.close()
-        store.commit_upload(UPLOAD, digest)
+        store.commit_upload(UPLOAD, ["p0"], digest)
 
         chunks = list(store.read(digest))
 
@@ -160,8 +161,8 @@ class DriverSuite:
     def test_sha512_digests_are_keys_too(self, store: BlobStore) -> None:
         data = b"sha512 content"
         digest = "sha512:" + hashlib.sha512(data).hexdigest()
-        write_session(store, UPLOAD, 0, data)
-        store.commit_upload(UPLOAD, digest)
+        write_part(store, UPLOAD, "p0", data)
+        store.commit_upload(UPLOAD, ["p0"], digest)
 
         assert store.stat(digest) == len(data)
         assert joined(store.read(digest)) == data
@@ -170,59 +171,70 @@ class DriverSuite:
     # --- upload sessions --------------------------------------------------------------------
 
     def test_unknown_session(self, store: BlobStore) -> None:
-        assert store.upload_size(UPLOAD) is None
+        assert store.part_sizes(UPLOAD) == {}
+        with pytest.raises(FileNotFoundError):
+            joined(store.read_parts(UPLOAD, ["p0"]))
+        assert list(store.upload_ids()) == []
 
-    def test_writer_appends_at_the_offset(self, store: BlobStore) -> None:
-        write_session(store, UPLOAD, 0, b"hello")
-        write_session(store, UPLOAD, 5, b" ", b"world")
+    def test_parts_are_read_in_the_order_named(self, store: BlobStore) -> None:
+        write_part(store, UPLOAD, "b", b" world")
+        write_part(store, UPLOAD, "a", b"hello")
 
-        assert store.upload_size(UPLOAD) == 11
-        assert joined(store.read_upload(UPLOAD)) == b"hello world"
+        assert store.part_sizes(UPLOAD) == {"a": 5, "b": 6}
+        assert joined(store.read_parts(UPLOAD, ["a", "b"])) == b"hello world"
+        assert joined(store.read_parts(UPLOAD, ["b"])) == b" world"
+        assert joined(store.read_parts(UPLOAD, [])) == b""
 
-    def test_writer_discards_stale_bytes_past_its_offset(self, store: BlobStore) -> None:
-        """A chunk that failed half-way left bytes the session never accepted."""
-        write_session(store, UPLOAD, 0, b"hello world")
-        write_session(store, UPLOAD, 5, b"!!")
+    def test_a_part_is_never_shared(self, store: BlobStore) -> None:
+        """Each request writes a part it creates: opening an existing part is an error."""
+        write_part(store, UPLOAD, "p0", b"first")
 
-        assert store.upload_size(UPLOAD) == 7
-        assert joined(store.read_upload(UPLOAD)) == b"hello!!"
+        with pytest.raises(FileExistsError):
+            store.part_writer(UPLOAD, "p0")
+        assert joined(store.read_parts(UPLOAD, ["p0"])) == b"first"
 
-    def test_writer_at_zero_starts_over(self, store: BlobStore) -> None:
-        write_session(store, UPLOAD, 0, b"first attempt")
-        write_session(store, UPLOAD, 0, b"second")
+    def test_a_missing_part_is_an_error(self, store: BlobStore) -> None:
+        write_part(store, UPLOAD, "a", b"here")
 
-        assert joined(store.read_upload(UPLOAD)) == b"second"
+        with pytest.raises(FileNotFoundError):
+            joined(store.read_parts(UPLOAD, ["a", "gone"]))
+        with pytest.raises(FileNotFoundError):
+            store.commit_upload(UPLOAD, ["a", "gone"], digest_of(b"here"))
+        assert store.stat(digest_of(b"here")) is None
 
-    def test_writer_opened_without_writing_truncates(self, store: BlobStore) -> None:
-        write_session(store, UPLOAD, 0, b"0123456789")
-        write_session(store, UPLOAD, 4)
+    def test_delete_part_drops_only_that_part(self, store: BlobStore) -> None:
+        write_part(store, UPLOAD, "kept", b"kept")
+        write_part(store, UPLOAD, "refused", b"refused")
 
-        assert store.upload_size(UPLOAD) == 4
-        assert joined(store.read_upload(UPLOAD)) == b"0123"
+        store.delete_part(UPLOAD, "refused")
+        store.delete_part(UPLOAD, "refused")
+        store.delete_part(OTHER_UPLOAD, "never")
+
+        assert store.part_sizes(UPLOAD) == {"kept": 4}
 
     def test_sessions_are_independent(self, store: BlobStore) -> None:
-        write_session(store, UPLOAD, 0, b"one")
-        write_session(store, OTHER_UPLOAD, 0, b"two!")
+        write_part(store, UPLOAD, "p", b"one")
+        write_part(store, OTHER_UPLOAD, "p", b"two!")
 
-        assert joined(store.read_upload(UPLOAD)) == b"one"
-        assert joined(store.read_upload(OTHER_UPLOAD)) == b"two!"
-        assert store.upload_size(OTHER_UPLOAD) == 4
+        assert joined(store.read_parts(UPLOAD, ["p"])) == b"one"
+        assert joined(store.read_parts(OTHER_UPLOAD, ["p"])) == b"two!"
+        assert sorted(upload for upload, _ in store.upload_ids()) == sorted([UPLOAD, OTHER_UPLOAD])
 
-    def test_closed_writes_are_readable_by_a_new_store_object(self, driver: StorageDriver) -> None:
+    def test_closed_parts_are_readable_by_a_new_store_object(self, driver: StorageDriver) -> None:
         """After close the bytes are durable: another handle (or process) sees them."""
-        write_session(driver.registry(REGISTRY_A), UPLOAD, 0, b"durable")
+        write_part(driver.registry(REGISTRY_A), UPLOAD, "p", b"durable")
 
         again = driver.registry(REGISTRY_A)
 
-        assert again.upload_size(UPLOAD) == 7
-        assert joined(again.read_upload(UPLOAD)) == b"durable"
+        assert again.part_sizes(UPLOAD) == {"p": 7}
+        assert joined(again.read_parts(UPLOAD, ["p"])) == b"durable"
 
     # --- commit -----------------------------------------------------------------------------
 
     def test_nothing_is_visible_before_commit(self, store: BlobStore) -> None:
         data = b"not yet a blob"
         digest = digest_of(data)
-        writer = store.upload_writer(UPLOAD, 0)
+        writer = store.part_writer(UPLOAD, "p")
         writer.write(data[:5])
 
         assert store.stat(digest) is None  # while the writer is open
@@ -233,39 +245,61 @@ class DriverSuite:
         with pytest.raises(FileNotFoundError):
             joined(store.read(digest))
 
-        store.commit_upload(UPLOAD, digest)
+        store.commit_upload(UPLOAD, ["p"], digest)
 
         assert store.stat(digest) == len(data)
         assert joined(store.read(digest)) == data
 
-    def test_commit_ends_the_session(self, store: BlobStore) -> None:
-        store_blob(store, b"committed")
+    def test_commit_concatenates_the_named_parts_only(self, store: BlobStore) -> None:
+        data = bytes(range(256)) * 4096 * 3  # 3 MiB over three parts
+        third = len(data) // 3
+        write_part(store, UPLOAD, "p1", data[:third])
+        write_part(store, UPLOAD, "stray", b"a chunk the session refused")
+        write_part(store, UPLOAD, "p2", data[third : 2 * third])
+        write_part(store, UPLOAD, "p3", data[2 * third :])
+        digest = digest_of(data)
 
-        assert store.upload_size(UPLOAD) is None
+        store.commit_upload(UPLOAD, ["p1", "p2", "p3"], digest)
 
-    def test_commit_of_a_session_without_bytes_makes_the_empty_blob(self, store: BlobStore) -> None:
+        assert store.stat(digest) == len(data)
+        assert joined(store.read(digest)) == data
+
+    def test_commit_keeps_the_parts_until_the_session_is_deleted(self, store: BlobStore) -> None:
+        """A crash between commit and the metadata update must find the session whole."""
+        digest = store_blob(store, b"committed")
+
+        assert joined(store.read_parts(UPLOAD, ["p0"])) == b"committed"
+        store.delete_upload(UPLOAD)
+        assert store.part_sizes(UPLOAD) == {}
+        assert joined(store.read(digest)) == b"committed"
+
+    def test_commit_of_no_parts_makes_the_empty_blob(self, store: BlobStore) -> None:
         digest = digest_of(b"")
 
-        store.commit_upload(UPLOAD, digest)
+        store.commit_upload(UPLOAD, [], digest)
 
         assert store.stat(digest) == 0
         assert joined(store.read(digest)) == b""
-        assert store.upload_size(UPLOAD) is None
 
-    def test_commit_over_an_existing_blob_keeps_its_bytes(self, store: BlobStore) -> None:
+    def test_commit_over_an_existing_blob_replaces_its_bytes(self, store: BlobStore) -> None:
+        """The new bytes were just verified against the digest: they heal a damaged copy."""
         data = b"same content twice"
-        digest = store_blob(store, data, UPLOAD)
-        store_blob(store, data, OTHER_UPLOAD)
+        digest = digest_of(data)
+        write_part(store, UPLOAD, "bad", b"damaged bytes under the digest")
+        store.commit_upload(UPLOAD, ["bad"], digest)
+        write_part(store, OTHER_UPLOAD, "good", data)
+
+        store.commit_upload(OTHER_UPLOAD, ["good"], digest)
 
         assert store.stat(digest) == len(data)
         assert joined(store.read(digest)) == data
-        assert store.upload_size(OTHER_UPLOAD) is None
 
     def test_readers_see_the_old_or_the_new_never_a_mix(self, store: BlobStore) -> None:
         """Commit is atomic for a concurrent reader of the digest: absent, then whole."""
         data = bytes(range(256)) * 8192  # 2 MiB
         digest = digest_of(data)
-        write_session(store, UPLOAD, 0, data)
+        write_part(store, UPLOAD, "a", data[:1000])
+        write_part(store, UPLOAD, "b", data[1000:])
         seen: list[int | None] = []
         wrong: list[int] = []
         stop = threading.Event()
@@ -284,7 +318,7 @@ class DriverSuite:
         watcher = threading.Thread(target=watch)
         watcher.start()
         try:
-            store.commit_upload(UPLOAD, digest)
+            store.commit_upload(UPLOAD, ["a", "b"], digest)
             deadline = time.monotonic() + 10
             while (len(seen) < 5 or seen[-1] is None) and time.monotonic() < deadline:
                 time.sleep(0.001)
@@ -298,19 +332,20 @@ class DriverSuite:
     # --- deleting sessions ------------------------------------------------------------------
 
     def test_delete_upload_drops_the_bytes(self, store: BlobStore) -> None:
-        write_session(store, UPLOAD, 0, b"abandoned")
+        write_part(store, UPLOAD, "p", b"abandoned")
 
         store.delete_upload(UPLOAD)
 
-        assert store.upload_size(UPLOAD) is None
+        assert store.part_sizes(UPLOAD) == {}
+        assert list(store.upload_ids()) == []
 
     def test_delete_upload_is_idempotent(self, store: BlobStore) -> None:
         store.delete_upload(UPLOAD)
-        write_session(store, UPLOAD, 0, b"x")
+        write_part(store, UPLOAD, "p", b"x")
         store.delete_upload(UPLOAD)
         store.delete_upload(UPLOAD)
 
-        assert store.upload_size(UPLOAD) is None
+        assert store.part_sizes(UPLOAD) == {}
 
     def test_delete_upload_leaves_committed_blobs_alone(self, store: BlobStore) -> None:
         digest = store_blob(store, b"kept")
@@ -334,11 +369,11 @@ class DriverSuite:
 
     def test_registries_do_not_share_sessions(self, driver: StorageDriver) -> None:
         first, second = driver.registry(REGISTRY_A), driver.registry(REGISTRY_B)
-        write_session(first, UPLOAD, 0, b"session of A")
+        write_part(first, UPLOAD, "p", b"session of A")
 
-        assert second.upload_size(UPLOAD) is None
+        assert second.part_sizes(UPLOAD) == {}
         second.delete_upload(UPLOAD)
-        assert first.upload_size(UPLOAD) == len(b"session of A")
+        assert first.part_sizes(UPLOAD) == {"p": len(b"session of A")}
 
     def test_same_digest_in_two_registries_is_two_blobs(self, driver: StorageDriver) -> None:
         first, second = driver.registry(REGISTRY_A), driver.registry(REGISTRY_B)
@@ -353,14 +388,15 @@ class DriverSuite:
     def test_delete_registry_removes_only_that_registry(self, driver: StorageDriver) -> None:
         first, second = driver.registry(REGISTRY_A), driver.registry(REGISTRY_B)
         gone = store_blob(first, b"in A")
-        write_session(first, OTHER_UPLOAD, 0, b"pending in A")
+        write_part(first, OTHER_UPLOAD, "p", b"pending in A")
         kept = store_blob(second, b"in B")
 
         driver.delete_registry(REGISTRY_A)
 
         fresh = driver.registry(REGISTRY_A)
         assert fresh.stat(gone) is None
-        assert fresh.upload_size(OTHER_UPLOAD) is None
+        assert fresh.part_sizes(OTHER_UPLOAD) == {}
+        assert list(driver.registry_ids()) == [REGISTRY_B]
         assert second.stat(kept) == 4
         assert joined(second.read(kept)) == b"in B"
 

@@ -15,7 +15,7 @@ from tests.unit.storage.driver_suite import (
     DriverSuite,
     digest_of,
     store_blob,
-    write_session,
+    write_part,
 )
 
 
@@ -32,28 +32,43 @@ def files(root: Path) -> list[str]:
 def test_layout_is_one_folder_per_registry(tmp_path: Path) -> None:
     driver = FilesystemDriver(tmp_path)
     digest = store_blob(driver.registry(REGISTRY_A), b"laid out")
-    write_session(driver.registry(REGISTRY_B), UPLOAD, 0, b"pending")
+    driver.registry(REGISTRY_A).delete_upload(UPLOAD)
+    write_part(driver.registry(REGISTRY_B), UPLOAD, "p0", b"pending")
     hex_digest = digest.split(":", 1)[1]
 
     assert files(tmp_path) == [
         f"registries/{REGISTRY_A}/blobs/sha256/{hex_digest[:2]}/{hex_digest}",
-        f"registries/{REGISTRY_B}/uploads/{UPLOAD}",
+        f"registries/{REGISTRY_B}/uploads/{UPLOAD}/p0",
     ]
 
 
-def test_commit_renames_the_session_file_into_place(tmp_path: Path) -> None:
+def test_commit_of_one_part_links_it_into_place(tmp_path: Path) -> None:
     driver = FilesystemDriver(tmp_path)
     store = driver.registry(REGISTRY_A)
-    write_session(store, UPLOAD, 0, b"renamed, not copied")
-    session_inode = os.stat(tmp_path / "registries" / REGISTRY_A / "uploads" / UPLOAD).st_ino
-    digest = digest_of(b"renamed, not copied")
+    write_part(store, UPLOAD, "p0", b"linked, not copied")
+    part_inode = os.stat(tmp_path / "registries" / REGISTRY_A / "uploads" / UPLOAD / "p0").st_ino
+    digest = digest_of(b"linked, not copied")
 
-    store.commit_upload(UPLOAD, digest)
+    store.commit_upload(UPLOAD, ["p0"], digest)
+    store.delete_upload(UPLOAD)
 
     path = store.local_path(digest)
     assert path is not None
-    assert os.stat(path).st_ino == session_inode
+    assert os.stat(path).st_ino == part_inode
     assert files(tmp_path / "registries" / REGISTRY_A / "uploads") == []
+    assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary file left
+
+
+def test_a_session_file_of_an_older_berth_is_listed_and_deleted(tmp_path: Path) -> None:
+    store = FilesystemDriver(tmp_path).registry(REGISTRY_A)
+    old = tmp_path / "registries" / REGISTRY_A / "uploads" / UPLOAD
+    old.parent.mkdir(parents=True)
+    old.write_bytes(b"one file per session")
+
+    assert [upload for upload, _ in store.upload_ids()] == [UPLOAD]
+    assert store.part_sizes(UPLOAD) == {}
+    store.delete_upload(UPLOAD)
+    assert not old.exists()
 
 
 def test_local_path_is_the_blob_file(tmp_path: Path) -> None:
@@ -76,7 +91,7 @@ def test_digests_that_would_escape_the_store_are_refused(tmp_path: Path, digest:
     with pytest.raises(ValueError, match="unsafe storage key"):
         store.stat(digest)
     with pytest.raises(ValueError, match="unsafe storage key"):
-        store.commit_upload(UPLOAD, digest)
+        store.commit_upload(UPLOAD, [], digest)
 
 
 @pytest.mark.parametrize("upload_id", ["..", ".", "", "a/b", "..\\x"])
@@ -84,7 +99,9 @@ def test_upload_ids_that_would_escape_the_store_are_refused(tmp_path: Path, uplo
     store = FilesystemDriver(tmp_path).registry(REGISTRY_A)
 
     with pytest.raises(ValueError, match="unsafe storage key"):
-        store.upload_writer(upload_id, 0)
+        store.part_writer(upload_id, "p0")
+    with pytest.raises(ValueError, match="unsafe storage key"):
+        store.part_writer(UPLOAD, upload_id)
     with pytest.raises(ValueError, match="unsafe storage key"):
         store.delete_upload(upload_id)
 
@@ -101,8 +118,8 @@ def test_registry_ids_that_would_escape_the_root_are_refused(tmp_path: Path, reg
 
 def test_session_files_are_private(tmp_path: Path) -> None:
     store = FilesystemDriver(tmp_path).registry(REGISTRY_A)
-    write_session(store, UPLOAD, 0, b"secret layer")
+    write_part(store, UPLOAD, "p0", b"secret layer")
 
-    mode = (tmp_path / "registries" / REGISTRY_A / "uploads" / UPLOAD).stat().st_mode & 0o777
+    mode = (tmp_path / "registries" / REGISTRY_A / "uploads" / UPLOAD / "p0").stat().st_mode & 0o777
 
     assert mode == 0o600

@@ -77,12 +77,10 @@ async def get_blob(ctx: RequestContext) -> Response:
     headers["Content-Length"] = str(length)
     if ctx.request.method == "HEAD":
         return Response(b"", status_code=status, headers=headers, media_type="application/octet-stream")
-    return StreamingResponse(
-        ctx.blobs.stream(digest, offset, length),
-        status_code=status,
-        headers=headers,
-        media_type="application/octet-stream",
-    )
+    body = await ctx.blobs.open(info, offset, length)
+    if isinstance(body, bytes):
+        return Response(body, status_code=status, headers=headers, media_type="application/octet-stream")
+    return StreamingResponse(body, status_code=status, headers=headers, media_type="application/octet-stream")
 
 
 async def delete_blob(ctx: RequestContext) -> Response:

@@ -65,7 +65,7 @@ async def _append(ctx: RequestContext, upload: UploadRecord) -> UploadRecord:
                 f"Content-Range covers {expected} bytes but Content-Length is {length}",
                 headers=_session_headers(ctx, upload),
             )
-    return await ctx.blobs.write_chunk(upload, ctx.request.stream(), expected)
+    return await ctx.uploads.write_chunk(upload, ctx.request.stream(), expected)
 
 
 async def start_upload(ctx: RequestContext) -> Response:
@@ -77,26 +77,26 @@ async def start_upload(ctx: RequestContext) -> Response:
             raise WireError(
                 errors.NAME_INVALID, f"invalid repository name {source!r}", detail={"name": source}
             )
-        mounted = await ctx.blobs.mount(ctx.repository, digest, source)
+        mounted = await ctx.blobs.mount(ctx.repository, digest, source, ctx.may_pull)
         if mounted is not None:
             return empty(201, _blob_headers(ctx, mounted.digest))
-    upload = await ctx.blobs.start_upload(ctx.repository)
+    upload = await ctx.uploads.start(ctx.repository)
     requested = query.get("digest")
     if requested is not None:
         digest = parse_digest(requested)
         upload = await _append(ctx, upload)
-        info = await ctx.blobs.complete(upload, digest)
-        return empty(201, _blob_headers(ctx, info.digest))
+        await ctx.uploads.complete(upload, digest)
+        return empty(201, _blob_headers(ctx, str(digest)))
     return empty(202, _session_headers(ctx, upload))
 
 
 async def upload_status(ctx: RequestContext) -> Response:
-    upload = await ctx.blobs.get_upload(ctx.repository, ctx.params["upload"])
+    upload = await ctx.uploads.get(ctx.repository, ctx.params["upload"])
     return empty(204, _session_headers(ctx, upload))
 
 
 async def upload_chunk(ctx: RequestContext) -> Response:
-    upload = await ctx.blobs.get_upload(ctx.repository, ctx.params["upload"])
+    upload = await ctx.uploads.get(ctx.repository, ctx.params["upload"])
     upload = await _append(ctx, upload)
     return empty(202, _session_headers(ctx, upload))
 
@@ -106,14 +106,14 @@ async def complete_upload(ctx: RequestContext) -> Response:
     if not requested:
         raise WireError(errors.DIGEST_INVALID, "the digest query parameter is required to complete an upload")
     digest = parse_digest(requested)
-    upload = await ctx.blobs.get_upload(ctx.repository, ctx.params["upload"])
+    upload = await ctx.uploads.get(ctx.repository, ctx.params["upload"])
     if _has_body(ctx):
         upload = await _append(ctx, upload)
-    info = await ctx.blobs.complete(upload, digest)
-    return empty(201, _blob_headers(ctx, info.digest))
+    await ctx.uploads.complete(upload, digest)
+    return empty(201, _blob_headers(ctx, str(digest)))
 
 
 async def cancel_upload(ctx: RequestContext) -> Response:
-    upload = await ctx.blobs.get_upload(ctx.repository, ctx.params["upload"])
-    await ctx.blobs.cancel(upload)
+    upload = await ctx.uploads.get(ctx.repository, ctx.params["upload"])
+    await ctx.uploads.cancel(upload)
     return empty(204)
