@@ -75,19 +75,8 @@ class UploadSessions:
     ) -> UploadRecord:
         """Write a chunk as a new part and append it to the session, if nothing else did first."""
         running = await self._running_hash(upload)
-        part = uuid.uuid4().hex
-        try:
-            received = await write_part(self._store, upload.id, part, chunks, running.hasher)
-        except BaseException:
-            await self._delete_part(upload.id, part)
-            raise
-        if expected_length is not None and received != expected_length:
-            await self._delete_part(upload.id, part)
-            raise WireError(
-                errors.SIZE_INVALID, f"received {received} bytes but the request declared {expected_length}"
-            )
-        if received == 0:
-            await self._delete_part(upload.id, part)
+        part, received = await self._write_part(upload, chunks, expected_length, running)
+        if part is None:
             self._hashes.put(upload.id, running)
             return upload
         faults.reached("upload.part-written")
@@ -107,11 +96,42 @@ class UploadSessions:
             (*upload.parts, accepted),
         )
 
-    async def complete(self, upload: UploadRecord, digest: Digest) -> int:
-        """Verify the accepted parts against ``digest``, make them the blob; returns its size."""
-        running = self._hashes.take(upload.id, upload.size)
-        if running is None or digest.algorithm != "sha256":
+    async def complete(
+        self,
+        upload: UploadRecord,
+        digest: Digest,
+        last_chunk: AsyncIterable[bytes] | None = None,
+        expected_length: int | None = None,
+    ) -> int:
+        """Verify the session's parts (and ``last_chunk``) against ``digest``, make them the blob.
+
+        The last chunk is written as a part but becomes the session's only together with the
+        blob, in one transaction: a completion that is refused leaves the session as it was.
+        Returns the blob's size.
+        """
+        if digest.algorithm == "sha256":
+            running = await self._running_hash(upload)
+        else:
+            self._hashes.forget(upload.id)
             running = await self._rehash(upload, digest.algorithm)
+        parts, size = upload.part_names, upload.size
+        last_part = None
+        if last_chunk is not None:
+            last_part, received = await self._write_part(upload, last_chunk, expected_length, running)
+            if last_part is not None:
+                parts, size = (*parts, last_part), size + received
+        try:
+            await self._commit(upload, digest, running, parts, size)
+        except BaseException:
+            if last_part is not None:
+                await self._delete_part(upload.id, last_part)
+            raise
+        await anyio.to_thread.run_sync(self._store.delete_upload, upload.id)
+        return size
+
+    async def _commit(
+        self, upload: UploadRecord, digest: Digest, running: RunningHash, parts: tuple[str, ...], size: int
+    ) -> None:
         actual = f"{digest.algorithm}:{running.hasher.hexdigest()}"
         if actual != str(digest):
             await self._end(upload)
@@ -122,9 +142,7 @@ class UploadSessions:
             )
         faults.reached("upload.verified")
         try:
-            await anyio.to_thread.run_sync(
-                self._store.commit_upload, upload.id, upload.part_names, str(digest)
-            )
+            await anyio.to_thread.run_sync(self._store.commit_upload, upload.id, parts, str(digest))
         except FileNotFoundError:
             await self._drop(upload)
             raise unknown_upload(upload.id, LOST) from None
@@ -133,14 +151,12 @@ class UploadSessions:
         def record(conn: Connection) -> None:
             if not blob_rows.delete_upload(conn, upload.id, upload.size):
                 raise _raced_in(conn, upload.id)
-            blob_rows.record_blob(conn, self.registry_id, str(digest), upload.size)
+            blob_rows.record_blob(conn, self.registry_id, str(digest), size)
             repo = repository_rows.ensure(conn, self.registry_id, upload.repository)
             blob_rows.link(conn, repo.id, str(digest))
 
         await self._db.write(record)
         faults.reached("upload.recorded")
-        await anyio.to_thread.run_sync(self._store.delete_upload, upload.id)
-        return upload.size
 
     async def cancel(self, upload: UploadRecord) -> None:
         self._hashes.forget(upload.id)
@@ -149,6 +165,30 @@ class UploadSessions:
         await anyio.to_thread.run_sync(self._store.delete_upload, upload.id)
 
     # --- helpers --------------------------------------------------------------------------
+
+    async def _write_part(
+        self,
+        upload: UploadRecord,
+        chunks: AsyncIterable[bytes],
+        expected_length: int | None,
+        running: RunningHash,
+    ) -> tuple[str | None, int]:
+        """Write a request body as a new part; (None, 0) for an empty body."""
+        part = uuid.uuid4().hex
+        try:
+            received = await write_part(self._store, upload.id, part, chunks, running.hasher)
+        except BaseException:
+            await self._delete_part(upload.id, part)
+            raise
+        if expected_length is not None and received != expected_length:
+            await self._delete_part(upload.id, part)
+            raise WireError(
+                errors.SIZE_INVALID, f"received {received} bytes but the request declared {expected_length}"
+            )
+        if received == 0:
+            await self._delete_part(upload.id, part)
+            return None, 0
+        return part, received
 
     async def _running_hash(self, upload: UploadRecord) -> RunningHash:
         return self._hashes.take(upload.id, upload.size) or await self._rehash(upload, "sha256")

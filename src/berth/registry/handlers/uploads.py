@@ -9,7 +9,7 @@ from starlette.responses import Response
 from berth import errors
 from berth.errors import WireError
 from berth.metadata.blobs import UploadRecord
-from berth.names import is_repository_name
+from berth.names import Digest, is_repository_name
 from berth.registry.bodies import declared_length
 from berth.registry.context import RequestContext
 from berth.registry.handlers.blobs import parse_digest
@@ -38,34 +38,43 @@ def _has_body(ctx: RequestContext) -> bool:
     return "chunked" in ctx.request.headers.get("transfer-encoding", "").lower()
 
 
-async def _append(ctx: RequestContext, upload: UploadRecord) -> UploadRecord:
-    """Write the request body at the session's end, honouring ``Content-Range`` if given."""
+def _chunk_length(ctx: RequestContext, upload: UploadRecord) -> int | None:
+    """The length the request body must have, from ``Content-Range`` or ``Content-Length``."""
     length = declared_length(ctx.request)
     header = ctx.request.headers.get("content-range")
-    expected = length
-    if header:
-        found = _CONTENT_RANGE.match(header.strip())
-        if found is None:
-            raise WireError(
-                errors.RANGE_INVALID,
-                f"Content-Range {header!r} is not of the form <start>-<end>",
-                headers=_session_headers(ctx, upload),
-            )
-        start, end = int(found.group(1)), int(found.group(2))
-        if start != upload.size or end < start:
-            raise WireError(
-                errors.RANGE_INVALID,
-                f"chunk {start}-{end} does not continue the upload, which has {upload.size} bytes",
-                headers=_session_headers(ctx, upload),
-            )
-        expected = end - start + 1
-        if length is not None and length != expected:
-            raise WireError(
-                errors.RANGE_INVALID,
-                f"Content-Range covers {expected} bytes but Content-Length is {length}",
-                headers=_session_headers(ctx, upload),
-            )
-    return await ctx.uploads.write_chunk(upload, ctx.request.stream(), expected)
+    if not header:
+        return length
+    found = _CONTENT_RANGE.match(header.strip())
+    if found is None:
+        raise WireError(
+            errors.RANGE_INVALID,
+            f"Content-Range {header!r} is not of the form <start>-<end>",
+            headers=_session_headers(ctx, upload),
+        )
+    start, end = int(found.group(1)), int(found.group(2))
+    if start != upload.size or end < start:
+        raise WireError(
+            errors.RANGE_INVALID,
+            f"chunk {start}-{end} does not continue the upload, which has {upload.size} bytes",
+            headers=_session_headers(ctx, upload),
+        )
+    expected = end - start + 1
+    if length is not None and length != expected:
+        raise WireError(
+            errors.RANGE_INVALID,
+            f"Content-Range covers {expected} bytes but Content-Length is {length}",
+            headers=_session_headers(ctx, upload),
+        )
+    return expected
+
+
+async def _complete(ctx: RequestContext, upload: UploadRecord, digest: Digest, with_body: bool) -> Response:
+    if with_body:
+        expected = _chunk_length(ctx, upload)
+        await ctx.uploads.complete(upload, digest, ctx.request.stream(), expected)
+    else:
+        await ctx.uploads.complete(upload, digest)
+    return empty(201, _blob_headers(ctx, str(digest)))
 
 
 async def start_upload(ctx: RequestContext) -> Response:
@@ -83,10 +92,7 @@ async def start_upload(ctx: RequestContext) -> Response:
     upload = await ctx.uploads.start(ctx.repository)
     requested = query.get("digest")
     if requested is not None:
-        digest = parse_digest(requested)
-        upload = await _append(ctx, upload)
-        await ctx.uploads.complete(upload, digest)
-        return empty(201, _blob_headers(ctx, str(digest)))
+        return await _complete(ctx, upload, parse_digest(requested), with_body=True)
     return empty(202, _session_headers(ctx, upload))
 
 
@@ -97,7 +103,7 @@ async def upload_status(ctx: RequestContext) -> Response:
 
 async def upload_chunk(ctx: RequestContext) -> Response:
     upload = await ctx.uploads.get(ctx.repository, ctx.params["upload"])
-    upload = await _append(ctx, upload)
+    upload = await ctx.uploads.write_chunk(upload, ctx.request.stream(), _chunk_length(ctx, upload))
     return empty(202, _session_headers(ctx, upload))
 
 
@@ -107,10 +113,7 @@ async def complete_upload(ctx: RequestContext) -> Response:
         raise WireError(errors.DIGEST_INVALID, "the digest query parameter is required to complete an upload")
     digest = parse_digest(requested)
     upload = await ctx.uploads.get(ctx.repository, ctx.params["upload"])
-    if _has_body(ctx):
-        upload = await _append(ctx, upload)
-    await ctx.uploads.complete(upload, digest)
-    return empty(201, _blob_headers(ctx, str(digest)))
+    return await _complete(ctx, upload, digest, with_body=_has_body(ctx))
 
 
 async def cancel_upload(ctx: RequestContext) -> Response:
