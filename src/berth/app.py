@@ -24,6 +24,7 @@ from berth.access.principals import PrincipalResolver
 from berth.access.secrets import SecretVerifier
 from berth.access.service import AccessService
 from berth.config import Settings
+from berth.content.janitor import UploadJanitor
 from berth.directory.bootstrap import bootstrap_owner
 from berth.directory.endpoints import DirectoryEndpoints
 from berth.directory.service import Directory
@@ -174,14 +175,16 @@ def build_app(settings: Settings) -> BerthApp:
     directory = DirectoryEndpoints(services, directory_service, directory_tokens)
     recorder = EventRecorder(db, Metrics(), settings.event_retention_days)
     services.observer = recorder
+    janitor = UploadJanitor(db, storage, settings.upload_max_age_hours * 3600.0)
     return BerthApp(
         services,
         service_routes=directory.routes(),
         on_startup=[
             lambda: bootstrap_owner(settings, db, tenancy),
             lambda: _start_events(settings, recorder),
+            janitor.start,
         ],
-        on_shutdown=[recorder.stop],
+        on_shutdown=[janitor.stop, recorder.stop],
     )
 
 

@@ -44,6 +44,7 @@ class Settings:
     trusted_proxies: tuple[str, ...] = ()
     metrics_listen: str = ""
     event_retention_days: int = 30
+    upload_max_age_hours: int = 168
     bootstrap_password: str = ""
     auth_failures_per_ip: int = 60
     auth_failures_per_identity: int = 10
@@ -242,5 +243,7 @@ def validate(settings: Settings) -> None:
         raise ConfigError(f"public_port: {settings.public_port} is out of range")
     if settings.event_retention_days < 1:
         raise ConfigError("event_retention_days: must be at least 1")
+    if settings.upload_max_age_hours < 1:
+        raise ConfigError("upload_max_age_hours: must be at least 1")
     if settings.log_level.lower() not in ("critical", "error", "warning", "info", "debug"):
         raise ConfigError(f"log_level: {settings.log_level!r} is not one of error, warning, info, debug")

@@ -40,3 +40,30 @@ def rotate_keys(
     kid = Keyring(db).rotate()
     db.dispose()
     typer.echo(f"new signing key {kid}; older keys keep verifying the tokens they signed until those expire")
+
+
+@app.command("purge-uploads")
+def purge_uploads(
+    config: Annotated[Optional[Path], typer.Option("--config", "-c", help="TOML settings file.")] = None,  # noqa: UP045
+    data_dir: Annotated[Optional[Path], typer.Option(help="The service's data folder.")] = None,  # noqa: UP045
+    database_url: Annotated[Optional[str], typer.Option(help="The service's metadata database.")] = None,  # noqa: UP045
+    older_than_hours: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option(help="Remove sessions unchanged for this long (default: upload_max_age_hours)."),
+    ] = None,
+) -> None:
+    """Remove abandoned upload sessions and their bytes now (a running service does it hourly)."""
+    from berth.content.janitor import UploadJanitor
+    from berth.metadata.database import Database
+    from berth.storage import FilesystemDriver
+
+    settings = _settings(config, data_dir, database_url)
+    hours = settings.upload_max_age_hours if older_than_hours is None else older_than_hours
+    if hours < 0:
+        typer.echo("ERROR: --older-than-hours must not be negative", err=True)
+        sys.exit(2)
+    db = Database(settings.resolved_database_url)
+    db.create_schema()
+    report = UploadJanitor(db, FilesystemDriver(settings.resolved_storage_path), hours * 3600.0).purge()
+    db.dispose()
+    typer.echo(str(report))

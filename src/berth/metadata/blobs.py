@@ -180,10 +180,11 @@ def delete_upload(conn: Connection, upload_id: str, expected_size: int | None = 
     return True
 
 
-def uploads_changed_before(conn: Connection, registry_id: str, before: float) -> list[str]:
-    """Sessions of a registry that no request has changed since ``before`` (abandoned)."""
-    query = select(uploads.c.id).where(uploads.c.registry_id == registry_id, uploads.c.updated_at < before)
-    return [str(row[0]) for row in conn.execute(query)]
+def uploads_changed_before(conn: Connection, before: float) -> list[UploadRecord]:
+    """Sessions that no request has changed since ``before`` (abandoned), oldest first."""
+    query = select(uploads.c.id).where(uploads.c.updated_at < before).order_by(uploads.c.updated_at)
+    found = [get_upload(conn, str(row[0])) for row in conn.execute(query).all()]
+    return [record for record in found if record is not None]
 
 
 def existing_uploads(conn: Connection, upload_ids: list[str]) -> set[str]:

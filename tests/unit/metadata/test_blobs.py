@@ -106,8 +106,8 @@ def test_large_upload_sizes_fit(db: Database, registry: RegistryRecord) -> None:
 def test_abandoned_sessions_are_found_by_age(db: Database, registry: RegistryRecord) -> None:
     db.write_sync(blob_rows.create_upload, UPLOAD, registry.id, "team/app")
 
-    assert db.read_sync(blob_rows.uploads_changed_before, registry.id, time.time() + 1) == [UPLOAD]
-    assert db.read_sync(blob_rows.uploads_changed_before, registry.id, time.time() - 60) == []
+    assert [u.id for u in db.read_sync(blob_rows.uploads_changed_before, time.time() + 1)] == [UPLOAD]
+    assert db.read_sync(blob_rows.uploads_changed_before, time.time() - 60) == []
     assert db.read_sync(blob_rows.existing_uploads, [UPLOAD, "other"]) == {UPLOAD}
 
 

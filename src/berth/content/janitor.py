@@ -1,0 +1,93 @@
+"""Removing abandoned upload sessions and the bytes nobody will commit.
+
+Two kinds of leftovers: sessions that no request changed for ``upload_max_age_hours``
+(a client that gave up; Distribution purges these after a week too), and session folders the
+metadata does not know (a crash after a session ended but before its parts were removed). The
+first are found in the metadata, the second in storage, and only when older than
+:data:`STRAY_GRACE_SECONDS`, so a request still writing a part is never pulled from under.
+Deleting is idempotent, so several replicas may run this at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+from berth.metadata import blobs as blob_rows
+from berth.metadata.database import Database
+from berth.storage import StorageDriver
+
+log = logging.getLogger("berth.uploads")
+
+PURGE_EVERY_SECONDS = 3600.0
+STRAY_GRACE_SECONDS = 3600.0
+
+
+@dataclass(frozen=True)
+class PurgeReport:
+    sessions: int = 0  # abandoned sessions removed
+    stray: int = 0  # session folders without a session removed
+    bytes: int = 0
+
+    def __str__(self) -> str:
+        return (
+            f"removed {self.sessions} abandoned upload session(s) and {self.stray} stray one(s), "
+            f"{self.bytes} bytes"
+        )
+
+
+class UploadJanitor:
+    def __init__(self, db: Database, storage: StorageDriver, max_age_seconds: float) -> None:
+        self._db = db
+        self._storage = storage
+        self._max_age = max_age_seconds
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def purge(self, now: float | None = None) -> PurgeReport:
+        now = time.time() if now is None else now
+        sessions = stray = freed = 0
+        for upload in self._db.read_sync(blob_rows.uploads_changed_before, now - self._max_age):
+            store = self._storage.registry(upload.registry_id)
+            size = sum(store.part_sizes(upload.id).values())
+            if self._db.write_sync(blob_rows.delete_upload, upload.id, upload.size):
+                store.delete_upload(upload.id)
+                sessions, freed = sessions + 1, freed + size
+        for registry_id in list(self._storage.registry_ids()):
+            store = self._storage.registry(registry_id)
+            old = [upload for upload, changed in store.upload_ids() if changed < now - STRAY_GRACE_SECONDS]
+            known = self._db.read_sync(blob_rows.existing_uploads, old)
+            for upload_id in old:
+                if upload_id not in known:
+                    freed += sum(store.part_sizes(upload_id).values())
+                    store.delete_upload(upload_id)
+                    stray += 1
+        report = PurgeReport(sessions, stray, freed)
+        if sessions or stray:
+            log.info("upload purge: %s", report)
+        return report
+
+    # --- the background schedule ----------------------------------------------------------
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._run, name="berth-upload-janitor", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+            self._thread = None
+
+    def _run(self) -> None:
+        while True:
+            try:
+                self.purge()
+            except Exception:
+                log.exception("upload purge failed; trying again in an hour")
+            if self._stop.wait(PURGE_EVERY_SECONDS):
+                return
