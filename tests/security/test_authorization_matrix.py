@@ -1,0 +1,69 @@
+"""The authorization matrix: every credential kind × every registry-plane action × own/other
+repository × own/other registry, with Basic credentials and with Bearer tokens.
+
+Each cell's expected answer comes from :mod:`tests.security.matrix_model` — ACR's documented
+model — never from berth. The identities and content are set up once per database engine
+(:mod:`tests.security.matrix_world`); every cell is one parametrized test. A ``401`` from a data
+call must name the scope ACR's challenge names for that call, and the ``error`` parameter where
+ACR documents one (``insufficient_scope``; ``invalid_token`` for a token of another registry).
+Cross-repository mounts are covered by their own suite.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+
+from tests.security.conftest import Secure
+from tests.security.matrix_model import Cell, Expected, cells
+from tests.security.matrix_world import World, build_world, host_of
+
+CELLS = cells()
+
+
+@pytest.fixture(scope="module")
+def world(secure: Secure) -> Iterator[World]:
+    yield build_world(secure)
+
+
+def _challenge(header: str) -> dict[str, str]:
+    assert header.startswith("Bearer "), header
+    return dict(re.findall(r'(\w+)="([^"]*)"', header))
+
+
+def _mismatches(cell: Cell, expected: Expected, stage: str, response: object, world: World) -> list[str]:
+    import httpx
+
+    assert isinstance(response, httpx.Response)
+    found: list[str] = []
+    if stage != expected.stage or response.status_code != expected.status:
+        found.append(f"got {stage} {response.status_code}")
+        return found
+    if expected.code is not None and response.request.method != "HEAD":
+        errors = response.json().get("errors") or [{}]
+        if errors[0].get("code") != expected.code:
+            found.append(f"error code {errors[0].get('code')!r}")
+    if stage == "data" and expected.status == 401:
+        params = _challenge(response.headers.get("WWW-Authenticate", ""))
+        scope = cell.endpoint.scope(cell.repository)
+        if params.get("scope") != scope:
+            found.append(f"challenge scope {params.get('scope')!r}, ACR names {scope!r}")
+        if params.get("service") != host_of(world.registry_of(cell)):
+            found.append(f"challenge service {params.get('service')!r}")
+        if expected.challenge_error is not None and params.get("error") != expected.challenge_error:
+            found.append(f"challenge error {params.get('error')!r}")
+    return found
+
+
+@pytest.mark.parametrize("cell", CELLS, ids=[cell.id for cell in CELLS])
+def test_cell(world: World, cell: Cell) -> None:
+    expected = cell.expected()
+    answer = world.send(cell)
+    found = _mismatches(cell, expected, answer.stage, answer.response, world)
+    assert not found, (
+        f"{cell.credential.description}, {cell.endpoint.method} {cell.endpoint.path} "
+        f"({cell.repository or 'registry'}, {cell.side} registry, {cell.mode}): "
+        f"ACR answers {expected.describe()}; berth: {'; '.join(found)}; body {answer.response.text[:300]!r}"
+    )
