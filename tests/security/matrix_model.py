@@ -179,7 +179,11 @@ def _sp(role: str | None) -> Credential:
             "sp-no-role", Kind.SERVICE_PRINCIPAL, "service principal without a role", refused=Refusal.NO_ROLE
         )
     return Credential(
-        f"sp-{role.lower()}", Kind.SERVICE_PRINCIPAL, f"service principal with {role}", ROLE_ACTIONS[role], role=role
+        f"sp-{role.lower()}",
+        Kind.SERVICE_PRINCIPAL,
+        f"service principal with {role}",
+        ROLE_ACTIONS[role],
+        role=role,
     )
 
 
@@ -224,7 +228,9 @@ CREDENTIALS: tuple[Credential, ...] = (
         role=REFRESH_ROLE,
     ),
     *(_scoped(action) for action in SCOPE_MAP_ACTIONS),
-    Credential("token-disabled", Kind.TOKEN, "a disabled token (admin scope map)", refused=Refusal.BAD_CREDENTIALS),
+    Credential(
+        "token-disabled", Kind.TOKEN, "a disabled token (admin scope map)", refused=Refusal.BAD_CREDENTIALS
+    ),
     Credential(
         "token-expired",
         Kind.TOKEN,

@@ -213,7 +213,9 @@ def _refresh_token(client: TestClient, directory_token: str) -> str:
     return token
 
 
-def _login(setup: AccessSetup, client: TestClient, credential: Credential, admin: dict[str, str]) -> dict[str, str]:
+def _login(
+    setup: AccessSetup, client: TestClient, credential: Credential, admin: dict[str, str]
+) -> dict[str, str]:
     """Create the identity behind a row; returns its Basic credentials ({} for anonymous)."""
     name = credential.name
     if credential.kind is Kind.ANONYMOUS:

@@ -1,5 +1,5 @@
-"""The authorization matrix: every credential kind × every registry-plane action × own/other
-repository × own/other registry, with Basic credentials and with Bearer tokens.
+"""The authorization matrix: every credential kind, every registry-plane action, own and
+other repository, own and other registry, with Basic credentials and with Bearer tokens.
 
 Each cell's expected answer comes from :mod:`tests.security.matrix_model` — ACR's documented
 model — never from berth. The identities and content are set up once per database engine
@@ -12,8 +12,8 @@ Cross-repository mounts are covered by their own suite.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from tests.security.conftest import Secure
@@ -24,8 +24,8 @@ CELLS = cells()
 
 
 @pytest.fixture(scope="module")
-def world(secure: Secure) -> Iterator[World]:
-    yield build_world(secure)
+def world(secure: Secure) -> World:
+    return build_world(secure)
 
 
 def _challenge(header: str) -> dict[str, str]:
@@ -33,10 +33,9 @@ def _challenge(header: str) -> dict[str, str]:
     return dict(re.findall(r'(\w+)="([^"]*)"', header))
 
 
-def _mismatches(cell: Cell, expected: Expected, stage: str, response: object, world: World) -> list[str]:
-    import httpx
-
-    assert isinstance(response, httpx.Response)
+def _mismatches(
+    cell: Cell, expected: Expected, stage: str, response: httpx.Response, world: World
+) -> list[str]:
     found: list[str] = []
     if stage != expected.stage or response.status_code != expected.status:
         found.append(f"got {stage} {response.status_code}")
