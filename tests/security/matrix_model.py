@@ -50,6 +50,7 @@ class Mode(StrEnum):
 
     BASIC = "basic"  # Basic credentials straight on the data call (no Authorization for anonymous)
     BEARER = "bearer"  # GET /oauth2/token at the addressed registry, then Bearer on the data call
+    FORM = "form"  # the same with POST /oauth2/token (password or refresh grant), as az and the SDK
     REPLAY = "replay"  # a token the own registry issued, presented at the other registry
 
 
@@ -301,7 +302,7 @@ def expect(credential: Credential, endpoint: Endpoint, repository: str, side: Si
     else:
         refusal = credential.refusal_at(side)
         if refusal is not None:
-            return _refused("token" if mode is Mode.BEARER else "data", refusal)
+            return _refused("data" if mode is Mode.BASIC else "token", refusal)
     if credential.allowed(endpoint, repository):
         return Expected("data", endpoint.success)
     return Expected("data", 401, UNAUTHORIZED, INSUFFICIENT_SCOPE)
@@ -323,6 +324,15 @@ class Cell:
     def expected(self) -> Expected:
         return expect(self.credential, self.endpoint, self.repository, self.side, self.mode)
 
+    def expected_access(self) -> list[dict[str, object]]:
+        """The ``access`` claim of the own registry's token for this call's scope (§2.4, §2.5):
+        what was asked for, intersected with what the credential may do."""
+        allowed = self.credential.allowed(self.endpoint, self.repository)
+        if self.endpoint.on_repository:
+            actions = [self.endpoint.needs] if allowed else []
+            return [{"type": "repository", "name": self.repository, "actions": actions}]
+        return [{"type": "registry", "name": "catalog", "actions": ["*"] if allowed else []}]
+
 
 def replayable(credential: Credential) -> bool:
     """Whether the own registry issues this credential a token at all (else nothing to replay)."""
@@ -335,7 +345,7 @@ def cells() -> list[Cell]:
     made: list[Cell] = []
     for credential in CREDENTIALS:
         for side in Side:
-            modes = [Mode.BASIC, Mode.BEARER]
+            modes = [Mode.BASIC, Mode.BEARER, Mode.FORM]
             if side is Side.OTHER and replayable(credential):
                 modes.append(Mode.REPLAY)
             for mode in modes:

@@ -97,6 +97,7 @@ class Answer:
 
     stage: str
     response: httpx.Response
+    token: str = ""  # the access token the data call carried
 
 
 @dataclass(repr=False)
@@ -104,7 +105,7 @@ class World:
     client: TestClient
     admins: dict[str, dict[str, str]] = field(default_factory=dict)  # registry -> Basic header
     logins: dict[str, dict[str, str]] = field(default_factory=dict)  # row -> Basic header ({} = none)
-    _tokens: dict[tuple[str, str, str], httpx.Response] = field(default_factory=dict)
+    _tokens: dict[tuple[str, str, str, bool], httpx.Response] = field(default_factory=dict)
 
     # --- content ----------------------------------------------------------------------------
 
@@ -138,18 +139,29 @@ class World:
 
     # --- credentials ------------------------------------------------------------------------
 
-    def token(self, credential: Credential, registry: str, scope: str) -> httpx.Response:
-        """docker's ``GET /oauth2/token`` at ``registry`` with the row's credentials (cached)."""
-        key = (credential.name, registry, scope)
+    def token(self, credential: Credential, registry: str, scope: str, form: bool = False) -> httpx.Response:
+        """An access token at ``registry`` for the row's credentials (cached).
+
+        docker's ``GET /oauth2/token`` with Basic credentials (none for anonymous), or with
+        ``form`` the ``POST`` of az and the Azure SDK: the refresh grant for a null-GUID row,
+        the password grant (without username and password for anonymous) otherwise.
+        """
+        key = (credential.name, registry, scope, form)
         if key not in self._tokens:
             host = host_of(registry)
             login = self.logins[credential.name]
-            params = {"service": host, "scope": scope}
-            if login:
-                params["account"] = _username(login)
-            self._tokens[key] = self.client.get(
-                "/oauth2/token", params=params, headers={**login, "Host": host}
-            )
+            username, password = _credentials(login) if login else ("", "")
+            if not form:
+                params = {"service": host, "scope": scope, **({"account": username} if login else {})}
+                response = self.client.get("/oauth2/token", params=params, headers={**login, "Host": host})
+            else:
+                fields = {"grant_type": "password", "service": host, "scope": scope}
+                if username == NULL_GUID:
+                    fields.update(grant_type="refresh_token", refresh_token=password)
+                elif login:
+                    fields.update(username=username, password=password)
+                response = self.client.post("/oauth2/token", data=fields, headers={"Host": host})
+            self._tokens[key] = response
         return self._tokens[key]
 
     # --- one cell ---------------------------------------------------------------------------
@@ -163,14 +175,18 @@ class World:
         registry = self.registry_of(cell)
         endpoint, repository = cell.endpoint, cell.repository
         scope = endpoint.scope(repository)
+        token = ""
         if cell.mode is Mode.BASIC:
             auth = self.logins[cell.credential.name]
         else:
-            issuer = self.registry_of(Cell(cell.credential, endpoint, repository, Side.OWN, cell.mode))
-            issued = self.token(cell.credential, registry if cell.mode is Mode.BEARER else issuer, scope)
+            issuer = registry
+            if cell.mode is Mode.REPLAY:
+                issuer = self.registry_of(Cell(cell.credential, endpoint, repository, Side.OWN, cell.mode))
+            issued = self.token(cell.credential, issuer, scope, form=cell.mode is Mode.FORM)
             if issued.status_code != 200:
                 return Answer("token", issued)
-            auth = bearer(issued.json()["access_token"])
+            token = issued.json()["access_token"]
+            auth = bearer(token)
         image = image_for(registry, repository) if repository else None
         session = self.upload_session(registry, repository) if endpoint.session else ""
         path = endpoint.path.format(
@@ -195,12 +211,13 @@ class World:
         response = self.client.request(endpoint.method, path, params=params, content=content, headers=headers)
         if endpoint.destructive and response.is_success:
             self.push(registry, repository)
-        return Answer("data", response)
+        return Answer("data", response, token)
 
 
-def _username(login: dict[str, str]) -> str:
+def _credentials(login: dict[str, str]) -> tuple[str, str]:
     decoded = base64.b64decode(login["Authorization"].split(" ", 1)[1]).decode()
-    return decoded.split(":", 1)[0]
+    username, _, password = decoded.partition(":")
+    return username, password
 
 
 # --- building the world ----------------------------------------------------------------------

@@ -16,6 +16,7 @@ import re
 import httpx
 import pytest
 
+from tests.api.access.wire import payload
 from tests.security.conftest import Secure
 from tests.security.matrix_model import Cell, Expected, cells
 from tests.security.matrix_world import World, build_world, host_of
@@ -61,6 +62,8 @@ def test_cell(world: World, cell: Cell) -> None:
     expected = cell.expected()
     answer = world.send(cell)
     found = _mismatches(cell, expected, answer.stage, answer.response, world)
+    if answer.token and payload(answer.token)["access"] != cell.expected_access():
+        found.append(f"token access {payload(answer.token)['access']}, ACR grants {cell.expected_access()}")
     assert not found, (
         f"{cell.credential.description}, {cell.endpoint.method} {cell.endpoint.path} "
         f"({cell.repository or 'registry'}, {cell.side} registry, {cell.mode}): "
