@@ -16,10 +16,18 @@ import re
 import httpx
 import pytest
 
-from tests.api.access.wire import payload
+from tests.api.access.wire import digest_of, payload
 from tests.security.conftest import Secure
-from tests.security.matrix_model import Cell, Expected, cells
-from tests.security.matrix_world import World, build_world, host_of
+from tests.security.matrix_model import (
+    ENDPOINTS,
+    OTHER_REPOSITORY,
+    OWN_REPOSITORY,
+    Cell,
+    Endpoint,
+    Expected,
+    cells,
+)
+from tests.security.matrix_world import OTHER, OWN, UPLOADED, World, build_world, host_of
 
 CELLS = cells()
 
@@ -69,3 +77,37 @@ def test_cell(world: World, cell: Cell) -> None:
         f"({cell.repository or 'registry'}, {cell.side} registry, {cell.mode}): "
         f"ACR answers {expected.describe()}; berth: {'; '.join(found)}; body {answer.response.text[:300]!r}"
     )
+
+
+# --- upload sessions belong to their repository and registry ----------------------------------
+
+SESSION_ENDPOINTS = [endpoint for endpoint in ENDPOINTS if endpoint.session]
+
+
+@pytest.mark.parametrize("owner", ["other-repository", "other-registry"])
+@pytest.mark.parametrize("endpoint", SESSION_ENDPOINTS, ids=[e.name for e in SESSION_ENDPOINTS])
+@pytest.mark.parametrize("row", ["admin", "token-content-write"])
+def test_a_session_is_reached_only_through_its_own_repository(
+    world: World, row: str, endpoint: Endpoint, owner: str
+) -> None:
+    """Push on ``team/app`` reaches no session of ``team/other`` (or of another registry) by
+    naming it under ``team/app``: ``404 BLOB_UPLOAD_UNKNOWN``, and the session is untouched."""
+    registry = OTHER if owner == "other-registry" else OWN
+    repository = OWN_REPOSITORY if owner == "other-registry" else OTHER_REPOSITORY
+    session = world.upload_session(registry, repository)
+    params = {"digest": digest_of(UPLOADED)} if endpoint.name == "upload-put" else {}
+    response = world.client.request(
+        endpoint.method,
+        f"/v2/{OWN_REPOSITORY}/blobs/uploads/{session}",
+        params=params,
+        content=UPLOADED if endpoint.method in ("PATCH", "PUT") else b"",
+        headers={**world.logins[row], "Host": host_of(OWN), "Content-Type": "application/octet-stream"},
+    )
+    assert response.status_code == 404, response.text
+    assert response.json()["errors"][0]["code"] == "BLOB_UPLOAD_UNKNOWN"
+    status = world.client.get(
+        f"/v2/{repository}/blobs/uploads/{session}",
+        headers={**world.admins[registry], "Host": host_of(registry)},
+    )
+    assert status.status_code == 204, status.text
+    assert status.headers["Range"] == "0-0", "the session was written to"
