@@ -22,12 +22,13 @@ from tests.security.matrix_model import (
     ENDPOINTS,
     OTHER_REPOSITORY,
     OWN_REPOSITORY,
+    SCOPE_MAP_ACTIONS,
     Cell,
     Endpoint,
     Expected,
     cells,
 )
-from tests.security.matrix_world import OTHER, OWN, UPLOADED, World, build_world, host_of
+from tests.security.matrix_world import OTHER, OWN, TAG, UPLOADED, World, build_world, host_of, image_for
 
 CELLS = cells()
 
@@ -111,3 +112,51 @@ def test_a_session_is_reached_only_through_its_own_repository(
     )
     assert status.status_code == 204, status.text
     assert status.headers["Range"] == "0-0", "the session was written to"
+
+
+# --- content of another repository, named under the own repository -----------------------------
+
+FOREIGN_CONTENT = {
+    "manifest-get": "MANIFEST_UNKNOWN",
+    "manifest-head": None,
+    "manifest-delete": "MANIFEST_UNKNOWN",
+    "blob-get": "BLOB_UNKNOWN",
+    "blob-head": None,
+    "blob-delete": "BLOB_UNKNOWN",
+    "acr-manifest-get": "MANIFEST_UNKNOWN",
+    "acr-manifest-patch": "MANIFEST_UNKNOWN",
+}
+TOKEN_ROW = {docker: f"token-{action.replace('/', '-')}" for action, docker in SCOPE_MAP_ACTIONS.items()}
+
+
+@pytest.mark.parametrize("name", list(FOREIGN_CONTENT))
+def test_content_of_another_repository_is_unknown_under_the_own_one(world: World, name: str) -> None:
+    """A token for ``team/app`` that names ``team/other``'s manifest or blob by digest under
+    ``team/app`` learns nothing and changes nothing: ``404``, as if the digest did not exist."""
+    endpoint = next(e for e in ENDPOINTS if e.name == name)
+    foreign = image_for(OWN, OTHER_REPOSITORY)
+    path = endpoint.path.format(
+        repo=OWN_REPOSITORY,
+        manifest=foreign.manifest_digest,
+        layer=foreign.layer_digest,
+        tag=foreign.manifest_digest,
+        session="",
+    )
+    headers = {**world.logins[TOKEN_ROW[endpoint.needs]], "Host": host_of(OWN)}
+    content = b""
+    if endpoint.method == "PATCH":
+        content, headers["Content-Type"] = b'{"writeEnabled":false}', "application/json"
+    response = world.client.request(endpoint.method, path, content=content, headers=headers)
+    assert response.status_code == 404, response.text
+    if FOREIGN_CONTENT[name] is not None:
+        assert response.json()["errors"][0]["code"] == FOREIGN_CONTENT[name]
+    owners = {**world.admins[OWN], "Host": host_of(OWN)}
+    for kept in (
+        f"/v2/{OTHER_REPOSITORY}/manifests/{TAG}",
+        f"/v2/{OTHER_REPOSITORY}/blobs/{foreign.layer_digest}",
+    ):
+        assert world.client.get(kept, headers=owners).status_code == 200, f"{kept} was changed"
+    attributes = world.client.get(
+        f"/acr/v1/{OTHER_REPOSITORY}/_manifests/{foreign.manifest_digest}", headers=owners
+    )
+    assert attributes.json()["manifest"]["changeableAttributes"]["writeEnabled"] is True
