@@ -136,6 +136,7 @@ class Kind(StrEnum):
     SERVICE_PRINCIPAL = "sp"  # username = application id
     TOKEN = "token"  # username = token name
     NULL_GUID = "null-guid"  # username = the null GUID, password = an ACR refresh token
+    USER_PASSWORD = "user-password"  # username = a user's UPN: ACR takes no user passwords (§2.2)
 
 
 class Refusal(StrEnum):
@@ -156,6 +157,7 @@ class Credential:
     anonymous_pull: bool = False  # anonymous rows: the own registry's setting
     role: str | None = None  # set-up: the role a service principal or user holds on the own registry
     scope_action: str | None = None  # set-up: the one scope-map action of a token row
+    subscription_wide: bool = False  # the role is assigned on the subscription: every registry
 
     def allowed(self, endpoint: Endpoint, repository: str) -> bool:
         if endpoint.needs not in self.actions:
@@ -165,7 +167,7 @@ class Credential:
         return True
 
     def refusal_at(self, side: Side) -> Refusal | None:
-        if side is Side.OWN:
+        if side is Side.OWN or self.subscription_wide:
             return self.refused
         if self.kind is Kind.SERVICE_PRINCIPAL and self.refused is None:
             return Refusal.NO_ROLE  # the directory knows it; the other registry gave it no role
@@ -214,6 +216,21 @@ CREDENTIALS: tuple[Credential, ...] = (
     ),
     Credential("admin", Kind.ADMIN, "the admin user", EVERYTHING),
     *(_sp(role) for role in ("AcrPull", "AcrPush", "AcrDelete", "Reader", "Contributor", "Owner", None)),
+    Credential(
+        "sp-acrpush-subscription",
+        Kind.SERVICE_PRINCIPAL,
+        "service principal with AcrPush on the subscription (so on every registry)",
+        ROLE_ACTIONS["AcrPush"],
+        role="AcrPush",
+        subscription_wide=True,
+    ),
+    Credential(
+        "user-password",
+        Kind.USER_PASSWORD,
+        f"a user with {USER_ROLE} presenting UPN and password",
+        refused=Refusal.BAD_CREDENTIALS,
+        role=USER_ROLE,
+    ),
     Credential(
         "user",
         Kind.NULL_GUID,

@@ -252,7 +252,8 @@ def _login(
         )
         return basic(token.name, token.password1)
     if credential.kind is Kind.SERVICE_PRINCIPAL:
-        sp = setup.service_principal(name, role=credential.role)
+        scope = setup.tenancy.subscription_scope if credential.subscription_wide else None
+        sp = setup.service_principal(name, role=credential.role, scope=scope)
         if name == "sp-disabled":
             setup.set_enabled(sp.object_id, False)
         if name == "sp-expired":
@@ -263,6 +264,8 @@ def _login(
         directory_token = sp_directory_token(client, setup.tenant_id, sp.app_id, sp.secret)
         return basic(NULL_GUID, _refresh_token(client, directory_token))
     user = setup.user(f"{name}@example.com", role=credential.role)
+    if credential.kind is Kind.USER_PASSWORD:
+        return basic(user.upn, user.password)
     refresh = _refresh_token(client, user_directory_token(client, setup.tenant_id, user.upn, user.password))
     if name == "user-disabled":
         setup.set_enabled(user.object_id, False)
