@@ -21,6 +21,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from jwt.algorithms import RSAAlgorithm
 
 from berth.access import service as access_service
 from berth.access.keys import MAX_TOKEN_LIFETIME
@@ -121,6 +122,14 @@ FORGERIES: dict[str, Callable[[Lab, str], str]] = {
     "another-key-with-berths-kid": lambda lab, t: jwt.encode(
         widened(t), _foreign_key(), algorithm="RS256", headers={"kid": header(t)["kid"]}
     ),
+    "another-key-embedded-as-jwk": lambda lab, t: with_own_key(t, "jwk"),
+    "another-key-behind-a-jku-url": lambda lab, t: with_own_key(t, "jku"),
+    "ps256-with-another-key": lambda lab, t: jwt.encode(
+        widened(t), _foreign_key(), algorithm="PS256", headers={"kid": header(t)["kid"]}
+    ),
+    "kid-injection": lambda lab, t: jwt.encode(
+        widened(t), _foreign_key(), algorithm="RS256", headers={"kid": "../../../../dev/null' OR '1'='1"}
+    ),
     "alg-none": lambda lab, t: forge({"alg": "none", "typ": "JWT", "kid": header(t)["kid"]}, widened(t)),
     "alg-None": lambda lab, t: forge({"alg": "None", "typ": "JWT", "kid": header(t)["kid"]}, widened(t)),
     "alg-NONE-with-signature": lambda lab, t: forge(
@@ -147,6 +156,17 @@ FORGERIES: dict[str, Callable[[Lab, str], str]] = {
     "without-jti": lambda lab, t: resigned(lab, t, jti=None),
     "without-iat": lambda lab, t: resigned(lab, t, iat=None),
 }
+
+
+def with_own_key(token: str, how: str) -> str:
+    """Signed with the attacker's key, which the header offers inline or by URL."""
+    key = _foreign_key()
+    offered: dict[str, Any] = {"kid": header(token)["kid"]}
+    if how == "jwk":
+        offered["jwk"] = RSAAlgorithm.to_jwk(key.public_key(), as_dict=True)
+    else:
+        offered["jku"] = "https://attacker.example/jwks.json"
+    return jwt.encode(widened(token), key, algorithm="RS256", headers=offered)
 
 
 def hs256_with_public_key(lab: Lab, token: str) -> str:
