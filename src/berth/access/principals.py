@@ -1,6 +1,6 @@
 """Resolving credentials to a principal, in ACR's order, with denials as values.
 
-Basic usernames resolve as ACR does: the null GUID (password is an ACR token) → a
+Basic usernames resolve as ACR does: the null GUID (password is an ACR refresh token) → a
 repository-scoped token's name → the registry name (admin user) → a service principal's
 application id → otherwise ``Application not registered with AAD.``. A wrong secret for a
 token or service principal gets the same public answer as an unknown name, so an anonymous
@@ -40,6 +40,9 @@ PERMISSIONS_FAILED = "retrieving permissions failed"
 class Principal:
     subject: TokenSubject
     permissions: RegistryPermissions
+    # When the credential this principal presented expires (an ACR refresh token's ``exp``):
+    # tokens issued for it expire no later, so a refresh token cannot renew itself forever.
+    not_after: float | None = None
 
     @property
     def identity(self) -> Identity:
