@@ -143,7 +143,7 @@ def build_app(settings: Settings) -> BerthApp:
     auth = AccessService(
         settings,
         keyring,
-        PrincipalResolver(db, tenancy, verifier),
+        PrincipalResolver(db, tenancy, verifier, anonymous_catalog=settings.anonymous_pull_lists_catalog),
         LoginLimits(
             settings.auth_failures_per_ip,
             settings.auth_failures_per_identity,

@@ -60,10 +60,13 @@ def not_registered(reason: str, identity: Identity, detail: str) -> Denial:
 class PrincipalResolver:
     """Turns presented credentials into a :class:`Principal` or a :class:`Denial`."""
 
-    def __init__(self, db: Database, tenancy: Tenancy, verifier: SecretVerifier) -> None:
+    def __init__(
+        self, db: Database, tenancy: Tenancy, verifier: SecretVerifier, *, anonymous_catalog: bool = False
+    ) -> None:
         self._db = db
         self._tenancy = tenancy
         self._verifier = verifier
+        self._anonymous = permissions.ANONYMOUS_WITH_CATALOG if anonymous_catalog else permissions.ANONYMOUS
 
     def subject(self, identity: Identity, subject_id: str) -> TokenSubject:
         return TokenSubject(identity, subject_id, self._tenancy.tenant_id)
@@ -183,7 +186,7 @@ class PrincipalResolver:
             return unauthorized(
                 "anonymous_disabled", identity, f"anonymous pull is not enabled on registry {registry.name}"
             )
-        return Principal(self.subject(identity, ""), permissions.ANONYMOUS)
+        return Principal(self.subject(identity, ""), self._anonymous)
 
     async def current(
         self, registry: RegistryRecord, subject: TokenSubject, issued_at: float
