@@ -34,6 +34,10 @@ NULL_GUID = "00000000-0000-0000-0000-000000000000"
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 NOT_REGISTERED = "Application not registered with AAD."
 PERMISSIONS_FAILED = "retrieving permissions failed"
+# Argon2 verifications a refusal costs, whether or not the name exists: tokens and the admin
+# user have two passwords, a service principal usually one secret (docs/security.md, edge).
+PASSWORD_SLOTS = 2
+SECRET_SLOTS = 1
 
 
 @dataclass(frozen=True)
@@ -89,11 +93,13 @@ class PrincipalResolver:
             sp = identity_rows.by_app_id(conn, username)
             if sp is not None and sp.kind == identity_rows.SERVICE_PRINCIPAL:
                 return self._service_principal(conn, registry, sp, password)
+            self._verifier.spend(password, SECRET_SLOTS)
             return not_registered(
                 "unknown_identity",
                 Identity(IdentityKind.SERVICE_PRINCIPAL, username),
                 f"no service principal has application id {username}",
             )
+        self._verifier.spend(password, PASSWORD_SLOTS)
         return not_registered(
             "unknown_identity",
             Identity.presented(username),
@@ -108,6 +114,7 @@ class PrincipalResolver:
         stored = access_rows.token_passwords_of(conn, token.id)
         match = next((p for p in stored if self._verifier.verify(p.secret_hash, password)), None)
         if match is None:
+            self._verifier.spend(password, PASSWORD_SLOTS - len(stored))
             return not_registered("bad_secret", identity, f"wrong password for token '{token.name}'")
         if not token.enabled:
             return unauthorized("identity_disabled", identity, f"token '{token.name}' is disabled")
@@ -131,6 +138,7 @@ class PrincipalResolver:
     def _admin(self, conn: Connection, registry: RegistryRecord, password: str) -> Principal | Denial:
         identity = Identity(IdentityKind.ADMIN, registry.name)
         if not registry.admin_enabled:
+            self._verifier.spend(password, PASSWORD_SLOTS)
             return unauthorized(
                 "admin_disabled", identity, f"the admin user of registry {registry.name} is disabled"
             )
@@ -148,6 +156,7 @@ class PrincipalResolver:
         stored = identity_rows.secrets(conn, sp.id)
         match = next((s for s in stored if self._verifier.verify(s.secret_hash, secret)), None)
         if match is None:
+            self._verifier.spend(secret, SECRET_SLOTS - len(stored))
             return not_registered(
                 "bad_secret", identity, f"wrong client secret for service principal {sp.app_id}"
             )
