@@ -148,6 +148,7 @@ def build_app(settings: Settings) -> BerthApp:
             settings.auth_failures_per_ip,
             settings.auth_failures_per_identity,
             settings.auth_failure_window_seconds,
+            settings.auth_failures_per_identity_total,
         ),
         directory_tokens,
     )
