@@ -28,7 +28,7 @@ from tests.api.access.wire import (
     token_get,
     token_post,
 )
-from tests.security.secure_app import cheap_hasher, clients_of, secure_settings
+from tests.security.secure_app import BOOTSTRAP_PASSWORD, cheap_hasher, clients_of, secure_settings
 from tests.support.access_setup import NULL_GUID, AccessSetup
 
 OTHER_HOST = "otherreg.localhost:5000"
@@ -294,6 +294,22 @@ def test_acr_tokens_are_not_management_tokens(
     client: TestClient, setup: AccessSetup, refresh_token: str, pull_only_access_token: str
 ) -> None:
     path = f"/subscriptions/{setup.tenancy.subscription_id}/providers/Microsoft.ContainerRegistry/registries"
-    for token in (refresh_token, pull_only_access_token):
+    # ACR tokens, and directory tokens for the registry audience or of another type, are refused.
+    for token in (refresh_token, pull_only_access_token, *directory_tokens(client, setup).values()):
         response = client.get(path, params={"api-version": "2023-07-01"}, headers=bearer(token))
         assert response.status_code == 401, response.text
+    # The control: a directory token for the management audience is what it takes.
+    owner = client.post(
+        f"/{setup.tenant_id}/oauth2/v2.0/token",
+        data={
+            "grant_type": "password",
+            "username": "admin@localhost",
+            "password": BOOTSTRAP_PASSWORD,
+            "scope": "https://management.azure.com/.default",
+        },
+    )
+    assert owner.status_code == 200, owner.text
+    managed = client.get(
+        path, params={"api-version": "2023-07-01"}, headers=bearer(owner.json()["access_token"])
+    )
+    assert managed.status_code == 200, managed.text
