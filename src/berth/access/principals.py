@@ -144,6 +144,7 @@ class PrincipalResolver:
             )
         stored = access_rows.admin_passwords_of(conn, registry.id)
         if not any(self._verifier.verify(p.secret_hash, password) for p in stored):
+            self._verifier.spend(password, PASSWORD_SLOTS - len(stored))
             return unauthorized(
                 "bad_secret", identity, f"wrong password for the admin user of {registry.name}"
             )
