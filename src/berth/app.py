@@ -144,11 +144,12 @@ def build_app(settings: Settings) -> BerthApp:
     auth = AccessService(
         settings,
         keyring,
-        PrincipalResolver(db, tenancy, verifier),
+        PrincipalResolver(db, tenancy, verifier, anonymous_catalog=settings.anonymous_pull_lists_catalog),
         LoginLimits(
             settings.auth_failures_per_ip,
             settings.auth_failures_per_identity,
             settings.auth_failure_window_seconds,
+            settings.auth_failures_per_identity_total,
         ),
         directory_tokens,
     )

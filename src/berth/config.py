@@ -48,7 +48,9 @@ class Settings:
     bootstrap_password: str = ""
     auth_failures_per_ip: int = 60
     auth_failures_per_identity: int = 10
+    auth_failures_per_identity_total: int = 600
     auth_failure_window_seconds: int = 60
+    anonymous_pull_lists_catalog: bool = False
     log_level: str = "info"
 
     @property

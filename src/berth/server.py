@@ -53,6 +53,10 @@ def serve(settings: Settings, app: BerthApp | None = None) -> None:
         http="httptools",
         loop="uvloop",
         h11_max_incomplete_event_size=64 * 1024,
+        # uvicorn's own proxy-headers middleware would believe X-Forwarded-For/-Proto from
+        # 127.0.0.1 (its default forwarded_allow_ips) and rewrite the peer address before berth
+        # sees it. berth decides that itself, from settings.trusted_proxies (registry/clients.py).
+        proxy_headers=False,
     )
     log.info(describe(settings))
     # uvicorn finishes in-flight requests on SIGTERM/SIGINT, then re-raises the signal with the

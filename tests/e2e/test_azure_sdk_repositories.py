@@ -83,7 +83,8 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
     server = TlsBerthServer(
         data_dir,
         database_url=f"sqlite:///{data_dir.parent / 'metadata.db'}",
-        env={"BERTH_BOOTSTRAP_PASSWORD": "owner-Passw0rd"},
+        # Anonymous callers list the catalog only when the operator opts in; this suite does.
+        env={"BERTH_BOOTSTRAP_PASSWORD": "owner-Passw0rd", "BERTH_ANONYMOUS_PULL_LISTS_CATALOG": "true"},
     )
     server.init_tls()
     setup = AccessSetup.for_database(f"sqlite:///{data_dir.parent / 'metadata.db'}")

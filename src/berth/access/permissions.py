@@ -47,7 +47,10 @@ def _actions_for(permissions: RegistryPermissions, kind: str, name: str) -> froz
 
 
 ADMIN = RegistryPermissions(ALL_DATA)
-ANONYMOUS = RegistryPermissions(READ)
+# Anonymous pull is pull: ACR documents it as "read (pull) actions" only, so listing the
+# catalog stays off unless the operator opts in (setting anonymous_pull_lists_catalog).
+ANONYMOUS = RegistryPermissions(READ - {CATALOG})
+ANONYMOUS_WITH_CATALOG = RegistryPermissions(READ)
 
 
 def from_roles(assignments: list[RoleAssignmentRecord], registry_resource_id: str) -> RegistryPermissions:

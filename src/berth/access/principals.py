@@ -1,6 +1,6 @@
 """Resolving credentials to a principal, in ACR's order, with denials as values.
 
-Basic usernames resolve as ACR does: the null GUID (password is an ACR token) → a
+Basic usernames resolve as ACR does: the null GUID (password is an ACR refresh token) → a
 repository-scoped token's name → the registry name (admin user) → a service principal's
 application id → otherwise ``Application not registered with AAD.``. A wrong secret for a
 token or service principal gets the same public answer as an unknown name, so an anonymous
@@ -34,12 +34,19 @@ NULL_GUID = "00000000-0000-0000-0000-000000000000"
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 NOT_REGISTERED = "Application not registered with AAD."
 PERMISSIONS_FAILED = "retrieving permissions failed"
+# Argon2 verifications a refusal costs, whether or not the name exists: tokens and the admin
+# user have two passwords, a service principal usually one secret (docs/security.md, edge).
+PASSWORD_SLOTS = 2
+SECRET_SLOTS = 1
 
 
 @dataclass(frozen=True)
 class Principal:
     subject: TokenSubject
     permissions: RegistryPermissions
+    # When the credential this principal presented expires (an ACR refresh token's ``exp``):
+    # tokens issued for it expire no later, so a refresh token cannot renew itself forever.
+    not_after: float | None = None
 
     @property
     def identity(self) -> Identity:
@@ -57,10 +64,13 @@ def not_registered(reason: str, identity: Identity, detail: str) -> Denial:
 class PrincipalResolver:
     """Turns presented credentials into a :class:`Principal` or a :class:`Denial`."""
 
-    def __init__(self, db: Database, tenancy: Tenancy, verifier: SecretVerifier) -> None:
+    def __init__(
+        self, db: Database, tenancy: Tenancy, verifier: SecretVerifier, *, anonymous_catalog: bool = False
+    ) -> None:
         self._db = db
         self._tenancy = tenancy
         self._verifier = verifier
+        self._anonymous = permissions.ANONYMOUS_WITH_CATALOG if anonymous_catalog else permissions.ANONYMOUS
 
     def subject(self, identity: Identity, subject_id: str) -> TokenSubject:
         return TokenSubject(identity, subject_id, self._tenancy.tenant_id)
@@ -83,11 +93,13 @@ class PrincipalResolver:
             sp = identity_rows.by_app_id(conn, username)
             if sp is not None and sp.kind == identity_rows.SERVICE_PRINCIPAL:
                 return self._service_principal(conn, registry, sp, password)
+            self._verifier.spend(password, SECRET_SLOTS)
             return not_registered(
                 "unknown_identity",
                 Identity(IdentityKind.SERVICE_PRINCIPAL, username),
                 f"no service principal has application id {username}",
             )
+        self._verifier.spend(password, PASSWORD_SLOTS)
         return not_registered(
             "unknown_identity",
             Identity.presented(username),
@@ -102,6 +114,7 @@ class PrincipalResolver:
         stored = access_rows.token_passwords_of(conn, token.id)
         match = next((p for p in stored if self._verifier.verify(p.secret_hash, password)), None)
         if match is None:
+            self._verifier.spend(password, PASSWORD_SLOTS - len(stored))
             return not_registered("bad_secret", identity, f"wrong password for token '{token.name}'")
         if not token.enabled:
             return unauthorized("identity_disabled", identity, f"token '{token.name}' is disabled")
@@ -125,11 +138,13 @@ class PrincipalResolver:
     def _admin(self, conn: Connection, registry: RegistryRecord, password: str) -> Principal | Denial:
         identity = Identity(IdentityKind.ADMIN, registry.name)
         if not registry.admin_enabled:
+            self._verifier.spend(password, PASSWORD_SLOTS)
             return unauthorized(
                 "admin_disabled", identity, f"the admin user of registry {registry.name} is disabled"
             )
         stored = access_rows.admin_passwords_of(conn, registry.id)
         if not any(self._verifier.verify(p.secret_hash, password) for p in stored):
+            self._verifier.spend(password, PASSWORD_SLOTS - len(stored))
             return unauthorized(
                 "bad_secret", identity, f"wrong password for the admin user of {registry.name}"
             )
@@ -142,6 +157,7 @@ class PrincipalResolver:
         stored = identity_rows.secrets(conn, sp.id)
         match = next((s for s in stored if self._verifier.verify(s.secret_hash, secret)), None)
         if match is None:
+            self._verifier.spend(secret, SECRET_SLOTS - len(stored))
             return not_registered(
                 "bad_secret", identity, f"wrong client secret for service principal {sp.app_id}"
             )
@@ -180,7 +196,7 @@ class PrincipalResolver:
             return unauthorized(
                 "anonymous_disabled", identity, f"anonymous pull is not enabled on registry {registry.name}"
             )
-        return Principal(self.subject(identity, ""), permissions.ANONYMOUS)
+        return Principal(self.subject(identity, ""), self._anonymous)
 
     async def current(
         self, registry: RegistryRecord, subject: TokenSubject, issued_at: float

@@ -1,5 +1,8 @@
 """Secrets: generated, hashed with argon2 at rest, verified with a short success cache.
 
+A name that has no stored hash still costs a verification against a dummy hash
+(:meth:`SecretVerifier.spend`), so the time of a refusal does not tell whether the name exists.
+
 A :class:`Secret` never prints its value (``repr`` and ``str`` show ``***``), so it cannot end
 up in a log line by accident. Successful verifications are cached for a minute under a keyed
 hash of (stored hash, presented secret) — never the secret itself — so a data-plane request
@@ -8,6 +11,7 @@ with Basic credentials does not pay argon2's cost every time.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import os
@@ -20,6 +24,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 _HASHER = PasswordHasher()
+_dummy: tuple[PasswordHasher, str] | None = None
 _CACHE_SECONDS = 60.0
 _CACHE_SIZE = 4096
 
@@ -55,6 +60,14 @@ def hash_secret(secret: Secret) -> str:
     return _HASHER.hash(secret.reveal())
 
 
+def _dummy_hash() -> str:
+    """A hash of a random secret, made by the current hasher (so with the same parameters)."""
+    global _dummy
+    if _dummy is None or _dummy[0] is not _HASHER:
+        _dummy = (_HASHER, _HASHER.hash(generate().reveal()))
+    return _dummy[1]
+
+
 def hint(secret: Secret) -> str:
     return secret.reveal()[:3]
 
@@ -69,6 +82,17 @@ class SecretVerifier:
 
     def _cache_key(self, stored_hash: str, presented: str) -> bytes:
         return hmac.new(self._key, f"{stored_hash}\0{presented}".encode(), hashlib.sha256).digest()
+
+    def spend(self, presented: str, count: int = 1) -> None:
+        """Do the work of ``count`` failed verifications, for a name with fewer stored hashes.
+
+        Unknown names, disabled admin users and identities without secrets are refused after
+        the same argon2 work as a wrong password, so timing does not reveal which names exist.
+        """
+        dummy = _dummy_hash()
+        for _ in range(count):
+            with contextlib.suppress(VerifyMismatchError, VerificationError, InvalidHashError):
+                _HASHER.verify(dummy, presented)
 
     def verify(self, stored_hash: str, presented: str) -> bool:
         key = self._cache_key(stored_hash, presented)

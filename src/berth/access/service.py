@@ -13,7 +13,7 @@ import hashlib
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from berth import errors
@@ -124,6 +124,9 @@ class AccessService:
         self, registry: RegistryRecord, username: str, password: str
     ) -> Principal | Denial:
         if username == NULL_GUID:
+            # ACR's null GUID means "the password is a refresh token". An access token is not a
+            # password: accepted here it would stand for its identity's full permissions (and
+            # could be swapped for a refresh token), not for the scopes it was issued with.
             return await self.from_acr_token(registry, password)
         return await self.resolver.from_password(registry, username, password)
 
@@ -131,9 +134,11 @@ class AccessService:
         self,
         registry: RegistryRecord,
         token: str,
-        grant_types: tuple[str, ...] = ("refresh_token", "access_token"),
+        grant_types: tuple[str, ...] = ("refresh_token",),
     ) -> Principal | Denial:
-        """The principal behind an ACR refresh (or access) token, re-checked as of now.
+        """The principal behind an ACR refresh token, re-checked as of now.
+
+        Tokens issued for it expire no later than it does (:attr:`Principal.not_after`).
 
         Issuing goes to the database every time (no status cache): a just-disabled identity or a
         just-removed role must not get new tokens, even for the few seconds bearer checks allow.
@@ -144,9 +149,12 @@ class AccessService:
             return unauthorized(exc.reason, None, str(exc))
         if verified.grant_type not in grant_types:
             return unauthorized(
-                "token_invalid", verified.subject.identity, f"a {verified.grant_type} cannot be used here"
+                "token_invalid",
+                verified.subject.identity,
+                f"a token of grant type {verified.grant_type} is not a refresh token",
             )
-        return await self.resolver.current(registry, verified.subject, verified.issued_at)
+        current = await self.resolver.current(registry, verified.subject, verified.issued_at)
+        return current if isinstance(current, Denial) else replace(current, not_after=verified.expires_at)
 
     async def from_directory_token(
         self, registry: RegistryRecord, token: str, token_type: str = ACCESS_TYPE
@@ -221,13 +229,18 @@ class AccessService:
     ) -> IssuedToken:
         granted = principal.permissions.grant(scopes)
         token, jti = issue_access_token(
-            self.keyring, principal.subject, self.audience(registry), registry.id, access_claim(granted)
+            self.keyring,
+            principal.subject,
+            self.audience(registry),
+            registry.id,
+            access_claim(granted),
+            principal.not_after,
         )
         accesses = tuple(Access(kind, name, action) for kind, name, actions in granted for action in actions)
         return IssuedToken(token, jti, accesses)
 
     def issue_refresh_token(self, registry: RegistryRecord, principal: Principal) -> IssuedToken:
         token, jti = issue_refresh_token(
-            self.keyring, principal.subject, self.audience(registry), registry.id
+            self.keyring, principal.subject, self.audience(registry), registry.id, principal.not_after
         )
         return IssuedToken(token, jti)

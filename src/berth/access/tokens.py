@@ -45,14 +45,17 @@ def _safe(text: str) -> str:
     return "".join(ch for ch in text if ch not in _UNSAFE_FOR_SDK)
 
 
-def _base_claims(subject: TokenSubject, audience: str, registry_id: str, lifetime: int) -> dict[str, Any]:
+def _base_claims(
+    subject: TokenSubject, audience: str, registry_id: str, lifetime: int, not_after: float | None
+) -> dict[str, Any]:
     issued = time.time()
     now = int(issued)
+    expires = now + lifetime if not_after is None else min(now + lifetime, int(not_after))
     return {
         "jti": str(uuid.uuid4()),
         "sub": _safe(subject.identity.name or "anonymous"),
         "nbf": now - LEEWAY_SECONDS,
-        "exp": now + lifetime,
+        "exp": expires,
         "iat": now,
         "iss": ISSUER,
         "aud": audience,
@@ -68,18 +71,24 @@ def _base_claims(subject: TokenSubject, audience: str, registry_id: str, lifetim
 
 
 def issue_refresh_token(
-    keyring: Keyring, subject: TokenSubject, audience: str, registry_id: str
+    keyring: Keyring, subject: TokenSubject, audience: str, registry_id: str, not_after: float | None = None
 ) -> tuple[str, str]:
-    claims = _base_claims(subject, audience, registry_id, REFRESH_TOKEN_SECONDS)
+    """A refresh token; ``not_after`` caps its expiry (the credential it was issued for)."""
+    claims = _base_claims(subject, audience, registry_id, REFRESH_TOKEN_SECONDS, not_after)
     claims["grant_type"] = "refresh_token"
     claims["permissions"] = {"Actions": ["*"], "NotActions": None}
     return keyring.sign(claims), claims["jti"]
 
 
 def issue_access_token(
-    keyring: Keyring, subject: TokenSubject, audience: str, registry_id: str, granted: list[dict[str, Any]]
+    keyring: Keyring,
+    subject: TokenSubject,
+    audience: str,
+    registry_id: str,
+    granted: list[dict[str, Any]],
+    not_after: float | None = None,
 ) -> tuple[str, str]:
-    claims = _base_claims(subject, audience, registry_id, ACCESS_TOKEN_SECONDS)
+    claims = _base_claims(subject, audience, registry_id, ACCESS_TOKEN_SECONDS, not_after)
     claims["grant_type"] = "access_token"
     claims["access"] = granted
     return keyring.sign(claims), claims["jti"]

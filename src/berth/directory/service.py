@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection
 
 from berth.access.model import Identity, IdentityKind
-from berth.access.principals import GUID
+from berth.access.principals import GUID, SECRET_SLOTS
 from berth.access.secrets import Secret, SecretVerifier, generate, hash_secret, hint
 from berth.metadata import identities as identity_rows
 from berth.metadata.database import Database
@@ -80,6 +80,7 @@ class Directory:
         identity = Identity(IdentityKind.SERVICE_PRINCIPAL, client_id)
         record = identity_rows.by_app_id(conn, client_id) if GUID.match(client_id) else None
         if record is None or record.kind != identity_rows.SERVICE_PRINCIPAL:
+            self._verifier.spend(client_secret, SECRET_SLOTS)
             return _invalid_client(
                 identity, "unknown_identity", f"no service principal has application id {client_id}"
             )
@@ -87,6 +88,7 @@ class Directory:
         secrets = identity_rows.secrets(conn, record.id)
         match = next((s for s in secrets if self._verifier.verify(s.secret_hash, client_secret)), None)
         if match is None:
+            self._verifier.spend(client_secret, SECRET_SLOTS - len(secrets))
             return _invalid_client(
                 identity, "bad_secret", f"wrong client secret for service principal {client_id}"
             )
@@ -120,6 +122,7 @@ class Directory:
         identity = Identity(IdentityKind.USER, upn)
         record = identity_rows.by_upn(conn, upn)
         if record is None or record.password_hash is None:
+            self._verifier.spend(password, 1)
             return _invalid_user(identity, "unknown_identity", f"no user has the name {upn}")
         identity = Identity(IdentityKind.USER, record.name, record.id)
         if not self._verifier.verify(record.password_hash, password):

@@ -23,14 +23,17 @@ def _trusted(address: str, proxies: tuple[Network, ...]) -> bool:
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope.get("headers", []):
-        if key == name:
-            return str(value.decode("latin-1"))
-    return None
+    """All values of a header, joined with commas in order (a proxy may add its own line)."""
+    values = [str(value.decode("latin-1")) for key, value in scope.get("headers", []) if key == name]
+    return ", ".join(values) if values else None
 
 
 def client_ip(scope: Scope, proxies: tuple[Network, ...]) -> str:
-    """The peer address, or the nearest untrusted hop of X-Forwarded-For behind a trusted proxy."""
+    """The peer address, or the nearest untrusted hop of X-Forwarded-For behind a trusted proxy.
+
+    Only the peer's own address is believed unless it is a trusted proxy; ``Forwarded`` and
+    ``X-Real-IP`` are never read (docs/security.md, section edge).
+    """
     client = scope.get("client")
     peer = client[0] if client else "0.0.0.0"  # noqa: S104 - a placeholder, never bound
     if not proxies or not _trusted(peer, proxies):

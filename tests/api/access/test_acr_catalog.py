@@ -109,7 +109,10 @@ def test_needs_the_catalog_scope(client: TestClient, setup: AccessSetup, many: l
     assert response.headers["WWW-Authenticate"].endswith(f',scope="{CATALOG}",error="insufficient_scope"')
 
 
-def test_anonymous_pull_lists_the_catalog(client: TestClient, setup: AccessSetup, many: list[str]) -> None:
+def test_anonymous_pull_does_not_list_the_catalog(
+    client: TestClient, setup: AccessSetup, many: list[str]
+) -> None:
+    """Anonymous pull is pull only unless anonymous_pull_lists_catalog is set (issue 8, finding 14)."""
     setup.set_anonymous_pull(True)
     token = token_post(client, grant_type="password", scope=CATALOG).json()["access_token"]
-    assert listing(client, token).json() == {"repositories": many}
+    assert client.get("/acr/v1/_catalog", headers=bearer(token)).status_code == 401

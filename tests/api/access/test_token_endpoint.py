@@ -120,10 +120,12 @@ def test_null_guid_with_a_refresh_token(client: TestClient, setup: AccessSetup) 
     assert claims["access"] == [{"type": "repository", "name": "hello", "actions": ["pull"]}]
 
 
-def test_null_guid_with_an_access_token(client: TestClient, admin: tuple[str, str]) -> None:
+def test_null_guid_with_an_access_token_is_refused(client: TestClient, admin: tuple[str, str]) -> None:
+    """The null GUID's password is a refresh token; an access token is not (issue 8, finding 3)."""
     token = token_get(client, *admin).json()["access_token"]
     response = token_get(client, NULL_GUID, token, "repository:hello:pull")
-    assert response.status_code == 200, response.text
+    assert response.status_code == 401, response.text
+    assert error_of(response)["message"] == UNAUTHORIZED_MESSAGE
 
 
 def test_null_guid_with_garbage_is_refused(client: TestClient) -> None:
@@ -150,7 +152,9 @@ def test_offline_token_returns_a_refresh_token_for_the_null_guid_only(
     assert set(response.json()) == {"access_token", "refresh_token"}
     issued = payload(response.json()["refresh_token"])
     assert issued["grant_type"] == "refresh_token"
-    assert issued["exp"] - issued["iat"] == REFRESH_TOKEN_SECONDS
+    # A refresh token cannot renew itself: the new one expires when the one presented does.
+    assert issued["exp"] == payload(refresh)["exp"]
+    assert issued["exp"] - issued["iat"] <= REFRESH_TOKEN_SECONDS
     # docker stores it as the identitytoken and later trades it with the refresh grant.
     again = token_post(
         client,
@@ -252,7 +256,7 @@ def test_anonymous_get(client: TestClient, setup: AccessSetup) -> None:
     assert response.status_code == 200, response.text
     assert payload(response.json()["access_token"])["access"] == [
         {"type": "repository", "name": "hello", "actions": ["pull"]},
-        {"type": "registry", "name": "catalog", "actions": ["*"]},
+        {"type": "registry", "name": "catalog", "actions": []},  # pull only (docs/security.md)
     ]
 
 

@@ -94,3 +94,18 @@ def test_scheme_without_proxies_is_the_connection_scheme() -> None:
 
     assert scheme(tls, ()) == "https"
     assert scheme(tls, PROXIES) == "http"
+
+
+def test_other_forwarding_headers_are_never_read() -> None:
+    spoofed = scope("10.0.0.5", forwarded="for=203.0.113.9", x_real_ip="203.0.113.9")
+
+    assert client_ip(spoofed, PROXIES) == "10.0.0.5"
+    assert client_ip(spoofed, ()) == "10.0.0.5"
+
+
+def test_a_second_forwarded_for_line_from_the_proxy_is_the_rightmost() -> None:
+    """A proxy may add its own X-Forwarded-For line after the client's instead of appending."""
+    two_lines = scope("10.0.0.5")
+    two_lines["headers"] = [(b"x-forwarded-for", b"203.0.113.7"), (b"x-forwarded-for", b"198.51.100.4")]
+
+    assert client_ip(two_lines, PROXIES) == "198.51.100.4"
