@@ -107,7 +107,10 @@ def _access(route: Route) -> str:
         return "none (it is the authentication)"
     if route.action is None:
         return "any authenticated caller"
-    return "`registry:catalog:*`" if route.on_registry else f"`repository:<name>:{route.action}`"
+    needed = "`registry:catalog:*`" if route.on_registry else f"`repository:<name>:{route.action}`"
+    if route.optional is not None:
+        needed += " (a mount links the blob only where the caller may also pull `<from>`, or a holder)"
+    return needed
 
 
 def _codes_with_status(codes: tuple[str, ...]) -> str:

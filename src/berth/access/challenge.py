@@ -30,13 +30,13 @@ def access_detail(accesses: tuple[Access, ...]) -> list[dict[str, str]] | None:
 
 
 def challenge(request: AccessRequest, error: str | None = None, message: str | None = None) -> WireError:
+    """The 401 for ``request``: its scope names what is needed, then what would be used if held."""
+    offered = request.accesses + tuple(a for a in request.optional if a not in request.accesses)
     return WireError(
         errors.UNAUTHORIZED,
         message,
-        detail=access_detail(request.accesses),
-        headers={
-            "WWW-Authenticate": challenge_header(request.realm, request.service, request.accesses, error)
-        },
+        detail=access_detail(offered),
+        headers={"WWW-Authenticate": challenge_header(request.realm, request.service, offered, error)},
     )
 
 

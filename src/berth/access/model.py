@@ -107,6 +107,7 @@ class AccessRequest:
     realm: str  # absolute URL of the token endpoint for the challenge
     user_agent: str = ""
     correlation_id: str = ""
+    optional: tuple[Access, ...] = ()  # offered in a challenge besides ``accesses``, not required
 
 
 @dataclass(frozen=True)

@@ -162,6 +162,7 @@ class RegistryPlane:
                 AccessRequest(
                     registry=registry,
                     accesses=tuple(route.accesses(params)),
+                    optional=tuple(route.optional_accesses(request.query_params)),
                     authorization=request.headers.get("authorization"),
                     client_ip=summary.client_ip,
                     service=host,

@@ -30,6 +30,7 @@ from berth.registry.handlers import (
 )
 
 Handler = Callable[[RequestContext], Awaitable[Response]]
+OptionalAccesses = Callable[[Mapping[str, str]], list[Access]]
 
 _NAME = r"(?P<name>[^?#]+?)"
 # /acr/v1/ names: no path component starts with "_" (none may in a repository name), so
@@ -53,11 +54,17 @@ class Route:
     on_registry: bool = False  # the access is to the registry (catalog), not a repository
     authenticate: bool = True  # False only for the token endpoints, which are the authentication
     template: str = ""
+    # Accesses the handler uses when the caller holds them (a mount's source): offered in the
+    # challenge, so a client asks for them, but never required.
+    optional: OptionalAccesses | None = None
 
     def accesses(self, params: Mapping[str, str]) -> list[Access]:
         if self.action is None:
             return []
         return [Access.catalog()] if self.on_registry else [Access.repository(params["name"], self.action)]
+
+    def optional_accesses(self, query: Mapping[str, str]) -> list[Access]:
+        return self.optional(query) if self.optional is not None else []
 
 
 def _route(
@@ -78,6 +85,12 @@ def _route(
         template=template,
         **options,  # type: ignore[arg-type]
     )
+
+
+def _mount_source(query: Mapping[str, str]) -> list[Access]:
+    """A mount from ``from`` links the blob only if the caller may pull ``from`` too."""
+    source = query.get("from")
+    return [Access.repository(source, Action.PULL)] if query.get("mount") and source else []
 
 
 ROUTES: tuple[Route, ...] = (
@@ -145,6 +158,7 @@ ROUTES: tuple[Route, ...] = (
         uploads.start_upload,
         Action.PUSH,
         "/v2/<name>/blobs/uploads/",
+        optional=_mount_source,
     ),
     _route(
         "upload-status",
