@@ -162,6 +162,8 @@ def _json_object(body: bytes) -> dict[str, Any]:
         raise _invalid("manifest must be UTF-8 encoded JSON") from None
     if text.startswith(_BOM):
         raise _invalid("manifest must be UTF-8 encoded JSON without a byte order mark")
+    if "\x00" in text:  # no JSON text holds a NUL; UTF-16 and UTF-32 of ASCII do
+        raise _invalid("manifest must be UTF-8 encoded JSON (it holds NUL bytes, as UTF-16 and UTF-32 do)")
     try:
         document = json.loads(text)
     # ValueError covers JSONDecodeError and integers too long to convert.
