@@ -24,7 +24,7 @@ router = APIRouter(dependencies=COMMON, responses=ERRORS, tags=["Logs"])
 
 ACTION = "Microsoft.ContainerRegistry/registries/logs/read"
 MAX_TOP = 10_000
-MAX_EVENT_ID = 2**63 - 1  # row ids are signed 64-bit integers on both databases
+MAX_EVENT_ID = 2**31 - 1  # event ids are INTEGER columns: 32 bits on PostgreSQL
 # 9999-12-31T23:59:59Z: the last second Python's datetime (and ARM's time format) can write.
 MAX_TIMESTAMP = 253_402_300_799.0
 _EPOCH = re.compile(r"^[0-9]+(\.[0-9]+)?$")
