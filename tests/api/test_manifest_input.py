@@ -69,12 +69,8 @@ def test_a_descriptor_size_outside_int64_is_manifest_invalid(
     if where == "child":
         child = canonical(_image())
         assert push_manifest(client, REPO, digest_of(child), child, OCI_MANIFEST).status_code == 201
-        document = {
-            "schemaVersion": 2,
-            "mediaType": OCI_INDEX,
-            "manifests": [descriptor(OCI_MANIFEST, child)],
-        }
-        document["manifests"][0]["size"] = size
+        entry = {**descriptor(OCI_MANIFEST, child), "size": size}
+        document: dict[str, Any] = {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [entry]}
         media_type = OCI_INDEX
     else:
         document, media_type = _image(), OCI_MANIFEST
