@@ -249,6 +249,21 @@ def _headers() -> st.SearchStrategy[dict[str, str]]:
             "Accept": st.one_of(st.sampled_from(MEDIA_TYPES), _header_text()),
             "Content-Length": _numbers().filter(lambda text: text.isascii()),
             "Transfer-Encoding": st.sampled_from(["chunked", "gzip", "identity"]),
+            "Host": st.one_of(
+                st.sampled_from(
+                    [
+                        "nosuch.localhost:5000",
+                        "LOCALHOST:5000",
+                        "localhost:" + "9" * 40,
+                        "[::1]:5000",
+                        "127.0.0.1",
+                        "a" * 300 + ".localhost:5000",
+                        "%00.localhost:5000",
+                        "\x00.localhost:5000",
+                    ]
+                ),
+                _header_text(),
+            ),
             "X-Forwarded-For": st.one_of(
                 st.sampled_from(["203.0.113.7", "::1", "not an address"]), _header_text()
             ),
