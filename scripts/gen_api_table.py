@@ -47,7 +47,7 @@ RESPONSES: dict[str, Answers] = {
     "manifest": Answers(
         "200, the manifest as pushed",
         "`Content-Type` (its media type), `Content-Length`, `Docker-Content-Digest`, `ETag`",
-        ("NAME_UNKNOWN", "MANIFEST_UNKNOWN", "TAG_INVALID", "DIGEST_INVALID", "DENIED"),
+        ("NAME_UNKNOWN", "MANIFEST_UNKNOWN", "DIGEST_INVALID", "DENIED"),
     ),
     "manifest-put": Answers(
         "201",

@@ -179,9 +179,10 @@ def test_literal_dot_dot_upload_id_is_unknown(client: TestClient, app: BerthApp)
 
 @pytest.mark.parametrize("reference", ["bad%0A", "-x", "%20x", "a%09b", "x" * 129])
 def test_invalid_tag_references_are_400_tag_invalid(client: TestClient, reference: str) -> None:
+    """PUT and DELETE refuse a name that cannot be a tag; GET and HEAD find nothing by it (404)."""
     body, _ = push_image(client, "team/app", "latest")
 
-    for method, content in (("GET", None), ("PUT", body), ("DELETE", None)):
+    for method, content in (("PUT", body), ("DELETE", None)):
         response = client.request(
             method,
             f"/v2/team/app/manifests/{reference}",
@@ -189,6 +190,8 @@ def test_invalid_tag_references_are_400_tag_invalid(client: TestClient, referenc
             headers={"Content-Type": OCI_MANIFEST},
         )
         assert_error(response, 400, "TAG_INVALID")
+    assert_error(client.get(f"/v2/team/app/manifests/{reference}"), 404, "MANIFEST_UNKNOWN")
+    assert client.head(f"/v2/team/app/manifests/{reference}").status_code == 404
 
 
 @pytest.mark.parametrize(

@@ -211,3 +211,12 @@ def test_the_same_blob_pushed_to_two_registries_is_stored_twice(
     assert [p.name for p in files_under(root / other_registry.id)] == [digest.split(":", 1)[1]]
     assert [p.name for p in files_under(root / default_registry(app).id)] == [digest.split(":", 1)[1]]
     assert client.get(f"/v2/{REPO}/blobs/{digest}", headers={"Host": OTHER}).content == b"in both"
+
+
+@pytest.mark.parametrize(
+    "host", ["\x00.localhost:5000", "my\x00reg.localhost:5000", "a" * 300 + ".localhost:5000"]
+)
+def test_a_host_no_registry_can_have_is_404_registry_unknown(client: TestClient, host: str) -> None:
+    response = client.get("/v2/", headers={"Host": host.encode("latin-1")})
+
+    assert_error(response, 404, "REGISTRY_UNKNOWN")

@@ -29,6 +29,14 @@ MANIFEST_MEDIA_TYPES = (*IMAGE_MANIFESTS, *INDEXES)
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024
 MAX_ARTIFACT_TYPE = 255  # RFC 6838: type and subtype of at most 127 characters each
 MAX_PLATFORM_VALUE = 50
+# Descriptors one manifest may carry (layers of an image, manifests of an index). Distribution
+# and ACR bound only the body (4 MiB); docker images stop at 127 layers and real indexes at a
+# few dozen platforms, so 1,024 leaves room for large artifacts while keeping the work of
+# checking what a manifest references (one row per descriptor) small.
+MAX_DESCRIPTORS = 1024
+# Sizes are stored in signed 64-bit columns: a descriptor's size and their sum must fit.
+MAX_SIZE = 2**63 - 1
+_BOM = "\ufeff"
 # Layers a registry is not expected to hold (Windows foreign layers, OCI non-distributable).
 _FOREIGN_LAYER_MARKERS = ("foreign", "nondistributable")
 
@@ -87,8 +95,8 @@ def _descriptor(value: Any, where: str) -> Descriptor:
         Digest.parse(digest)
     except InvalidName as exc:
         raise _invalid(f"{where}.digest: {exc}") from None
-    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
-        raise _invalid(f"{where}.size must be a non-negative integer")
+    if not isinstance(size, int) or isinstance(size, bool) or not 0 <= size <= MAX_SIZE:
+        raise _invalid(f"{where}.size must be an integer from 0 to {MAX_SIZE}")
     raw_platform = value.get("platform")
     platform: dict[str, Any] = raw_platform if isinstance(raw_platform, dict) else {}
     foreign = any(marker in media_type for marker in _FOREIGN_LAYER_MARKERS) or bool(value.get("urls"))
@@ -142,17 +150,42 @@ def _effective_media_type(content_type: str | None, document: dict[str, Any]) ->
     return media_type
 
 
-def parse(body: bytes, content_type: str | None) -> ParsedManifest:
-    """Validate a manifest body; raises MANIFEST_INVALID with the reason when it is not valid."""
-    if len(body) > MAX_MANIFEST_BYTES:
-        raise WireError(errors.SIZE_INVALID, "manifest exceeds the 4 MiB limit", status=413)
+def _json_object(body: bytes) -> dict[str, Any]:
+    """The body as a JSON object, read as UTF-8 only.
+
+    ``json.loads`` on bytes also accepts UTF-16, UTF-32 and a UTF-8 byte order mark; Go
+    clients (docker, containerd, ORAS) cannot read those, so they are refused here.
+    """
     try:
-        document = json.loads(body)
-    # ValueError covers JSONDecodeError, UnicodeDecodeError and integers too long to convert.
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _invalid("manifest must be UTF-8 encoded JSON") from None
+    if text.startswith(_BOM):
+        raise _invalid("manifest must be UTF-8 encoded JSON without a byte order mark")
+    if "\x00" in text:  # no JSON text holds a NUL; UTF-16 and UTF-32 of ASCII do
+        raise _invalid("manifest must be UTF-8 encoded JSON (it holds NUL bytes, as UTF-16 and UTF-32 do)")
+    try:
+        document = json.loads(text)
+    # ValueError covers JSONDecodeError and integers too long to convert.
     except (ValueError, RecursionError) as exc:
         raise _invalid(f"manifest is not valid JSON: {exc}") from None
     if not isinstance(document, dict):
         raise _invalid("manifest must be a JSON object")
+    return document
+
+
+def _check_count(count: int, field_name: str) -> None:
+    if count > MAX_DESCRIPTORS:
+        raise _invalid(
+            f"{field_name} lists {count} descriptors; a manifest may carry at most {MAX_DESCRIPTORS}"
+        )
+
+
+def parse(body: bytes, content_type: str | None) -> ParsedManifest:
+    """Validate a manifest body; raises MANIFEST_INVALID with the reason when it is not valid."""
+    if len(body) > MAX_MANIFEST_BYTES:
+        raise WireError(errors.SIZE_INVALID, "manifest exceeds the 4 MiB limit", status=413)
+    document = _json_object(body)
     if document.get("schemaVersion") != 2:
         raise _invalid("schemaVersion must be 2")
     media_type = _effective_media_type(content_type, document)
@@ -176,6 +209,7 @@ def parse(body: bytes, content_type: str | None) -> ParsedManifest:
         entries = document.get("manifests")
         if not isinstance(entries, list):
             raise _invalid("manifests must be a list")
+        _check_count(len(entries), "manifests")
         children = tuple(_descriptor(entry, f"manifests[{i}]") for i, entry in enumerate(entries))
         return ParsedManifest(
             media_type=media_type,
@@ -190,7 +224,10 @@ def parse(body: bytes, content_type: str | None) -> ParsedManifest:
     raw_layers = document.get("layers", [])
     if not isinstance(raw_layers, list):
         raise _invalid("layers must be a list")
+    _check_count(len(raw_layers), "layers")
     layers = tuple(_descriptor(layer, f"layers[{i}]") for i, layer in enumerate(raw_layers))
+    if config.size + sum(layer.size for layer in layers) > MAX_SIZE:
+        raise _invalid(f"the sizes of config and layers add up to more than {MAX_SIZE}")
     if artifact_type is None:
         # The referrers API reports config.mediaType for image manifests without artifactType.
         artifact_type = _check_artifact_type(config.media_type)

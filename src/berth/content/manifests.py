@@ -55,6 +55,22 @@ def parse_reference(reference: str) -> tuple[bool, str]:
     return True, reference
 
 
+def _blob_unknown(digest: str) -> WireError:
+    return WireError(
+        errors.MANIFEST_BLOB_UNKNOWN, f"blob unknown to registry: {digest}", detail={"digest": digest}
+    )
+
+
+def _refuse_missing(conn: Connection, repository_id: int, parsed: ParsedManifest) -> None:
+    """MANIFEST_BLOB_UNKNOWN naming the first blob or child manifest the repository lacks."""
+    missing = blob_rows.missing_links(conn, repository_id, parsed.required_blobs)
+    if not missing:
+        children = list(dict.fromkeys(child.digest for child in parsed.children))
+        missing = manifest_rows.missing(conn, repository_id, children)
+    if missing:
+        raise _blob_unknown(missing[0])
+
+
 class ManifestService:
     def __init__(self, registry_id: str, db: Database, store: BlobStore, cache: PullCache) -> None:
         self.registry_id = registry_id
@@ -69,7 +85,18 @@ class ManifestService:
         return repo
 
     async def get(self, repository: str, reference: str) -> StoredManifest:
-        by_tag, ref = parse_reference(reference)
+        try:
+            by_tag, ref = parse_reference(reference)
+        except WireError as exc:
+            if exc.error is not errors.TAG_INVALID:
+                raise
+            # The distribution spec's only failure of a manifest GET/HEAD is 404: no manifest
+            # is known by a name that cannot be a tag (the conformance suite checks this).
+            raise WireError(
+                errors.MANIFEST_UNKNOWN,
+                f"manifest unknown: {reference!r} is not a tag or a digest",
+                detail={"Tag": reference},
+            ) from None
 
         found = self._cache.get(self.registry_id, repository, ref, by_tag)
         if found is None:
@@ -97,6 +124,11 @@ class ManifestService:
                 f"manifest digest {digest} does not match the reference {ref}",
                 detail={"digest": ref},
             )
+        # What the manifest references is checked before the write lock is taken, so a
+        # manifest naming unknown content is refused without stalling the registry's writers;
+        # the check is repeated (one query per kind) under the lock, where it decides.
+        tag = ref if by_tag else None
+        await self._db.read(self._check_before_writing, repository, tag, digest, parsed)
         platform = await self._platform(parsed)
         manifest = manifest_rows.ManifestInput(
             digest=digest,
@@ -120,17 +152,8 @@ class ManifestService:
 
         def work(conn: Connection) -> bool:
             repo = repository_rows.ensure(conn, self.registry_id, repository)
-            locks.check_write(conn, repo, ref if by_tag else None, digest)
-            missing = blob_rows.missing_links(conn, repo.id, parsed.required_blobs)
-            missing += [
-                c.digest for c in parsed.children if not manifest_rows.exists(conn, repo.id, c.digest)
-            ]
-            if missing:
-                raise WireError(
-                    errors.MANIFEST_BLOB_UNKNOWN,
-                    f"blob unknown to registry: {missing[0]}",
-                    detail={"digest": missing[0]},
-                )
+            locks.check_write(conn, repo, tag, digest)
+            _refuse_missing(conn, repo.id, parsed)
             created = manifest_rows.put(conn, repo.id, manifest)
             if by_tag:
                 repository_rows.put_tag(conn, repo.id, ref, digest)
@@ -140,6 +163,19 @@ class ManifestService:
         created = await self._db.write(work)
         self._cache.invalidate(self.registry_id, repository)
         return PutResult(digest, parsed.media_type, parsed.artifact_type, parsed.subject, created)
+
+    def _check_before_writing(
+        self, conn: Connection, repository: str, tag: str | None, digest: str, parsed: ParsedManifest
+    ) -> None:
+        """The write's checks, read-only: locks, then what the manifest references."""
+        repo = repository_rows.get(conn, self.registry_id, repository)
+        if repo is None:
+            first = next(iter(parsed.required_blobs), None) or next((c.digest for c in parsed.children), None)
+            if first is not None:
+                raise _blob_unknown(first)
+            return
+        locks.check_write(conn, repo, tag, digest)
+        _refuse_missing(conn, repo.id, parsed)
 
     async def _platform(self, parsed: ParsedManifest) -> tuple[str | None, str | None]:
         """Architecture and OS from a small image config blob, for ACR's manifest attributes."""

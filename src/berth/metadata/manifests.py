@@ -99,6 +99,17 @@ def exists(conn: Connection, repository_id: int, digest: str) -> bool:
     return conn.execute(query).first() is not None
 
 
+def missing(conn: Connection, repository_id: int, digests: Sequence[str]) -> list[str]:
+    """The digests among ``digests`` that name no manifest of the repository, in one query."""
+    if not digests:
+        return []
+    query = select(manifests.c.digest).where(
+        manifests.c.repository_id == repository_id, manifests.c.digest.in_(list(digests))
+    )
+    present = {row[0] for row in conn.execute(query)}
+    return [digest for digest in digests if digest not in present]
+
+
 def put(conn: Connection, repository_id: int, manifest: ManifestInput) -> bool:
     """Store a manifest; returns False when the same digest was already stored (a no-op)."""
     if exists(conn, repository_id, manifest.digest):

@@ -6,15 +6,22 @@ from starlette.requests import Request
 
 from berth import errors
 from berth.errors import WireError
+from berth.registry.numbers import bounded_decimal
+
+# Sizes are kept in signed 64-bit columns.
+MAX_CONTENT_LENGTH = 2**63 - 1
 
 
 def declared_length(request: Request) -> int | None:
     raw = request.headers.get("content-length")
     if raw is None:
         return None
-    if not raw.strip().isdigit():
-        raise WireError(errors.SIZE_INVALID, f"Content-Length {raw!r} is not a number")
-    return int(raw)
+    value = bounded_decimal(raw.strip(), MAX_CONTENT_LENGTH + 1)
+    if value is None:
+        raise WireError(errors.SIZE_INVALID, f"Content-Length {raw[:40]!r} is not a number")
+    if value > MAX_CONTENT_LENGTH:
+        raise WireError(errors.SIZE_INVALID, f"Content-Length {raw[:40]!r} is larger than berth stores")
+    return value
 
 
 async def read_limited(request: Request, limit: int, too_large: WireError) -> bytes:

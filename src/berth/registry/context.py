@@ -16,6 +16,7 @@ from berth.content.repositories import RepositoryService
 from berth.content.sessions import UploadSessions
 from berth.errors import WireError
 from berth.metadata.registries import RegistryRecord
+from berth.registry.numbers import bounded_decimal
 
 if TYPE_CHECKING:
     from berth.services import Services
@@ -89,9 +90,12 @@ class RequestContext:
         raw = self.request.query_params.get(name)
         if raw is None or raw == "":
             return None
-        if not (raw.isascii() and raw.isdigit()):
-            raise WireError(errors.PAGINATION_NUMBER_INVALID, f"{name}={raw!r} is not a non-negative integer")
-        return min(int(raw), MAX_QUERY_INT)
+        value = bounded_decimal(raw, MAX_QUERY_INT)
+        if value is None:
+            raise WireError(
+                errors.PAGINATION_NUMBER_INVALID, f"{name}={raw[:40]!r} is not a non-negative integer"
+            )
+        return value
 
     def query_last(self) -> str | None:
         """The ``last`` pagination marker, cut at its first NUL.

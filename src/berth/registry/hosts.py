@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from berth.metadata import registries as registry_rows
 from berth.metadata.database import Database
 from berth.metadata.registries import RegistryRecord
+from berth.names import REGISTRY_NAME
 
 CACHE_SECONDS = 1.0
 
@@ -66,12 +67,16 @@ class RegistryDirectory:
         self._cache: dict[str, tuple[float, RegistryRecord | None]] = {}
 
     async def find(self, name: str) -> RegistryRecord | None:
+        if REGISTRY_NAME.fullmatch(name) is None:
+            # No registry has such a name: no query (PostgreSQL refuses text holding a NUL), and
+            # no cache entry, so Host headers made up by a client cannot grow the cache.
+            return None
         key = name.lower()
         now = time.monotonic()
         cached = self._cache.get(key)
         if cached is not None and cached[0] > now:
             return cached[1]
-        record = await self._db.read(registry_rows.get_by_name, key) if "." not in key else None
+        record = await self._db.read(registry_rows.get_by_name, key)
         self._cache[key] = (now + CACHE_SECONDS, record)
         return record
 

@@ -10,7 +10,9 @@ import pytest
 from berth.content.manifest_format import (
     DOCKER_LIST,
     DOCKER_MANIFEST,
+    MAX_DESCRIPTORS,
     MAX_MANIFEST_BYTES,
+    MAX_SIZE,
     OCI_INDEX,
     OCI_MANIFEST,
     accepts,
@@ -215,7 +217,7 @@ def test_unknown_media_type_is_refused() -> None:
     ("body", "reason"),
     [
         (b"{", "not valid JSON"),
-        (b"\xff", "not valid JSON"),
+        (b"\xff", "must be UTF-8"),
         (b"[1]", "must be a JSON object"),
         (encode({"schemaVersion": 1}), "schemaVersion must be 2"),
         (encode({**image(), "schemaVersion": True}), "schemaVersion must be 2"),
@@ -339,3 +341,55 @@ def test_odd_platform_values_do_not_make_an_index_invalid() -> None:
     parsed = parse(json.dumps(document).encode(), OCI_INDEX)
 
     assert (parsed.children[0].platform_os, parsed.children[0].platform_architecture) == (None, None)
+
+
+# --- encodings, sizes and the descriptor bound (issue 8, findings 5, 10 and 12) ---------------
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-8-sig"])
+def test_only_utf8_without_a_bom_is_a_manifest(encoding: str) -> None:
+    assert "UTF-8" in invalid(json.dumps(image()).encode(encoding))
+
+
+def test_utf8_text_beyond_ascii_is_fine() -> None:
+    body = json.dumps(image(annotations={"title": "grüße 世界"}), ensure_ascii=False).encode()
+
+    assert parse(body, None).annotations == {"title": "grüße 世界"}
+
+
+@pytest.mark.parametrize("size", [MAX_SIZE + 1, 2**64, -1])
+@pytest.mark.parametrize("field", ["config", "layers", "subject"])
+def test_sizes_outside_int64_are_refused(field: str, size: int) -> None:
+    document = image(subject={"mediaType": OCI_MANIFEST, "digest": D3, "size": 1})
+    target = document[field][0] if field == "layers" else document[field]
+    target["size"] = size
+
+    assert f"{field}{'[0]' if field == 'layers' else ''}.size" in invalid(encode(document))
+
+
+def test_the_largest_int64_size_is_accepted() -> None:
+    document = image()
+    document["config"]["size"] = 0
+    document["layers"][0]["size"] = MAX_SIZE
+
+    assert parse(encode(document), None).content_size == MAX_SIZE
+
+
+def test_sizes_that_add_up_past_int64_are_refused() -> None:
+    document = image()
+    document["layers"] = [{"mediaType": LAYER_TYPE, "digest": D2, "size": 2**62}] * 2
+
+    assert "add up" in invalid(encode(document))
+
+
+@pytest.mark.parametrize(("key", "media_type"), [("layers", OCI_MANIFEST), ("manifests", OCI_INDEX)])
+def test_at_most_max_descriptors(key: str, media_type: str) -> None:
+    entry = {"mediaType": OCI_MANIFEST if key == "manifests" else LAYER_TYPE, "digest": D2, "size": 1}
+    document = image() if key == "layers" else index()
+    document[key] = [entry] * MAX_DESCRIPTORS
+
+    assert len(getattr(parse(encode(document), media_type), "layers" if key == "layers" else "children")) == (
+        MAX_DESCRIPTORS
+    )
+    document[key] = [entry] * (MAX_DESCRIPTORS + 1)
+    assert f"at most {MAX_DESCRIPTORS}" in invalid(encode(document), media_type)

@@ -115,3 +115,16 @@ def test_directory_caches_briefly_and_can_be_invalidated(
     directory.invalidate()  # forgets every entry, the cached miss included
     assert anyio.run(_find, directory, "again") is not None
     db.dispose()
+
+
+@pytest.mark.parametrize(
+    "name", ["\x00reg", "myreg\x00", "a.b", "abc", "a" * 51, "my-reg", "%00myreg", "ü" * 6]
+)
+def test_names_no_registry_can_have_find_nothing_and_are_not_cached(db: Database, name: str) -> None:
+    """A Host header is the client's to make up: PostgreSQL refuses a NUL, and a cache entry
+    per made-up name would grow without bound."""
+    directory = RegistryDirectory(db)
+
+    assert anyio.run(_find, directory, name) is None
+    assert directory._cache == {}
+    db.dispose()

@@ -58,6 +58,15 @@ def _utc(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def _representable(value: datetime) -> datetime:
+    """A time whose UTC reading is a date Python (and ARM's format) can write: year 9999 at most."""
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("must be no later than 9999-12-31T23:59:59Z") from None
+    return value
+
+
 def _future(value: datetime) -> datetime:
     if value <= datetime.now(UTC):
         raise ValueError("must be in the future")
@@ -78,7 +87,9 @@ Guid = Annotated[str, AfterValidator(_guid)]
 ResourceId = Annotated[str, Field(min_length=1, max_length=1024), AfterValidator(_clean)]
 ShortText = Annotated[str, Field(max_length=64), AfterValidator(_clean)]
 RegistryNameText = Annotated[str, Field(max_length=1024), AfterValidator(_clean)]
-FutureTimestamp = Annotated[datetime, AfterValidator(_utc), AfterValidator(_future)]
+FutureTimestamp = Annotated[
+    datetime, AfterValidator(_utc), AfterValidator(_representable), AfterValidator(_future)
+]
 Location = Annotated[str, Field(min_length=1, max_length=50), AfterValidator(_clean)]
 TagName = Annotated[str, Field(min_length=1, max_length=512), AfterValidator(_clean)]
 TagValue = Annotated[str, Field(max_length=256), AfterValidator(_clean)]

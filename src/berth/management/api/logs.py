@@ -24,7 +24,10 @@ router = APIRouter(dependencies=COMMON, responses=ERRORS, tags=["Logs"])
 
 ACTION = "Microsoft.ContainerRegistry/registries/logs/read"
 MAX_TOP = 10_000
-_EPOCH = re.compile(r"^\d+(\.\d+)?$")
+MAX_EVENT_ID = 2**31 - 1  # event ids are INTEGER columns: 32 bits on PostgreSQL
+# 9999-12-31T23:59:59Z: the last second Python's datetime (and ARM's time format) can write.
+MAX_TIMESTAMP = 253_402_300_799.0
+_EPOCH = re.compile(r"^[0-9]+(\.[0-9]+)?$")
 
 Kind = Annotated[
     Literal["login", "repository"],
@@ -37,17 +40,24 @@ def parse_time(value: str | None, name: str) -> float | None:
     if value is None or not value.strip():
         return None
     text = value.strip()
+    not_a_time = invalid(
+        f"'{text[:80]}' is not a time: use ISO 8601 (2026-11-28T10:00:00Z) or seconds since the epoch, "
+        "up to 9999-12-31T23:59:59Z.",
+        name,
+    )
     if _EPOCH.match(text):
-        return float(text)
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
-        raise invalid(
-            f"'{value}' is not a time: use ISO 8601 (2026-11-28T10:00:00Z) or seconds since the epoch.", name
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.timestamp()
+        seconds = float(text)  # digits only: at worst inf, which the bound below refuses
+    else:
+        try:
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+        except ValueError:
+            raise not_a_time from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        seconds = moment.timestamp()
+    if seconds > MAX_TIMESTAMP:
+        raise not_a_time
+    return seconds
 
 
 @router.get(REGISTRY + "/logs/{kind}", operation_id="Registries_ListLogs")
@@ -65,7 +75,8 @@ async def list_logs(
     repository: Annotated[str | None, Query(max_length=255, description="Repository events only.")] = None,
     operation: Annotated[str | None, Query(max_length=40)] = None,
     after_id: Annotated[
-        int | None, Query(alias="afterId", ge=0, description="Only newer rows, oldest first.")
+        int | None,
+        Query(alias="afterId", ge=0, le=MAX_EVENT_ID, description="Only newer rows, oldest first."),
     ] = None,
     top: Annotated[int, Query(ge=1, le=MAX_TOP)] = 100,
 ) -> dict[str, Any]:

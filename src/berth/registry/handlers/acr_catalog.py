@@ -27,7 +27,7 @@ def next_link(last: str, limit: int) -> str:
 async def list_repositories(ctx: RequestContext) -> Response:
     limit = ctx.query_int("n")
     page = DEFAULT_PAGE if limit is None else limit
-    last = ctx.request.query_params.get("last") or None
+    last = ctx.query_last()
     names = await ctx.repositories.catalog(last, page + 1, listed_only=True) if page > 0 else []
     headers = {}
     if len(names) > page:

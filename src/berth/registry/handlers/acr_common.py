@@ -113,10 +113,10 @@ class Page:
         if raw_order.lower() not in _ORDERS:
             raise WireError(
                 errors.BAD_REQUEST,
-                f"orderby={raw_order!r} is not supported; use timedesc or timeasc",
+                f"orderby={raw_order[:40]!r} is not supported; use timedesc or timeasc",
                 detail={"orderby": raw_order},
             )
-        return cls(query.get("last") or None, size, _ORDERS[raw_order.lower()])
+        return cls(ctx.query_last(), size, _ORDERS[raw_order.lower()])
 
     @property
     def fetch(self) -> int:

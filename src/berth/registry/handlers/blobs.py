@@ -10,9 +10,12 @@ from berth import errors
 from berth.errors import WireError
 from berth.names import Digest, InvalidName
 from berth.registry.context import RequestContext
+from berth.registry.numbers import bounded_decimal
 from berth.registry.responses import empty
 
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+_RANGE = re.compile(r"^bytes=([0-9]*)-([0-9]*)$")
+# Offsets past any blob's size mean the same as the size itself; larger ones are not converted.
+_MAX_OFFSET = 2**63
 
 
 def parse_digest(text: str) -> Digest:
@@ -34,18 +37,19 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
     found = _RANGE.match(header.strip())
     if found is None:
         return None
-    first, last = found.groups()
-    if not first and not last:
+    first, last = (bounded_decimal(group, _MAX_OFFSET) for group in found.groups())
+    if first is None and last is None:
         return None
-    if not first:  # suffix range: the last N bytes
-        if int(last) == 0:
+    if first is None:  # suffix range: the last N bytes
+        assert last is not None
+        if last == 0:
             raise _unsatisfiable(header, size)
         if size == 0:
             return None
-        length = min(int(last), size)
+        length = min(last, size)
         return size - length, length
-    start = int(first)
-    end = min(int(last), size - 1) if last else size - 1
+    start = first
+    end = min(last, size - 1) if last is not None else size - 1
     if start >= size or end < start:
         raise _unsatisfiable(header, size)
     return start, end - start + 1
@@ -54,7 +58,7 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
 def _unsatisfiable(header: str, size: int) -> WireError:
     return WireError(
         errors.RANGE_INVALID,
-        f"range {header} is not satisfiable for a blob of {size} bytes",
+        f"range {header[:80]} is not satisfiable for a blob of {size} bytes",
         headers={"Content-Range": f"bytes */{size}"},
     )
 
