@@ -19,10 +19,11 @@ from starlette.types import Message, Receive, Scope, Send
 from berth import errors
 from berth.access import network
 from berth.access.model import AccessRequest, Denial, Grant
+from berth.diskspace import out_of_space
 from berth.errors import JSON_CONTENT_TYPE, WireError
 from berth.names import is_repository_name
 from berth.registry import clients
-from berth.registry.context import RequestContext
+from berth.registry.context import RepositoryOperation, RequestContext
 from berth.registry.hosts import split_host, target_for
 from berth.registry.observer import RequestSummary
 from berth.registry.routes import Route, match
@@ -87,11 +88,8 @@ class RegistryPlane:
             response = None
         except WireError as exc:
             response = error_response(exc)
-        except Exception:
-            log.exception("unexpected error (correlation id %s)", correlation_id)
-            response = error_response(
-                WireError(errors.UNKNOWN, f"internal error; correlation id {correlation_id}")
-            )
+        except Exception as exc:
+            response = error_response(self._unexpected(exc, request, summary))
         if response is not None:
             # Handlers never set these, so they are appended as raw bytes (cheaper than MutableHeaders).
             response.raw_headers.extend(_COMMON_RAW_HEADERS)
@@ -104,6 +102,43 @@ class RegistryPlane:
         summary.bytes_in, summary.bytes_out = counter.bytes_in, counter.bytes_out
         summary.duration_ms = (time.perf_counter() - started) * 1000
         services.observer.request_finished(summary)
+
+    def _unexpected(self, exc: Exception, request: Request, summary: RequestSummary) -> WireError:
+        """A bug (500 UNKNOWN), or a write that found the disk full (507, with its event)."""
+        correlation_id = summary.correlation_id
+        reason = out_of_space(exc)
+        if reason is None:
+            log.exception("unexpected error (correlation id %s)", correlation_id)
+            return WireError(errors.UNKNOWN, f"internal error; correlation id {correlation_id}")
+        self.services.disk.record_full()
+        log.error(
+            "out of space (%s) serving %s %s: %s (correlation id %s)",
+            reason,
+            request.method,
+            request.url.path,
+            exc,
+            correlation_id,
+        )
+        params = match(self.routes, request.method, request.scope["path"]).params
+        name = params.get("name")
+        if name and summary.registry is not None:
+            # The failed write is recorded as a failed repository event (result 507).
+            reference = params.get("reference", "")
+            digest = request.query_params.get("digest", "") or (reference if ":" in reference else "")
+            summary.operations.append(
+                RepositoryOperation(
+                    "Delete" if request.method == "DELETE" else "Push",
+                    name,
+                    tag="" if ":" in reference else reference,
+                    digest=digest,
+                )
+            )
+        return WireError(
+            errors.INSUFFICIENT_STORAGE,
+            f"the registry's storage is full ({reason.replace('_', ' ')}); nothing was stored. "
+            f"Ask the registry's owner to free space; correlation id {correlation_id}",
+            detail={"reason": reason},
+        )
 
     async def _respond(
         self, request: Request, summary: RequestSummary, proxies: tuple[clients.Network, ...]
