@@ -31,9 +31,14 @@ POSTGRES_DISK_FULL = "53100"
 OK, LOW, FULL = "ok", "low", "full"
 
 
-def out_of_space(exc: BaseException) -> str | None:
-    """``disk_full``, ``quota_exceeded`` or ``database_full`` if ``exc`` is (or was caused by) a
-    write that failed for lack of space; ``None`` otherwise."""
+@dataclass(frozen=True)
+class OutOfSpace:
+    reason: str  # disk_full, quota_exceeded or database_full
+    error: BaseException  # the exception that says so (inside groups and wrappers)
+
+
+def out_of_space(exc: BaseException) -> OutOfSpace | None:
+    """What ran out, if ``exc`` is (or was caused by) a write that failed for lack of space."""
     pending: list[BaseException] = [exc]
     seen: set[int] = set()
     while pending:
@@ -43,7 +48,7 @@ def out_of_space(exc: BaseException) -> str | None:
         seen.add(id(current))
         reason = _reason(current)
         if reason is not None:
-            return reason
+            return OutOfSpace(reason, current)
         if isinstance(current, BaseExceptionGroup):
             pending.extend(current.exceptions)
         original = getattr(current, "orig", None)  # sqlalchemy.exc.DBAPIError

@@ -106,17 +106,18 @@ class RegistryPlane:
     def _unexpected(self, exc: Exception, request: Request, summary: RequestSummary) -> WireError:
         """A bug (500 UNKNOWN), or a write that found the disk full (507, with its event)."""
         correlation_id = summary.correlation_id
-        reason = out_of_space(exc)
-        if reason is None:
+        found = out_of_space(exc)
+        if found is None:
             log.exception("unexpected error (correlation id %s)", correlation_id)
             return WireError(errors.UNKNOWN, f"internal error; correlation id {correlation_id}")
         self.services.disk.record_full()
+        reason = found.reason
         log.error(
             "out of space (%s) serving %s %s: %s (correlation id %s)",
             reason,
             request.method,
             request.url.path,
-            exc,
+            found.error,
             correlation_id,
         )
         params = match(self.routes, request.method, request.scope["path"]).params
@@ -135,8 +136,8 @@ class RegistryPlane:
             )
         return WireError(
             errors.INSUFFICIENT_STORAGE,
-            f"the registry's storage is full ({reason.replace('_', ' ')}); nothing was stored. "
-            f"Ask the registry's owner to free space; correlation id {correlation_id}",
+            f"the registry's storage is full ({reason.replace('_', ' ')}): the write was not completed; "
+            f"ask the registry's owner to free space (correlation id {correlation_id})",
             detail={"reason": reason},
         )
 
