@@ -12,6 +12,7 @@ import random
 import time
 import uuid
 
+import anyio
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
@@ -32,6 +33,7 @@ from berth.services import Services
 log = logging.getLogger("berth.registry")
 
 CORRELATION_HEADER = "X-Ms-Correlation-Request-Id"
+DISCARD_SECONDS = 30.0
 COMMON_HEADERS = {
     "Docker-Distribution-Api-Version": "registry/2.0",
     "X-Content-Type-Options": "nosniff",
@@ -89,7 +91,10 @@ class RegistryPlane:
         except WireError as exc:
             response = error_response(exc)
         except Exception as exc:
-            response = error_response(self._unexpected(exc, request, summary))
+            error = self._unexpected(exc, request, summary)
+            if error.error is errors.INSUFFICIENT_STORAGE:
+                await counter.discard_body()
+            response = error_response(error)
         if response is not None:
             # Handlers never set these, so they are appended as raw bytes (cheaper than MutableHeaders).
             response.raw_headers.extend(_COMMON_RAW_HEADERS)
@@ -226,12 +231,24 @@ class _ByteCounter:
         self._send = send
         self.bytes_in = 0
         self.bytes_out = 0
+        self.body_complete = False
 
     async def receive(self) -> Message:
         message = await self._receive()
         if message["type"] == "http.request":
             self.bytes_in += len(message.get("body", b""))
+            self.body_complete = not message.get("more_body", False)
+        elif message["type"] == "http.disconnect":
+            self.body_complete = True
         return message
+
+    async def discard_body(self) -> None:
+        """Read and drop the rest of the request body (for at most DISCARD_SECONDS) before an
+        early answer: a client still sending a blob (docker, Go's HTTP client) then reads the
+        answer instead of failing its write with a broken pipe."""
+        with anyio.move_on_after(DISCARD_SECONDS):
+            while not self.body_complete:
+                await self.receive()
 
     async def send(self, message: Message) -> None:
         if message["type"] == "http.response.body":
