@@ -37,6 +37,28 @@ from berth.errors import JSON_CONTENT_TYPE, ErrorCode, error_body
 
 log = logging.getLogger("berth.connections")
 
+REPORT_EVERY_SECONDS = 60.0
+
+
+class Tally:
+    """Refusals of one kind, logged at most once a minute with their count: an attack of
+    thousands of connections writes a few lines, not thousands."""
+
+    def __init__(self, level: int, what: str) -> None:
+        self.level = level
+        self.what = what
+        self.count = 0
+        self.reported_at: float | None = None
+
+    def add(self, now: float, peer: str) -> None:
+        self.count += 1
+        if self.reported_at is None or now - self.reported_at >= REPORT_EVERY_SECONDS:
+            log.log(
+                self.level, "%s: %d since the last report, the latest from %s", self.what, self.count, peer
+            )
+            self.count = 0
+            self.reported_at = now
+
 
 @dataclass(frozen=True)
 class ConnectionLimits:
@@ -73,6 +95,9 @@ class GuardedProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol with berth's connection limits (:func:`protocol_for`)."""
 
     limits: ClassVar[ConnectionLimits]
+    refused_busy: ClassVar[Tally]
+    refused_large: ClassVar[Tally]
+    timed_out: ClassVar[Tally]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -86,8 +111,7 @@ class GuardedProtocol(HttpToolsProtocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         if len(self.connections) > self.limits.max_connections and not self._evict_longest_waiting():
-            busy = len(self.connections) - 1
-            log.warning("refused a connection from %s: %d connections are busy", self._peer(), busy)
+            self.refused_busy.add(self.loop.time(), self._peer())
             message = "the service has too many connections; retry shortly"
             self._close_with(raw_error(errors.UNAVAILABLE, message, (("retry-after", "1"),)))
             return
@@ -115,7 +139,7 @@ class GuardedProtocol(HttpToolsProtocol):
             return
         if self._still_awaiting_headers():  # the parser's callbacks may have ended the headers
             limit = self.limits.max_header_bytes
-            log.info("refused a request from %s: headers over %d bytes", self._peer(), limit)
+            self.refused_large.add(self.loop.time(), self._peer())
             message = f"the request line and headers exceed {limit} bytes"
             self._close_with(raw_error(errors.HEADERS_TOO_LARGE, message))
             return
@@ -156,7 +180,7 @@ class GuardedProtocol(HttpToolsProtocol):
         if self.transport.is_closing() or not self._awaiting_headers:
             return
         if self._header_bytes:
-            log.info("closed a connection from %s: its request headers did not arrive in time", self._peer())
+            self.timed_out.add(self.loop.time(), self._peer())
             seconds = f"{self.limits.header_timeout:g}"
             message = f"the request line and headers did not arrive within {seconds} s"
             self._close_with(raw_error(errors.REQUEST_TIMEOUT, message))
@@ -195,4 +219,15 @@ class GuardedProtocol(HttpToolsProtocol):
 
 def protocol_for(limits: ConnectionLimits) -> type[GuardedProtocol]:
     """The protocol class uvicorn builds per connection, bound to ``limits``."""
-    return type("BerthHttpProtocol", (GuardedProtocol,), {"limits": limits})
+    tallies = {
+        "refused_busy": Tally(
+            logging.WARNING, f"answered 503: all {limits.max_connections} connections busy"
+        ),
+        "refused_large": Tally(
+            logging.INFO, f"answered 431: request headers over {limits.max_header_bytes} bytes"
+        ),
+        "timed_out": Tally(
+            logging.INFO, f"answered 408: request headers not complete in {limits.header_timeout:g} s"
+        ),
+    }
+    return type("BerthHttpProtocol", (GuardedProtocol,), {"limits": limits, **tallies})

@@ -154,6 +154,9 @@ def test_a_slow_loris_of_300_connections_does_not_keep_others_out(server: BerthS
     assert statuses == [200] * 10
     assert all(closed), f"{closed.count(False)} slow connections were never closed"
     assert rss_bytes(server) - before < 32 * MIB
+    # The attack is reported in a line or two, not a line per connection.
+    reports = [line for line in server.log().splitlines() if "berth.connections:" in line]
+    assert 1 <= len(reports) <= 3, reports
 
 
 def test_300_silent_connections_are_closed_and_others_served(tmp_path: Path) -> None:
