@@ -1,5 +1,9 @@
-"""Fixtures of the security suites: every suite that runs a live ``berth serve`` fails a test
-during which the server answered 5xx (tests/support/server_errors.py)."""
+"""Fixtures of the security suites.
+
+- ``no_server_errors`` (autouse): a test during which a live ``berth serve`` answered 5xx fails
+  (tests/support/server_errors.py).
+- ``dockerd`` (session): the private docker engine of the e2e suites, shared by the suites here.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.e2e.conftest import dockerd  # noqa: F401 - the session's private dockerd
 from tests.support.server_errors import watch_server_errors
 
 

@@ -24,7 +24,6 @@ import pytest
 from berth.events import store
 from berth.events.store import EventFilter
 from berth.metadata.database import Database
-from tests.e2e.conftest import dockerd  # noqa: F401 - the session's private dockerd
 from tests.support.dockerd import DockerDaemon
 from tests.support.images import random_blob, rootfs_tarball, sha256_digest
 from tests.support.server import BerthServer
@@ -240,7 +239,7 @@ def test_check_health_reports_low_and_full_storage(tmp_path: Path) -> None:
     assert recovered["status"] == "ok"
 
 
-def test_docker_push_into_a_full_registry_names_the_cause(tmp_path: Path, dockerd: DockerDaemon) -> None:  # noqa: F811
+def test_docker_push_into_a_full_registry_names_the_cause(tmp_path: Path, dockerd: DockerDaemon) -> None:
     tarball = rootfs_tarball(tmp_path / "rootfs.tar", size=12 * MIB)  # random: it stays 12 MiB gzipped
     with (
         tmpfs(tmp_path / "blobs", 8) as blobs,
