@@ -164,7 +164,8 @@ def test_300_silent_connections_are_closed_and_others_served(tmp_path: Path) -> 
         opened = [await asyncio.open_connection("127.0.0.1", port) for _ in range(300)]
         async with httpx.AsyncClient(timeout=PATIENCE) as client:
             status = (await client.get(f"http://127.0.0.1:{port}/healthz")).status_code
-        received = [await asyncio.wait_for(reader.read(), PATIENCE) for reader, _ in opened]
+        reads = asyncio.gather(*(reader.read() for reader, _ in opened))
+        received = list(await asyncio.wait_for(reads, PATIENCE))
         for _, writer in opened:
             writer.close()
         return received, status
