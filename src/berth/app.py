@@ -6,10 +6,13 @@ Host); everything else (directory, management API, OpenAPI document) to the serv
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
+from sqlalchemy import make_url
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -29,6 +32,7 @@ from berth.directory.bootstrap import bootstrap_owner
 from berth.directory.endpoints import DirectoryEndpoints
 from berth.directory.service import Directory
 from berth.directory.tokens import DirectoryTokens
+from berth.diskspace import DiskSpace
 from berth.errors import JSON_CONTENT_TYPE, WireError
 from berth.events.metrics import Metrics
 from berth.events.recorder import EventRecorder
@@ -68,8 +72,14 @@ def _method_not_allowed(request: Request, exc: Exception) -> Response:
     return Response(error.body(), status_code=405, media_type=JSON_CONTENT_TYPE)
 
 
-async def _health(request: Request) -> Response:
-    return Response(b'{"status":"ok"}', media_type=JSON_CONTENT_TYPE)
+def _health_endpoint(disk: DiskSpace) -> Callable[[Request], Awaitable[Response]]:
+    """``/healthz``: the service answers, and its storage is ``ok``, ``low`` or ``full``."""
+
+    async def health(request: Request) -> Response:
+        body = json.dumps({"status": "ok", "storage": disk.status()}, separators=(",", ":"))
+        return Response(body, media_type=JSON_CONTENT_TYPE)
+
+    return health
 
 
 class BerthApp:
@@ -84,7 +94,8 @@ class BerthApp:
     ) -> None:
         self.services = services
         self.registry_plane = RegistryPlane(services, ROUTES)
-        routes: list[BaseRoute] = [Route("/healthz", _health), *(service_routes or [])]
+        health = Route("/healthz", _health_endpoint(services.disk))
+        routes: list[BaseRoute] = [health, *(service_routes or [])]
         self.service_plane = build_service_plane(
             services, routes, not_found=_not_found, method_not_allowed=_method_not_allowed
         )
@@ -177,6 +188,7 @@ def build_app(settings: Settings) -> BerthApp:
     recorder = EventRecorder(db, Metrics(), settings.event_retention_days)
     services.observer = recorder
     janitor = UploadJanitor(db, storage, settings.upload_max_age_hours * 3600.0)
+    services.disk = _disk_space(settings, db)
     return BerthApp(
         services,
         service_routes=directory.routes(),
@@ -187,6 +199,15 @@ def build_app(settings: Settings) -> BerthApp:
         ],
         on_shutdown=[janitor.stop, recorder.stop],
     )
+
+
+def _disk_space(settings: Settings, db: Database) -> DiskSpace:
+    """The volumes berth writes to: blob storage, and a SQLite database's folder."""
+    paths = [settings.resolved_storage_path]
+    database = make_url(db.url).database if db.is_sqlite else None
+    if database and database != ":memory:":
+        paths.append(Path(database).parent)
+    return DiskSpace(paths, settings.storage_low_free_mb * 1024 * 1024)
 
 
 def _start_events(settings: Settings, recorder: EventRecorder) -> None:

@@ -52,6 +52,12 @@ class Settings:
     auth_failure_window_seconds: int = 60
     anonymous_pull_lists_catalog: bool = False
     log_level: str = "info"
+    # Resource limits (docs/configuration.md, docs/security.md#resources).
+    storage_low_free_mb: int = 1024
+    max_header_bytes: int = 64 * 1024
+    header_timeout_seconds: int = 10
+    keep_alive_seconds: int = 30
+    max_connections: int = 1000
 
     @property
     def host(self) -> str:
@@ -247,5 +253,19 @@ def validate(settings: Settings) -> None:
         raise ConfigError("event_retention_days: must be at least 1")
     if settings.upload_max_age_hours < 1:
         raise ConfigError("upload_max_age_hours: must be at least 1")
+    _validate_limits(settings)
     if settings.log_level.lower() not in ("critical", "error", "warning", "info", "debug"):
         raise ConfigError(f"log_level: {settings.log_level!r} is not one of error, warning, info, debug")
+
+
+def _validate_limits(settings: Settings) -> None:
+    minimums = {
+        "storage_low_free_mb": 0,
+        "max_header_bytes": 1024,
+        "header_timeout_seconds": 1,
+        "keep_alive_seconds": 1,
+        "max_connections": 1,
+    }
+    for name, minimum in minimums.items():
+        if getattr(settings, name) < minimum:
+            raise ConfigError(f"{name}: must be at least {minimum}")

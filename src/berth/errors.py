@@ -80,6 +80,12 @@ METHOD_NOT_ALLOWED = register("METHOD_NOT_ALLOWED", 405, "method not allowed")
 BAD_REQUEST = register("BAD_REQUEST", 400, "the request is not valid")
 PAYLOAD_TOO_LARGE = register("PAYLOAD_TOO_LARGE", 413, "the request body is too large")
 CONFLICT = register("CONFLICT", 409, "the request conflicts with the current state")
+# HTTP 507 (Insufficient Storage): a write failed because berth's disk (or quota) is full. Docker
+# prints the status line of a 5xx answer ("received unexpected HTTP status: 507 Insufficient Storage").
+INSUFFICIENT_STORAGE = register("INSUFFICIENT_STORAGE", 507, "the registry's storage is full")
+# Written by the connection guard (berth.connections) before a request reaches the application.
+REQUEST_TIMEOUT = register("REQUEST_TIMEOUT", 408, "the request headers did not arrive in time")
+HEADERS_TOO_LARGE = register("HEADERS_TOO_LARGE", 431, "the request line and headers are too large")
 
 
 @dataclass

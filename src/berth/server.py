@@ -5,11 +5,14 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+from typing import Any
 
 import uvicorn
 
 from berth.app import BerthApp, build_app
 from berth.config import Settings
+from berth.connections import ConnectionLimits, protocol_for
+from berth.server_errors import ServerErrorLog
 
 log = logging.getLogger("berth")
 
@@ -39,7 +42,7 @@ def serve(settings: Settings, app: BerthApp | None = None) -> None:
     configure_logging(settings.log_level)
     app = app or build_app(settings)
     config = uvicorn.Config(
-        app,
+        ServerErrorLog(app),
         host=settings.host,
         port=settings.port,
         ssl_certfile=str(settings.tls_cert) if settings.tls_cert else None,
@@ -49,14 +52,12 @@ def serve(settings: Settings, app: BerthApp | None = None) -> None:
         access_log=False,
         server_header=False,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
-        timeout_keep_alive=30,
-        http="httptools",
         loop="uvloop",
-        h11_max_incomplete_event_size=64 * 1024,
         # uvicorn's own proxy-headers middleware would believe X-Forwarded-For/-Proto from
         # 127.0.0.1 (its default forwarded_allow_ips) and rewrite the peer address before berth
         # sees it. berth decides that itself, from settings.trusted_proxies (registry/clients.py).
         proxy_headers=False,
+        **connection_options(settings),
     )
     log.info(describe(settings))
     # uvicorn finishes in-flight requests on SIGTERM/SIGINT, then re-raises the signal with the
@@ -64,6 +65,15 @@ def serve(settings: Settings, app: BerthApp | None = None) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, _exit_cleanly)
     uvicorn.Server(config).run()
+
+
+def connection_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's settings for connections: berth's guarded httptools protocol and its limits."""
+    return {
+        "http": protocol_for(ConnectionLimits.from_settings(settings)),
+        "timeout_keep_alive": settings.keep_alive_seconds,
+        "h11_max_incomplete_event_size": settings.max_header_bytes,
+    }
 
 
 def _exit_cleanly(signum: int, frame: object) -> None:

@@ -10,6 +10,7 @@ from berth.access.service import AccessService
 from berth.config import Settings
 from berth.content.pull_cache import PullCache
 from berth.content.uploads import SessionHashes
+from berth.diskspace import DiskSpace
 from berth.management.service import Management
 from berth.metadata.database import Database
 from berth.registry.clients import Network, parse_networks
@@ -32,6 +33,7 @@ class Services:
     observer: PlaneObserver = field(default_factory=NoObserver)
     hashes: SessionHashes = field(default_factory=SessionHashes)
     pull_cache: PullCache = field(default_factory=PullCache)
+    disk: DiskSpace = field(default_factory=lambda: DiskSpace((), 0))
     _stores: dict[str, BlobStore] = field(default_factory=dict)
 
     @cached_property

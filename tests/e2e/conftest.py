@@ -6,6 +6,7 @@
   flags, ``args`` replace them, ``env`` adds variables. All are stopped at the end of the
   test, and a failing test prints the server's log.
 - ``http``: an httpx client for ``berth_server``'s registry API.
+- ``no_server_errors`` (autouse): fails a test during which a server answered 5xx.
 - ``skopeo`` and ``podman``: the CLI runners with private state.
 
 Every server here runs with ``--insecure-no-auth`` until authentication lands (issue 3); suites
@@ -25,12 +26,19 @@ import pytest
 from tests.e2e.clients import Podman, Skopeo
 from tests.support.dockerd import DockerDaemon, docker_daemon
 from tests.support.server import BerthServer
+from tests.support.server_errors import watch_server_errors
 
 E2E_SERVER_ARGS: tuple[str, ...] = ("--insecure-no-auth",)
 
 ServerFactory = Callable[..., BerthServer]
 
 _failed = pytest.StashKey[bool]()
+
+
+@pytest.fixture(autouse=True)
+def no_server_errors(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fails the test when a berth server answered 5xx during it (tests/support/server_errors.py)."""
+    yield from watch_server_errors(request)
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

@@ -34,11 +34,18 @@ from tests.e2e.hosts import hosts_entries
 from tests.support.dockerd import DockerDaemon
 from tests.support.images import rootfs_tarball
 from tests.support.server import BerthServer
+from tests.support.server_errors import watch_server_errors
 
 OWNER_PASSWORD = "scenario-owner-password-1"
 GROUP = "scenarios"
 LOCAL_IMAGE = "local/scenario:v1"
 DNS_WAIT = 15.0  # dockerd re-reads /etc/hosts at most every 5 seconds
+
+
+@pytest.fixture(autouse=True)
+def no_server_errors(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fails the test when a berth server answered 5xx during it (tests/support/server_errors.py)."""
+    yield from watch_server_errors(request)
 
 
 @dataclass

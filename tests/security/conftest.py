@@ -6,6 +6,9 @@
   :class:`TestClient` on the default registry (``localhost:5000``) and an
   :class:`~tests.support.access_setup.AccessSetup` on its database. Brute-force limits are off:
   the suites make thousands of refused attempts on purpose (the limits have their own tests).
+- ``no_server_errors`` (autouse): a test during which a live ``berth serve`` answered 5xx fails
+  (tests/support/server_errors.py).
+- ``dockerd`` (session): the private docker engine of the e2e suites, shared by the suites here.
 """
 
 from __future__ import annotations
@@ -21,10 +24,18 @@ from berth.access import secrets
 from berth.app import BerthApp, build_app
 from berth.config import load_settings
 from tests.api.access.wire import BASE_URL, TestClient
+from tests.e2e.conftest import dockerd  # noqa: F401 - the session's private dockerd
 from tests.support.access_setup import AccessSetup
 from tests.support.postgres import create_database
+from tests.support.server_errors import watch_server_errors
 
 BOOTSTRAP_PASSWORD = "bootstrap-Passw0rd"
+
+
+@pytest.fixture(autouse=True)
+def no_server_errors(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fails the test when a berth server answered 5xx during it."""
+    yield from watch_server_errors(request)
 
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -19,6 +19,7 @@ import signal
 import subprocess
 import sys
 import time
+import weakref
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -37,6 +38,8 @@ class ServerError(RuntimeError):
 
 
 class BerthServer:
+    _instances: weakref.WeakSet[BerthServer] = weakref.WeakSet()
+
     def __init__(
         self,
         data_dir: Path,
@@ -55,6 +58,12 @@ class BerthServer:
         self._port_fixed = port is not None
         self.log_path = log_path or self.data_dir.parent / f"{self.data_dir.name}.log"
         self.process: subprocess.Popen[bytes] | None = None
+        BerthServer._instances.add(self)
+
+    @classmethod
+    def instances(cls) -> list[BerthServer]:
+        """Every server of this test session still referenced (tests/support/server_errors.py)."""
+        return list(cls._instances)
 
     @property
     def address(self) -> str:
@@ -80,6 +89,21 @@ class BerthServer:
         """Everything the server has written so far (all runs)."""
         try:
             return self.log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def log_size(self) -> int:
+        try:
+            return self.log_path.stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    def log_since(self, offset: int) -> str:
+        """What the server has written to its log after byte ``offset``."""
+        try:
+            with self.log_path.open("rb") as log_file:
+                log_file.seek(offset)
+                return log_file.read().decode(errors="replace")
         except FileNotFoundError:
             return ""
 

@@ -172,6 +172,23 @@ def test_settings_are_frozen() -> None:
         settings.listen = "0.0.0.0:1"  # type: ignore[misc]
 
 
+def test_resource_limits_have_defaults_and_take_flags() -> None:
+    defaults = load_settings(environ={})
+    given = load_settings(
+        overrides={"max_header_bytes": 8192, "header_timeout_seconds": 3, "max_connections": 50},
+        environ={"BERTH_KEEP_ALIVE_SECONDS": "5", "BERTH_STORAGE_LOW_FREE_MB": "0"},
+    )
+
+    assert (defaults.max_header_bytes, defaults.header_timeout_seconds) == (65536, 10)
+    assert (defaults.keep_alive_seconds, defaults.max_connections, defaults.storage_low_free_mb) == (
+        30,
+        1000,
+        1024,
+    )
+    assert (given.max_header_bytes, given.header_timeout_seconds, given.max_connections) == (8192, 3, 50)
+    assert (given.keep_alive_seconds, given.storage_low_free_mb) == (5, 0)
+
+
 # --- errors: one line, naming the setting ---------------------------------------------------
 
 
@@ -196,6 +213,11 @@ def test_settings_are_frozen() -> None:
         ({"BERTH_LOG_LEVEL": "chatty"}, "log_level"),
         ({"BERTH_INSECURE_NO_AUTH": "maybe"}, "insecure_no_auth"),
         ({"BERTH_TLS_CERT": "/nonexistent/cert.pem"}, "tls_cert and tls_key"),
+        ({"BERTH_MAX_HEADER_BYTES": "100"}, "max_header_bytes"),
+        ({"BERTH_HEADER_TIMEOUT_SECONDS": "0"}, "header_timeout_seconds"),
+        ({"BERTH_KEEP_ALIVE_SECONDS": "0"}, "keep_alive_seconds"),
+        ({"BERTH_MAX_CONNECTIONS": "0"}, "max_connections"),
+        ({"BERTH_STORAGE_LOW_FREE_MB": "-1"}, "storage_low_free_mb"),
     ],
 )
 def test_a_bad_setting_is_a_one_line_error_naming_it(environ: dict[str, str], setting: str) -> None:

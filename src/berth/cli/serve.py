@@ -33,6 +33,21 @@ def serve_command(
         typer.Option("--insecure-no-auth", help="UNSAFE: allow every request without credentials."),
     ] = None,
     log_level: Annotated[Optional[str], typer.Option(help="error, warning, info or debug.")] = None,  # noqa: UP045
+    max_header_bytes: Annotated[
+        int | None, typer.Option(help="Largest request line plus headers, in bytes (default 65536).")
+    ] = None,
+    header_timeout_seconds: Annotated[
+        int | None, typer.Option(help="Seconds a client has to send a request's headers (default 10).")
+    ] = None,
+    keep_alive_seconds: Annotated[
+        int | None, typer.Option(help="Seconds an idle kept-alive connection stays open (default 30).")
+    ] = None,
+    max_connections: Annotated[
+        int | None, typer.Option(help="Most connections open at once (default 1000).")
+    ] = None,
+    storage_low_free_mb: Annotated[
+        int | None, typer.Option(help="Free space (MiB) below which storage is reported low (default 1024).")
+    ] = None,
 ) -> None:
     """Run the registry service (HTTP, or HTTPS with --tls-cert/--tls-key)."""
     from berth.server import serve
@@ -49,6 +64,11 @@ def serve_command(
         "public_port": public_port,
         "insecure_no_auth": insecure_no_auth,
         "log_level": log_level,
+        "max_header_bytes": max_header_bytes,
+        "header_timeout_seconds": header_timeout_seconds,
+        "keep_alive_seconds": keep_alive_seconds,
+        "max_connections": max_connections,
+        "storage_low_free_mb": storage_low_free_mb,
     }
     try:
         settings = load_settings(config, overrides)

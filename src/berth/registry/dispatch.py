@@ -12,6 +12,7 @@ import random
 import time
 import uuid
 
+import anyio
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
@@ -19,10 +20,11 @@ from starlette.types import Message, Receive, Scope, Send
 from berth import errors
 from berth.access import network
 from berth.access.model import AccessRequest, Denial, Grant
+from berth.diskspace import out_of_space
 from berth.errors import JSON_CONTENT_TYPE, WireError
 from berth.names import is_repository_name
 from berth.registry import clients
-from berth.registry.context import RequestContext
+from berth.registry.context import RepositoryOperation, RequestContext
 from berth.registry.hosts import split_host, target_for
 from berth.registry.observer import RequestSummary
 from berth.registry.routes import Route, match
@@ -31,6 +33,7 @@ from berth.services import Services
 log = logging.getLogger("berth.registry")
 
 CORRELATION_HEADER = "X-Ms-Correlation-Request-Id"
+DISCARD_SECONDS = 30.0
 COMMON_HEADERS = {
     "Docker-Distribution-Api-Version": "registry/2.0",
     "X-Content-Type-Options": "nosniff",
@@ -87,11 +90,11 @@ class RegistryPlane:
             response = None
         except WireError as exc:
             response = error_response(exc)
-        except Exception:
-            log.exception("unexpected error (correlation id %s)", correlation_id)
-            response = error_response(
-                WireError(errors.UNKNOWN, f"internal error; correlation id {correlation_id}")
-            )
+        except Exception as exc:
+            error = self._unexpected(exc, request, summary)
+            if error.error is errors.INSUFFICIENT_STORAGE:
+                await counter.discard_body()
+            response = error_response(error)
         if response is not None:
             # Handlers never set these, so they are appended as raw bytes (cheaper than MutableHeaders).
             response.raw_headers.extend(_COMMON_RAW_HEADERS)
@@ -104,6 +107,44 @@ class RegistryPlane:
         summary.bytes_in, summary.bytes_out = counter.bytes_in, counter.bytes_out
         summary.duration_ms = (time.perf_counter() - started) * 1000
         services.observer.request_finished(summary)
+
+    def _unexpected(self, exc: Exception, request: Request, summary: RequestSummary) -> WireError:
+        """A bug (500 UNKNOWN), or a write that found the disk full (507, with its event)."""
+        correlation_id = summary.correlation_id
+        found = out_of_space(exc)
+        if found is None:
+            log.exception("unexpected error (correlation id %s)", correlation_id)
+            return WireError(errors.UNKNOWN, f"internal error; correlation id {correlation_id}")
+        self.services.disk.record_full()
+        reason = found.reason
+        log.error(
+            "out of space (%s) serving %s %s: %s (correlation id %s)",
+            reason,
+            request.method,
+            request.url.path,
+            found.error,
+            correlation_id,
+        )
+        params = match(self.routes, request.method, request.scope["path"]).params
+        name = params.get("name")
+        if name and summary.registry is not None:
+            # The failed write is recorded as a failed repository event (result 507).
+            reference = params.get("reference", "")
+            digest = request.query_params.get("digest", "") or (reference if ":" in reference else "")
+            summary.operations.append(
+                RepositoryOperation(
+                    "Delete" if request.method == "DELETE" else "Push",
+                    name,
+                    tag="" if ":" in reference else reference,
+                    digest=digest,
+                )
+            )
+        return WireError(
+            errors.INSUFFICIENT_STORAGE,
+            f"the registry's storage is full ({reason.replace('_', ' ')}): the write was not completed; "
+            f"ask the registry's owner to free space (correlation id {correlation_id})",
+            detail={"reason": reason},
+        )
 
     async def _respond(
         self, request: Request, summary: RequestSummary, proxies: tuple[clients.Network, ...]
@@ -191,12 +232,24 @@ class _ByteCounter:
         self._send = send
         self.bytes_in = 0
         self.bytes_out = 0
+        self.body_complete = False
 
     async def receive(self) -> Message:
         message = await self._receive()
         if message["type"] == "http.request":
             self.bytes_in += len(message.get("body", b""))
+            self.body_complete = not message.get("more_body", False)
+        elif message["type"] == "http.disconnect":
+            self.body_complete = True
         return message
+
+    async def discard_body(self) -> None:
+        """Read and drop the rest of the request body (for at most DISCARD_SECONDS) before an
+        early answer: a client still sending a blob (docker, Go's HTTP client) then reads the
+        answer instead of failing its write with a broken pipe."""
+        with anyio.move_on_after(DISCARD_SECONDS):
+            while not self.body_complete:
+                await self.receive()
 
     async def send(self, message: Message) -> None:
         if message["type"] == "http.response.body":

@@ -21,6 +21,7 @@ from berth.troubleshoot import docker_env
 from berth.troubleshoot.docker_env import Runner
 from berth.troubleshoot.findings import Finding, Status, info, passed, problem
 from berth.troubleshoot.registry_chain import ChainInput, check_registry, drive
+from berth.troubleshoot.storage import check_storage
 
 HEALTH_LINK = "Please refer to https://aka.ms/acr/health-check for more information."
 
@@ -143,6 +144,7 @@ class HealthCheck:
             stored=stored,
         )
         self._add(drive(check_registry(chain), self.client))
+        self._add(check_storage(self.client, request.scheme, login_server, self._facts(login_server)))
         if request.pull and request.repository and docker.daemon_ok and docker.command:
             self._add([self._sample_pull(docker.command, login_server, request.repository)])
 

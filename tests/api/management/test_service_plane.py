@@ -45,7 +45,9 @@ def test_other_unknown_paths_keep_the_service_planes_errors(client: TestClient) 
 
 
 def test_health_and_the_directory_still_answer(client: TestClient) -> None:
-    assert client.get("/healthz").json() == {"status": "ok"}
+    health = client.get("/healthz").json()
+    assert health["status"] == "ok"
+    assert health["storage"] in ("ok", "low")  # "low" on a machine with little free space
     discovery = client.get("/organizations/v2.0/.well-known/openid-configuration")
     assert discovery.status_code == 200
     assert discovery.json()["token_endpoint"].endswith("/oauth2/v2.0/token")
