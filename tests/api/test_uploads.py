@@ -461,3 +461,12 @@ def test_mount_from_an_invalid_repository_name_is_400(client: TestClient, source
 
     entry = assert_error(response, 400, "NAME_INVALID")
     assert entry["detail"] == {"name": source}
+
+
+@pytest.mark.parametrize("number", ["9" * 5000, str(2**64)])
+def test_content_range_numbers_of_any_size_are_416_not_an_error(client: TestClient, number: str) -> None:
+    location = start(client)
+
+    response = client.patch(location, content=b"x", headers={"Content-Range": f"0-{number}"})
+
+    assert_error(response, 416, "RANGE_INVALID")

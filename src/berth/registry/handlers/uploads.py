@@ -13,9 +13,11 @@ from berth.names import Digest, is_repository_name
 from berth.registry.bodies import declared_length
 from berth.registry.context import RequestContext
 from berth.registry.handlers.blobs import parse_digest
+from berth.registry.numbers import bounded_decimal
 from berth.registry.responses import empty
 
-_CONTENT_RANGE = re.compile(r"^(?:bytes[ =])?(\d+)-(\d+)(?:/\d+|/\*)?$")
+_CONTENT_RANGE = re.compile(r"^(?:bytes[ =])?(\d+)-(\d+)(?:/\d+|/\*)?$", re.ASCII)
+_LARGEST = 2**63 - 1  # no session holds more; longer numbers are read as this, never converted
 
 
 def _session_headers(ctx: RequestContext, upload: UploadRecord) -> dict[str, str]:
@@ -51,7 +53,7 @@ def _chunk_length(ctx: RequestContext, upload: UploadRecord) -> int | None:
             f"Content-Range {header!r} is not of the form <start>-<end>",
             headers=_session_headers(ctx, upload),
         )
-    start, end = int(found.group(1)), int(found.group(2))
+    start, end = (bounded_decimal(found.group(i), _LARGEST) or 0 for i in (1, 2))
     if start != upload.size or end < start:
         raise WireError(
             errors.RANGE_INVALID,
