@@ -3,11 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from typing import Any
 
 from berth.access.scopes import REPOSITORY_ACTIONS, Scope, parse_scopes
 from berth.troubleshoot.causes import REASONS, STALE_CREDENTIALS, STALE_REASONS, SeedCause
+
+# check-health's own requests carry this user agent; diagnose leaves them out of the verdicts.
+PROBE_USER_AGENT = "berth-check-health"
+
+
+class Certainty(StrEnum):
+    """How sure a verdict is: ``certain`` for the event of the very request asked about (its
+    correlation id); ``likely`` for the verdict that best explains the error text, identity and
+    time given; ``possible`` for the others that fit; ``unlikely`` for failures that do not
+    produce the error text given."""
+
+    CERTAIN = "certain"
+    LIKELY = "likely"
+    POSSIBLE = "possible"
+    UNLIKELY = "unlikely"
 
 
 @dataclass(frozen=True)
@@ -17,6 +33,26 @@ class Verdict:
     cause: str
     fix: str
     event: Mapping[str, Any]
+    certainty: Certainty = Certainty.POSSIBLE
+
+    @property
+    def evidence(self) -> dict[str, str]:
+        """The event fields the verdict rests on (no secret is ever in an event)."""
+        keys = (
+            "time",
+            "identity",
+            "identity_kind",
+            "caller_ip",
+            "operation",
+            "result_description",
+            "reason",
+            "detail",
+            "requested_scopes",
+            "granted_scopes",
+            "correlation_id",
+            "user_agent",
+        )
+        return {k: str(self.event[k]) for k in keys if self.event.get(k) not in (None, "")}
 
 
 @dataclass(frozen=True)
@@ -151,3 +187,56 @@ def explain_all(events: Sequence[Mapping[str, Any]], facts: RegistryFacts) -> li
             seen.add(key)
             verdicts.append(verdict)
     return verdicts
+
+
+def is_probe(event: Mapping[str, Any]) -> bool:
+    """Whether berth's check-health made the request (its user agent), not the user's client."""
+    return str(event.get("user_agent") or "").startswith(PROBE_USER_AGENT)
+
+
+def rank(
+    verdicts: Sequence[Verdict],
+    expected: Sequence[Sequence[str]] = (),
+    *,
+    exact: bool = False,
+) -> list[Verdict]:
+    """Verdicts best first, each with its certainty.
+
+    ``expected`` holds, for each symptom the error text shows (most specific first), the verdict
+    codes of its possible causes in order; a verdict whose code comes earlier explains the text
+    better. Then a failure that carried an identity beats an anonymous one (docker falls back to
+    anonymous after a rejected login, so the anonymous failure is the echo, not the cause); then
+    the newest. ``exact``: the events are those of one request (its correlation id).
+    """
+
+    def text_rank(verdict: Verdict) -> int:
+        if not expected:
+            return 0
+        places = [
+            100 * s + c
+            for s, codes in enumerate(expected)
+            for c, code in enumerate(codes)
+            if code == verdict.code
+        ]
+        return min(places, default=10_000)
+
+    def key(item: tuple[int, Verdict]) -> tuple[int, int, int]:
+        position, verdict = item
+        anonymous = (
+            1 if verdict.event.get("identity_kind") == "anonymous" or not verdict.event.get("identity") else 0
+        )
+        return (text_rank(verdict), anonymous, position)  # events arrive newest first
+
+    ordered = [v for _, v in sorted(enumerate(verdicts), key=key)]
+    ranked: list[Verdict] = []
+    for index, verdict in enumerate(ordered):
+        if exact:
+            certainty = Certainty.CERTAIN
+        elif expected and text_rank(verdict) >= 10_000:
+            certainty = Certainty.UNLIKELY
+        elif index == 0:
+            certainty = Certainty.LIKELY
+        else:
+            certainty = Certainty.POSSIBLE
+        ranked.append(replace(verdict, certainty=certainty))
+    return ranked

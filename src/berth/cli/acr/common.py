@@ -12,7 +12,7 @@ import typer
 
 from berth.cli import context
 from berth.cli.client.http import ApiError
-from berth.cli.framework import CliError
+from berth.cli.framework import CliError, warn
 
 DEFAULT_RESOURCE_GROUP = "default"
 
@@ -95,6 +95,16 @@ def find_registry(name: str, resource_group: str | None = None) -> RegistryRef:
     resource_id = str(resource.get("id") or "")
     group = resource_group_of(resource_id) or resource_group or DEFAULT_RESOURCE_GROUP
     return RegistryRef(str(resource.get("name") or name), group, resource_id, resource)
+
+
+def registry_name_from(name: str) -> str:
+    """The resource name in ``name``: az strips a login server's suffix with a warning, so
+    ``-n myreg.<domain>[:port]`` (the login server) means the registry ``myreg``."""
+    position = name.find(".")
+    if position <= 0:
+        return name
+    warn(f"The login server endpoint suffix '{name[position:]}' is automatically omitted.")
+    return name[:position]
 
 
 def find_registry_id(name: str, resource_group: str | None = None) -> str:

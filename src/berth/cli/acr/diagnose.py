@@ -20,12 +20,12 @@ from typing import Annotated, Any, Optional
 import typer
 
 from berth.cli import context
-from berth.cli.acr.common import RegistryName, RegistryRef, ResourceGroup, find_registry
+from berth.cli.acr.common import RegistryName, RegistryRef, ResourceGroup, find_registry, registry_name_from
 from berth.cli.acr.logs import parse_since, query_events
 from berth.cli.client.http import ApiError
 from berth.cli.framework import CliError
 from berth.events.columns import from_columns
-from berth.troubleshoot.explain import RegistryFacts, Verdict, explain_all
+from berth.troubleshoot.explain import RegistryFacts, Verdict, explain_all, is_probe, rank
 from berth.troubleshoot.symptoms import Symptom, match
 
 NO_LOGS = (
@@ -43,6 +43,9 @@ class DiagnoseFormat(StrEnum):
 class Diagnosis:
     registry: str
     login_server: str
+    facts: dict[str, str] = field(
+        default_factory=dict
+    )  # fills {registry}, {identity}, ... in checks and fixes
     symptoms: list[Symptom] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
     verdicts: list[Verdict] = field(default_factory=list)
@@ -50,7 +53,7 @@ class Diagnosis:
     searched: bool = False
 
     def as_json(self) -> dict[str, Any]:
-        facts = {"registry": self.registry, "login_server": self.login_server}
+        facts = self.facts
         return {
             "registry": self.registry,
             "loginServer": self.login_server,
@@ -79,6 +82,8 @@ class Diagnosis:
                     "identity": v.event.get("identity"),
                     "reason": v.event.get("reason"),
                     "correlationId": v.event.get("correlation_id"),
+                    "certainty": v.certainty.value,
+                    "evidence": v.evidence,
                 }
                 for v in self.verdicts
             ],
@@ -94,6 +99,32 @@ def _fill(text: str, facts: dict[str, str]) -> str:
     return text
 
 
+SIGN_IN_REFUSED = (
+    "Your own berth sign-in ({user}) is refused: {error} If {user} is the identity whose login failed, this "
+    "is the cause: the account was disabled, deleted or its password reset, which also ends the refresh "
+    "token berth acr login gave docker. Ask an owner to check and re-enable it: berth ad user show --id "
+    "{user} --query accountEnabled; berth ad user update --id {user} --account-enabled true (a service "
+    "principal: berth ad sp update --id {user} --set accountEnabled=true)."
+)
+
+
+def _facts(
+    name: str, login_server: str, registry: RegistryRef | None, identity: str | None
+) -> dict[str, str]:
+    """What fills the placeholders of checks and fixes, so that each printed command runs as shown."""
+    ctx = context.current()
+    signed_in = ctx.has_session()
+    if identity is None and signed_in and registry is None:
+        identity = ctx.session.user_name  # who cannot see the registry is asking about themselves
+    return {
+        "registry": name,
+        "login_server": login_server,
+        "scheme": ctx.scheme if signed_in else "https",
+        "identity": identity or "<id>",
+        "registry_id": registry.id if registry else f"$(berth acr show -n {name} --query id -o tsv)",
+    }
+
+
 def _registry(name: str, resource_group: str | None, notes: list[str]) -> RegistryRef | None:
     ctx = context.current()
     if not ctx.has_session():
@@ -102,6 +133,9 @@ def _registry(name: str, resource_group: str | None, notes: list[str]) -> Regist
     try:
         return find_registry(name, resource_group)
     except ApiError as exc:
+        if exc.status == 401:
+            notes.append(SIGN_IN_REFUSED.format(user=ctx.session.user_name, error=exc.message))
+            return None
         if exc.status not in (403, 404):
             raise
         notes.append(f"Registry '{name}' could not be looked up: {exc.message}")
@@ -150,7 +184,7 @@ def explain_request(registry: RegistryRef, correlation_id: str, wait: float = 3.
             break
         time.sleep(0.25)
     events = [from_columns(row) for row in rows]
-    return explain_all(events, registry_facts(registry, events))
+    return rank(explain_all(events, registry_facts(registry, events)), exact=True)
 
 
 def _filters(correlation_id: str | None, identity: str | None, since: str | None) -> str:
@@ -189,8 +223,13 @@ def _events(
         )
         return
     diagnosis.searched = True
-    diagnosis.events = [from_columns(row) for row in rows]
-    diagnosis.verdicts = explain_all(diagnosis.events, registry_facts(registry, diagnosis.events))
+    events = [from_columns(row) for row in rows]
+    if not correlation_id:  # check-health's own probes are not what the user saw
+        events = [event for event in events if not is_probe(event)]
+    diagnosis.events = events
+    expected = [[code for cause in symptom.causes for code in cause.codes] for symptom in diagnosis.symptoms]
+    verdicts = explain_all(events, registry_facts(registry, events))
+    diagnosis.verdicts = rank(verdicts, expected, exact=bool(correlation_id))
     if not diagnosis.events:
         what = f"correlation id {correlation_id}" if correlation_id else f"the last {since or '1h'}"
         who = f" for identity {identity}" if identity else ""
@@ -198,7 +237,7 @@ def _events(
 
 
 def render_text(diagnosis: Diagnosis) -> str:
-    facts = {"registry": diagnosis.registry, "login_server": diagnosis.login_server}
+    facts = diagnosis.facts
     lines: list[str] = []
     for symptom in diagnosis.symptoms:
         lines.append(f"Symptom: {symptom.name}")
@@ -216,7 +255,7 @@ def render_text(diagnosis: Diagnosis) -> str:
             f"({event.get('operation')}, {event.get('result_description')}, reason {event.get('reason')}, "
             f"correlation id {event.get('correlation_id')})"
         )
-        lines.append(f"Cause: {verdict.code}: {verdict.cause}")
+        lines.append(f"Cause ({verdict.certainty.value}): {verdict.code}: {verdict.cause}")
         lines.append(f"Fix: {verdict.fix}")
         lines.append("")
     lines.extend(diagnosis.notes)
@@ -247,11 +286,13 @@ def diagnose(
     resource_group: ResourceGroup = None,
 ) -> None:
     """Name the cause of a failed login and the command that fixes it."""
+    name = registry_name_from(name)
     notes: list[str] = []
     registry = _registry(name, resource_group, notes)
     ctx = context.current()
     fallback = f"{name.lower()}.{ctx.service_host}" if ctx.has_session() else name.lower()
-    diagnosis = Diagnosis(name, registry.login_server if registry else fallback, notes=notes)
+    login_server = registry.login_server if registry else fallback
+    diagnosis = Diagnosis(name, login_server, _facts(name, login_server, registry, identity), notes=notes)
     if error:
         diagnosis.symptoms = match(error)
         if not diagnosis.symptoms:
