@@ -23,6 +23,7 @@ from berth.errors import JSON_CONTENT_TYPE, WireError
 from berth.names import is_repository_name
 from berth.registry import clients
 from berth.registry.context import RequestContext
+from berth.registry.handlers.acr_diagnostics import REJECTED_PREFIX
 from berth.registry.hosts import split_host, target_for
 from berth.registry.observer import RequestSummary
 from berth.registry.routes import Route, match
@@ -122,7 +123,8 @@ class RegistryPlane:
             )
         summary.registry = registry
         denial = network.check(registry, summary.client_ip)
-        if denial is not None:
+        # A refused client may still ask why, by the correlation id it was given (acr_diagnostics).
+        if denial is not None and not request.scope["path"].startswith(REJECTED_PREFIX):
             summary.denial = denial
             raise denial.error
 

@@ -96,7 +96,6 @@ def _enable_command(kind: str, identity: str, registry: str) -> str:
     return "Ask an owner to re-enable the identity."
 
 
-_ROLE_FOR_ACTION = {"push": "AcrPush", "metadata_write": "AcrPush", "delete": "AcrDelete"}
 # A token action → the scope-map action that grants it (pull → content/read).
 _SCOPE_MAP_ACTION = {token: scope_map for scope_map, token in REPOSITORY_ACTIONS.items()}
 
@@ -118,8 +117,10 @@ def _missing(event: Mapping[str, Any]) -> list[tuple[str, str]]:
     return missing
 
 
-def _grant_command(kind: str, identity: str, facts: RegistryFacts, event: Mapping[str, Any]) -> str:
-    missing = _missing(event) or [("<repository>", "pull")]
+def grant_command(kind: str, identity: str, facts: RegistryFacts, missing: Sequence[tuple[str, str]]) -> str:
+    """The command that grants ``missing`` (repository, token action) pairs to an identity:
+    a token's scope map (a system map cannot change: the token gets a new one), else roles."""
+    missing = list(missing) or [("<repository>", "pull")]
     if kind == "token":
         repository = missing[0][0]
         actions = " ".join(dict.fromkeys(_SCOPE_MAP_ACTION.get(a, a) for _, a in missing))
@@ -133,11 +134,22 @@ def _grant_command(kind: str, identity: str, facts: RegistryFacts, event: Mappin
         add = f"--add-repository {repository} {actions}"
         return f"berth acr scope-map update -r {facts.name} -n {scope_map} {add}"
     if kind in ("service_principal", "user"):
-        role = next((_ROLE_FOR_ACTION[a] for _, a in missing if a in _ROLE_FOR_ACTION), "AcrPull")
-        return f"berth role assignment create --assignee {identity} --role {role} --scope {facts.resource_id}"
+        needs = {action for _, action in missing}
+        roles = ["AcrPush"] if needs & {"push", "metadata_write"} else []  # AcrPush includes pull
+        if not roles and needs & {"pull", "metadata_read"}:
+            roles = ["AcrPull"]
+        roles = [*roles, "AcrDelete"] if "delete" in needs else roles or ["AcrPull"]
+        return "; ".join(
+            f"berth role assignment create --assignee {identity} --role {role} --scope {facts.resource_id}"
+            for role in roles
+        )
     if kind == "anonymous":
         return f"docker login {facts.login_server}  (anonymous callers may only pull)"
     return "Use credentials that hold the needed permission."
+
+
+def _grant_command(kind: str, identity: str, facts: RegistryFacts, event: Mapping[str, Any]) -> str:
+    return grant_command(kind, identity, facts, _missing(event))
 
 
 def _pull_only(event: Mapping[str, Any]) -> bool:

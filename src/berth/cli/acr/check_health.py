@@ -23,7 +23,7 @@ import httpx
 import typer
 
 from berth.cli import context
-from berth.cli.acr.common import RegistryRef, ResourceGroup, find_registry
+from berth.cli.acr.common import RegistryRef, ResourceGroup, find_registry, registry_name_from
 from berth.cli.acr.diagnose import explain_request
 from berth.cli.client.directory import CONTAINER_REGISTRY, discover
 from berth.cli.client.http import ApiError, new_client
@@ -118,12 +118,12 @@ def _directory_token(resolved: Resolved) -> tuple[str | None, str | None]:
         return None, exc.message
 
 
-def _wants_pull(repository: str | None, yes: bool, login_server: str | None) -> bool:
+def _wants_pull(repository: str | None, tag: str | None, yes: bool, login_server: str | None) -> bool:
     if not repository:
         return False
     if yes:
         return True
-    image = f"{login_server or '<login server>'}/{repository}:latest"
+    image = f"{login_server or '<login server>'}/{repository}:{tag or '<its first tag>'}"
     if not interactive():
         print("Skipping pull check (use --yes to pull without a prompt).", file=sys.stderr, flush=True)
         return False
@@ -132,6 +132,18 @@ def _wants_pull(repository: str | None, yes: bool, login_server: str | None) -> 
         print("Skipping pull check.", file=sys.stderr, flush=True)
         return False
     return True
+
+
+def _token_scope_map(registry: RegistryRef | None, username: str | None) -> str | None:
+    """The scope map of --username when it is a token the caller may read (owner, Reader)."""
+    if registry is None or not username:
+        return None
+    try:
+        token = context.current().management.get_child(registry.id, "tokens", username)
+    except CliError:
+        return None
+    scope_map_id = str((token.get("properties") or {}).get("scopeMapId") or "")
+    return scope_map_id.rsplit("/", 1)[-1] or None
 
 
 def _explanations(resolved: Resolved, finding: Finding) -> list[Finding]:
@@ -181,8 +193,12 @@ def check_health(
         typer.Option(
             "--repository",
             help="Check pull, push, delete and metadata permissions on this repository, and pull "
-            "<repository>:latest with docker.",
+            "one of its tags (--tag, else the first it lists) with docker.",
         ),
+    ] = None,
+    tag: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--tag", help="The tag of --repository to pull (default: the first tag it lists)."),
     ] = None,
     username: Annotated[
         Optional[str],  # noqa: UP045
@@ -200,7 +216,9 @@ def check_health(
     """Check the docker environment and the login chain to a registry, naming cause and fix."""
     if password and not username:
         raise CliError("Please also specify username if password is specified.", exit_code=2)
+    name = registry_name_from(name) if name else name
     resolved = _resolve(name, resource_group)
+    properties = (resolved.registry.resource.get("properties") or {}) if resolved.registry else {}
     token, directory_error = (None, None) if username else _directory_token(resolved)
     if name and not resolved.domain_suffix and not resolved.login_server:
         resolved.lookup_error = resolved.lookup_error or "the service is unknown"
@@ -216,8 +234,11 @@ def check_health(
         username=username,
         password=password if username else None,
         ignore_errors=ignore_errors,
-        pull=_wants_pull(repository, yes, resolved.login_server),
+        pull=_wants_pull(repository, tag, yes, resolved.login_server),
         lookup_error=resolved.lookup_error,
+        tag=tag,
+        public_access_disabled=str(properties.get("publicNetworkAccess", "")).lower() == "disabled",
+        token_scope_map=_token_scope_map(resolved.registry, username),
     )
     text = output is HealthFormat.text
     explained: list[Finding] = []
