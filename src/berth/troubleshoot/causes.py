@@ -223,7 +223,8 @@ CAUSES: dict[str, Cause] = {
             "CREDENTIALS_REJECTED",
             I,
             "The registry rejected the credentials of '{identity}' (status {status}): {error}",
-            "berth acr diagnose -n {registry} --correlation-id {correlation_id}  (names the exact reason)",
+            "berth acr diagnose -n {scheme}://{login_server} --correlation-id {correlation_id}  (names the "
+            "reason; no sign-in needed)",
         ),
         Cause(
             "CONNECTIVITY_REFRESH_TOKEN_ERROR",
@@ -276,6 +277,16 @@ REASONS: dict[str, Cause] = {
         I,
         "The password or secret given for {identity_kind} '{identity}' is wrong.",
         "{reset_command}",
+    ),
+    "credentials_rejected": Cause(  # what a correlation id alone learns of the two reasons below
+        "WRONG_CREDENTIALS",
+        I,
+        "The user name is none of registry {registry}'s identities, or the password or secret is wrong; the "
+        "registry tells which only to its owner (unknown user names and wrong secrets are one answer).",
+        "Check the user name (a token name, the registry name for the admin user, a service principal's "
+        "appId, or 00000000-0000-0000-0000-000000000000 with a token from berth acr login --expose-token) and "
+        "use a current password; the owner sees which: berth acr diagnose -n {registry} --correlation-id "
+        "{correlation_id}",
     ),
     "secret_expired": Cause("CREDENTIAL_EXPIRED", E, "{detail}.", "{reset_command}"),
     "identity_disabled": Cause("IDENTITY_DISABLED", I, "{detail}.", "{enable_command}"),

@@ -175,6 +175,7 @@ def explain(event: Mapping[str, Any], facts: RegistryFacts) -> Verdict | None:
         registry_id=facts.resource_id,
         login_server=facts.login_server,
         client_ip=str(event.get("caller_ip", "")),
+        correlation_id=str(event.get("correlation_id", "")),
         detail=str(event.get("detail", "")).rstrip("."),
         reset_command=_reset_command(kind, identity, facts.name),
         enable_command=_enable_command(kind, identity, facts.name),

@@ -20,7 +20,6 @@ from typing import Any
 
 import httpx
 
-from berth.access.tokens import REFRESH_TOKEN_SECONDS
 from berth.troubleshoot.docker_env import StoredCredential
 from berth.troubleshoot.explain import PROBE_USER_AGENT, RegistryFacts, grant_command
 from berth.troubleshoot.findings import Finding, info, passed, problem
@@ -29,6 +28,7 @@ from berth.troubleshoot.permissions import NULL_GUID, identity_kind, permission_
 Chain = Generator[httpx.Request, "httpx.Response | Exception", list[Finding]]
 
 SKEW_LIMIT_SECONDS = 60
+REFRESH_TOKEN_SECONDS = 3 * 3600  # ACR's (and berth's) refresh-token lifetime
 REPOSITORY_ACTIONS = ("pull", "push", "metadata_write", "metadata_read", "delete")
 _FIREWALL_IP = re.compile(r"client with IP '([^']+)'")
 
@@ -80,7 +80,12 @@ def _error_text(response: httpx.Response) -> str:
 
 
 def _facts(inp: ChainInput, response: httpx.Response | None = None, **more: str) -> dict[str, str]:
-    facts = {"registry": inp.registry, "login_server": inp.login_server, "registry_id": inp.registry_id}
+    facts = {
+        "registry": inp.registry,
+        "login_server": inp.login_server,
+        "registry_id": inp.registry_id,
+        "scheme": inp.scheme,
+    }
     if response is not None:
         facts["status"] = str(response.status_code)
         facts["correlation_id"] = response.headers.get("x-ms-correlation-request-id", "")

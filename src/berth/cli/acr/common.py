@@ -97,14 +97,35 @@ def find_registry(name: str, resource_group: str | None = None) -> RegistryRef:
     return RegistryRef(str(resource.get("name") or name), group, resource_id, resource)
 
 
+@dataclass(frozen=True)
+class Addressed:
+    """What ``-n`` named: the registry, and the login server (and scheme) when ``-n`` was one."""
+
+    name: str
+    login_server: str | None = None
+    scheme: str | None = None
+
+
+def addressed(value: str) -> Addressed:
+    """``myreg``, ``myreg.<domain>[:port]`` (its login server) or ``http(s)://myreg.<domain>...``."""
+    scheme, separator, rest = value.partition("://")
+    if not separator:
+        scheme, rest = "", value
+    host = rest.split("/", 1)[0]
+    position = host.find(".")
+    if position <= 0:
+        return Addressed(host or value)
+    return Addressed(host[:position], host.lower(), scheme.lower() or None)
+
+
 def registry_name_from(name: str) -> str:
     """The resource name in ``name``: az strips a login server's suffix with a warning, so
     ``-n myreg.<domain>[:port]`` (the login server) means the registry ``myreg``."""
-    position = name.find(".")
-    if position <= 0:
-        return name
-    warn(f"The login server endpoint suffix '{name[position:]}' is automatically omitted.")
-    return name[:position]
+    found = addressed(name)
+    if found.login_server is not None:
+        suffix = found.login_server[len(found.name) :]
+        warn(f"The login server endpoint suffix '{suffix}' is automatically omitted.")
+    return found.name
 
 
 def find_registry_id(name: str, resource_group: str | None = None) -> str:

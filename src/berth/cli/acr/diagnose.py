@@ -20,7 +20,10 @@ from typing import Annotated, Any, Optional
 import typer
 
 from berth.cli import context
-from berth.cli.acr.common import RegistryName, RegistryRef, ResourceGroup, find_registry, registry_name_from
+from berth.cli.acr import self_service
+from berth.cli.acr.common import Password as PasswordOption
+from berth.cli.acr.common import RegistryName, RegistryRef, ResourceGroup, addressed, find_registry
+from berth.cli.acr.common import Username as UsernameOption
 from berth.cli.acr.logs import parse_since, query_events
 from berth.cli.client.http import ApiError
 from berth.cli.framework import CliError
@@ -236,6 +239,56 @@ def _events(
         diagnosis.notes.append(f"No failed login to registry '{registry.name}' in {what}{who}.")
 
 
+def _self_service(
+    diagnosis: Diagnosis,
+    plane: self_service.Plane,
+    username: str | None,
+    password: str,
+    correlation_id: str | None,
+    since: str | None,
+) -> None:
+    """Explanations from the registry plane: own events with the credentials, or what a rejected
+    request's correlation id may learn (for those who may not read the registry's logs)."""
+    facts = diagnosis.facts
+    maps: dict[str, str] = {}
+    events: list[dict[str, Any]] = []
+    if username:
+        who = self_service.identity(plane, username, password)
+        if who is None:
+            diagnosis.notes.append(
+                f"The registry rejects the credentials of '{username}' now; explain the rejection by its "
+                f"correlation id: berth acr diagnose -n {plane.login_server} --correlation-id <id>"
+            )
+        else:
+            if who.get("scopeMap"):
+                maps[str(who["identity"])] = str(who["scopeMap"])
+            window = time.time() - (parse_since(since or "1h") or time.time() - 3600)
+            events, problem = self_service.own_events(plane, username, password, correlation_id, window)
+            if problem:
+                diagnosis.notes.append(problem)
+                return
+            diagnosis.searched = True
+    if correlation_id and not events:
+        told = self_service.rejected(plane, correlation_id)
+        if told is None:
+            diagnosis.notes.append(
+                f"The registry knows no rejected request with correlation id {correlation_id}."
+            )
+            return
+        events = [told]
+        diagnosis.searched = True
+    diagnosis.notes[:] = [n for n in diagnosis.notes if not n.startswith("You may not read the login events")]
+    registry = RegistryFacts(diagnosis.registry, facts["registry_id"], plane.login_server, maps)
+    if not correlation_id:
+        events = [event for event in events if not is_probe(event)]
+    verdicts = explain_all(events, registry)
+    diagnosis.events = events
+    expected = [[code for cause in symptom.causes for code in cause.codes] for symptom in diagnosis.symptoms]
+    diagnosis.verdicts = rank(verdicts, expected, exact=bool(correlation_id))
+    if diagnosis.searched and not events:
+        diagnosis.notes.append(f"No failed login of '{username}' in the last {since or '1h'}.")
+
+
 def render_text(diagnosis: Diagnosis) -> str:
     facts = diagnosis.facts
     lines: list[str] = []
@@ -283,15 +336,25 @@ def diagnose(
     output: Annotated[
         DiagnoseFormat, typer.Option("--output", "-o", help="text or json.")
     ] = DiagnoseFormat.text,
+    username: UsernameOption = None,
+    password: PasswordOption = None,
     resource_group: ResourceGroup = None,
 ) -> None:
-    """Name the cause of a failed login and the command that fixes it."""
-    name = registry_name_from(name)
+    """Name the cause of a failed login and the command that fixes it.
+
+    The registry's owner (Reader or above) reads the login events. Anyone else explains their own
+    requests with the same credentials (--username/--password), or a rejected request by its
+    --correlation-id alone; -n may be the login server you addressed (myreg.<domain>:port or a URL).
+    """
+    if password and not username:
+        raise CliError("Please also specify username if password is specified.", exit_code=2)
+    target = addressed(name)
+    name = target.name
     notes: list[str] = []
-    registry = _registry(name, resource_group, notes)
-    ctx = context.current()
-    fallback = f"{name.lower()}.{ctx.service_host}" if ctx.has_session() else name.lower()
-    login_server = registry.login_server if registry else fallback
+    registry = None if username else _registry(name, resource_group, notes)
+    plane = self_service.plane_for(target, registry.login_server if registry else None)
+    login_server = target.login_server or (registry.login_server if registry else None)
+    login_server = login_server or (plane.login_server if plane else name.lower())
     diagnosis = Diagnosis(name, login_server, _facts(name, login_server, registry, identity), notes=notes)
     if error:
         diagnosis.symptoms = match(error)
@@ -302,7 +365,9 @@ def diagnose(
             )
     if registry is not None and (correlation_id or identity or since or not error):
         _events(diagnosis, registry, correlation_id, identity, since)
-    elif registry is None and (correlation_id or identity):
+    if not diagnosis.searched and plane is not None and (username or correlation_id):
+        _self_service(diagnosis, plane, username, password or "", correlation_id, since)
+    if not diagnosis.searched and (correlation_id or identity or username):
         notes.append("The login events could not be searched; the causes above come from the text alone.")
     if output is DiagnoseFormat.json:
         sys.stdout.write(json.dumps(diagnosis.as_json(), indent=2) + "\n")
