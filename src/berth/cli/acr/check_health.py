@@ -232,6 +232,8 @@ def check_health(
     target = addressed(name) if name else None  # -n may be the login server the user addressed
     name = target.name if target else None
     resolved = _resolve(name, resource_group)
+    if resolved.registry is None and name:  # what the owner runs to fill in a role assignment's scope
+        resolved.registry_id = f"$(berth acr show -n {name} --query id -o tsv)"
     if target and target.login_server:
         resolved.login_server = target.login_server
         resolved.scheme = target.scheme or resolved.scheme
