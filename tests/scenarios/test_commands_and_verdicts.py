@@ -53,6 +53,12 @@ def test_every_printed_check_runs_and_shows_what_it_promises(stage: Stage, regis
     )
     stage.remember(sp["password"])
     fill = {"<token>": "chk-token", "<appId>": sp["appId"], "<upn>": stage.owner}
+    config = stage.docker_config("chk-failed")  # a failed login, so the logs check has one to show
+    failed = stage.docker(
+        "login", registry, "-u", "chk-token", "--password-stdin", docker_config=config, stdin="no"
+    )
+    assert failed.returncode != 0
+    stage.wait_events(REGISTRY, identity="chk-token")
     ran = set()
     for error in ERRORS:
         found = diagnose(stage, REGISTRY, "--error", error, "--identity", stage.owner)
@@ -146,10 +152,13 @@ def test_connection_refused_names_the_service_not_running(stage: Stage, registry
 
 
 def test_repository_without_latest(stage: Stage, registry: str) -> None:
-    health = check_health(stage, "-n", REGISTRY, "--repository", "app", "--yes")
+    owner_docker = stage.docker_config("cmd-owner")  # logged in by the module's fixture
+    health = check_health(stage, "-n", REGISTRY, "--repository", "app", "--yes", docker_config=owner_docker)
     assert "DOCKER_PULL_ERROR" not in health.codes, health.report
     assert f"Docker pull of '{registry}/app:v1' : OK" in [f["message"] for f in health.report["findings"]]
-    tagged = check_health(stage, "-n", REGISTRY, "--repository", "app", "--tag", "v1", "--yes")
+    tagged = check_health(
+        stage, "-n", REGISTRY, "--repository", "app", "--tag", "v1", "--yes", docker_config=owner_docker
+    )
     assert tagged.code == 0, tagged.report
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import sys
 import time
-from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Annotated, Any, Optional
 
@@ -24,12 +23,13 @@ from berth.cli.acr import self_service
 from berth.cli.acr.common import Password as PasswordOption
 from berth.cli.acr.common import RegistryName, RegistryRef, ResourceGroup, addressed, find_registry
 from berth.cli.acr.common import Username as UsernameOption
+from berth.cli.acr.diagnosis import Diagnosis, render_text
 from berth.cli.acr.logs import parse_since, query_events
 from berth.cli.client.http import ApiError
 from berth.cli.framework import CliError
 from berth.events.columns import from_columns
 from berth.troubleshoot.explain import RegistryFacts, Verdict, explain_all, is_probe, rank
-from berth.troubleshoot.symptoms import Symptom, match
+from berth.troubleshoot.symptoms import match
 
 NO_LOGS = (
     "You may not read the login events of registry '{registry}' ({error}); they need Reader or above on "
@@ -40,66 +40,6 @@ NO_LOGS = (
 class DiagnoseFormat(StrEnum):
     text = "text"
     json = "json"
-
-
-@dataclass
-class Diagnosis:
-    registry: str
-    login_server: str
-    facts: dict[str, str] = field(
-        default_factory=dict
-    )  # fills {registry}, {identity}, ... in checks and fixes
-    symptoms: list[Symptom] = field(default_factory=list)
-    events: list[dict[str, Any]] = field(default_factory=list)
-    verdicts: list[Verdict] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    searched: bool = False
-
-    def as_json(self) -> dict[str, Any]:
-        facts = self.facts
-        return {
-            "registry": self.registry,
-            "loginServer": self.login_server,
-            "symptoms": [
-                {
-                    "symptom": s.name,
-                    "possibleCauses": [
-                        {
-                            "cause": c.cause,
-                            "seedCause": c.seed.value,
-                            "check": _fill(c.check, facts),
-                            "fix": _fill(c.fix, facts),
-                        }
-                        for c in s.causes
-                    ],
-                }
-                for s in self.symptoms
-            ],
-            "verdicts": [
-                {
-                    "code": v.code,
-                    "seedCause": v.seed.value,
-                    "cause": v.cause,
-                    "fix": v.fix,
-                    "time": v.event.get("time"),
-                    "identity": v.event.get("identity"),
-                    "reason": v.event.get("reason"),
-                    "correlationId": v.event.get("correlation_id"),
-                    "certainty": v.certainty.value,
-                    "evidence": v.evidence,
-                }
-                for v in self.verdicts
-            ],
-            "eventsSearched": self.searched,
-            "failedEvents": len(self.events),
-            "notes": self.notes,
-        }
-
-
-def _fill(text: str, facts: dict[str, str]) -> str:
-    for key, value in facts.items():
-        text = text.replace("{" + key + "}", value)
-    return text
 
 
 SIGN_IN_REFUSED = (
@@ -128,7 +68,7 @@ def _facts(
     }
 
 
-def _registry(name: str, resource_group: str | None, notes: list[str]) -> RegistryRef | None:
+def _registry(name: str, resource_group: str | None, notes: list[str], lead: list[str]) -> RegistryRef | None:
     ctx = context.current()
     if not ctx.has_session():
         notes.append("Not signed in (berth login): the login events cannot be read; text-based causes only.")
@@ -137,13 +77,16 @@ def _registry(name: str, resource_group: str | None, notes: list[str]) -> Regist
         return find_registry(name, resource_group)
     except ApiError as exc:
         if exc.status == 401:
-            notes.append(SIGN_IN_REFUSED.format(user=ctx.session.user_name, error=exc.message))
+            lead.append(SIGN_IN_REFUSED.format(user=ctx.session.user_name, error=exc.message))
             return None
         if exc.status not in (403, 404):
             raise
         notes.append(f"Registry '{name}' could not be looked up: {exc.message}")
     except CliError as exc:
-        notes.append(f"Registry '{name}' could not be looked up: {exc.message}")
+        if "sign in again" in exc.message.lower():  # the directory refuses the session's refresh token
+            lead.append(SIGN_IN_REFUSED.format(user=ctx.session.user_name, error=exc.message))
+        else:
+            notes.append(f"Registry '{name}' could not be looked up: {exc.message}")
     return None
 
 
@@ -289,32 +232,6 @@ def _self_service(
         diagnosis.notes.append(f"No failed login of '{username}' in the last {since or '1h'}.")
 
 
-def render_text(diagnosis: Diagnosis) -> str:
-    facts = diagnosis.facts
-    lines: list[str] = []
-    for symptom in diagnosis.symptoms:
-        lines.append(f"Symptom: {symptom.name}")
-        lines.append("Possible causes:")
-        for number, cause in enumerate(symptom.causes, 1):
-            lines.append(f"  {number}. {cause.cause}")
-            lines.append(f"     Check: {_fill(cause.check, facts)}")
-            lines.append(f"     Fix: {_fill(cause.fix, facts)}")
-        lines.append("")
-    for verdict in diagnosis.verdicts:
-        event = verdict.event
-        who = event.get("identity") or "(anonymous)"
-        lines.append(
-            f"Failed login at {event.get('time')}: {who} from {event.get('caller_ip')} "
-            f"({event.get('operation')}, {event.get('result_description')}, reason {event.get('reason')}, "
-            f"correlation id {event.get('correlation_id')})"
-        )
-        lines.append(f"Cause ({verdict.certainty.value}): {verdict.code}: {verdict.cause}")
-        lines.append(f"Fix: {verdict.fix}")
-        lines.append("")
-    lines.extend(diagnosis.notes)
-    return "\n".join(lines).strip() + "\n"
-
-
 def diagnose(
     name: RegistryName,
     error: Annotated[
@@ -351,11 +268,14 @@ def diagnose(
     target = addressed(name)
     name = target.name
     notes: list[str] = []
-    registry = None if username else _registry(name, resource_group, notes)
+    lead: list[str] = []
+    registry = None if username else _registry(name, resource_group, notes, lead)
     plane = self_service.plane_for(target, registry.login_server if registry else None)
     login_server = target.login_server or (registry.login_server if registry else None)
     login_server = login_server or (plane.login_server if plane else name.lower())
-    diagnosis = Diagnosis(name, login_server, _facts(name, login_server, registry, identity), notes=notes)
+    diagnosis = Diagnosis(
+        name, login_server, _facts(name, login_server, registry, identity), notes=notes, lead=lead
+    )
     if error:
         diagnosis.symptoms = match(error)
         if not diagnosis.symptoms:
