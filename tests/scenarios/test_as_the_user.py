@@ -101,7 +101,7 @@ def test_expired_token_password_is_told_and_fixed(stage: Stage, registry: str) -
 
     told = _told(_as_user(stage, registry, "-u", "short-token", "-p", password))
     assert told["code"] == "CREDENTIAL_EXPIRED"
-    assert f"the password1 of token 'short-token' expired on {end}" in told["cause"].lower()
+    assert told["cause"] == f"The password1 of token 'short-token' expired on {end}."
     fix = f"berth acr token credential generate -r {REGISTRY} -n short-token --password1"
     assert told["fix"] == fix
     owner = diagnose(stage, REGISTRY, "--identity", "short-token", "--error", login.stderr)
@@ -202,13 +202,19 @@ def test_public_network_access_disabled_is_said_first(stage: Stage, registry: st
         owner = check_health(stage, "-n", REGISTRY, "--ignore-errors")
         assert owner.codes[-1] == "PUBLIC_ACCESS_DISABLED"
         fix = owner.finding("PUBLIC_ACCESS_DISABLED")["fix"]
-        assert fix == f"berth acr update -n {REGISTRY} --public-network-enabled true"
+        # Disabling public access also set the default action to Deny: the fix lets this client in too.
+        assert fix == (
+            f"berth acr update -n {REGISTRY} --public-network-enabled true; "
+            f"berth acr network-rule add -n {REGISTRY} --ip-address 127.0.0.1"
+        )
         found = diagnose(stage, REGISTRY, "--error", login.stderr, "--since", "10m")
-        assert found.verdicts[0]["code"] == "PUBLIC_ACCESS_DISABLED"
-        assert found.document["symptoms"][0]["possibleCauses"][0]["fix"] == fix
+        assert (found.verdicts[0]["code"], found.verdicts[0]["fix"]) == ("PUBLIC_ACCESS_DISABLED", fix)
+        assert found.document["symptoms"][0]["possibleCauses"][0]["codes"] == ["PUBLIC_ACCESS_DISABLED"]
         run_printed(stage, fix)
     finally:
-        stage.berth("acr", "update", "-n", REGISTRY, "--public-network-enabled", "true")
+        stage.berth(
+            "acr", "update", "-n", REGISTRY, "--public-network-enabled", "true", "--default-action", "Allow"
+        )
     deadline = time.monotonic() + 15  # the service re-reads a registry's settings within seconds
     while "CONNECTIVITY_FORBIDDEN_ERROR" in _as_user(stage, registry).codes and time.monotonic() < deadline:
         time.sleep(1)

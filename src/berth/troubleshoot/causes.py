@@ -185,7 +185,9 @@ CAUSES: dict[str, Cause] = {
             F,
             "Public network access to registry {registry} is disabled: it refuses every client outside a "
             "private endpoint (client IP {client_ip}), whatever the IP rules say.",
-            "berth acr update -n {registry} --public-network-enabled true",
+            # Disabling public access also set the default action to Deny (as az does): allow this client too.
+            "berth acr update -n {registry} --public-network-enabled true; berth acr network-rule add -n {registry} "
+            "--ip-address {client_ip}",
         ),
         Cause(
             "CONNECTIVITY_FORBIDDEN_ERROR",
@@ -318,7 +320,8 @@ REASONS: dict[str, Cause] = {
         "PUBLIC_ACCESS_DISABLED",
         F,
         "Public network access to registry {registry} is disabled.",
-        "berth acr update -n {registry} --public-network-enabled true",
+        "berth acr update -n {registry} --public-network-enabled true; berth acr network-rule add -n {registry} "
+        "--ip-address {client_ip}",
     ),
     "anonymous_disabled": Cause(
         "ANONYMOUS_PULL_DISABLED",

@@ -88,7 +88,8 @@ _PUBLIC_OFF = PossibleCause(
     "whatever its IP.",
     SeedCause.NETWORK,
     "berth acr show -n {registry} --query publicNetworkAccess  (Disabled)",
-    "berth acr update -n {registry} --public-network-enabled true",
+    "berth acr update -n {registry} --public-network-enabled true; berth acr network-rule add -n {registry} "
+    "--ip-address <your IP>",
     codes=("PUBLIC_ACCESS_DISABLED",),
 )
 _FIREWALL = PossibleCause(

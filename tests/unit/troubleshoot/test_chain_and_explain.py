@@ -172,7 +172,9 @@ def test_connection_refused_public_access_and_the_null_guid_rule() -> None:
     off = ChainInput("reg", LS, "http", public_access_disabled=True)
     found = run_chain(off, lambda r: httpx.Response(403, json=body))
     assert _codes(found) == ["PUBLIC_ACCESS_DISABLED"]
-    assert found[0].fix == "berth acr update -n reg --public-network-enabled true"
+    assert found[0].fix == (
+        "berth acr update -n reg --public-network-enabled true; berth acr network-rule add -n reg --ip-address 10.1.2.3"
+    )
 
     with_token = ChainInput("reg", LS, "http", username="ci", password=_jwt({"sub": "x"}))
     assert _codes(run_chain(with_token, _answer_with(CHALLENGE))) == ["TOKEN_USERNAME_NOT_NULL_GUID"]
