@@ -216,8 +216,8 @@ def rank(
     """Verdicts best first, each with its certainty.
 
     ``expected`` holds, for each symptom the error text shows (most specific first), the verdict
-    codes of its possible causes in order; a verdict whose code comes earlier explains the text
-    better. Then a failure that carried an identity beats an anonymous one (docker falls back to
+    codes of its possible causes; a verdict of an earlier symptom explains the text better, and
+    one of no symptom does not explain it. Then a failure that carried an identity beats an anonymous one (docker falls back to
     anonymous after a rejected login, so the anonymous failure is the echo, not the cause); then
     the newest. ``exact``: the events are those of one request (its correlation id).
     """
@@ -225,12 +225,7 @@ def rank(
     def text_rank(verdict: Verdict) -> int:
         if not expected:
             return 0
-        places = [
-            100 * s + c
-            for s, codes in enumerate(expected)
-            for c, code in enumerate(codes)
-            if code == verdict.code
-        ]
+        places = [index for index, codes in enumerate(expected) if verdict.code in codes]
         return min(places, default=10_000)
 
     def key(item: tuple[int, Verdict]) -> tuple[int, int, int]:

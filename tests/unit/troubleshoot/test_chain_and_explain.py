@@ -173,7 +173,8 @@ def test_connection_refused_public_access_and_the_null_guid_rule() -> None:
     found = run_chain(off, lambda r: httpx.Response(403, json=body))
     assert _codes(found) == ["PUBLIC_ACCESS_DISABLED"]
     assert found[0].fix == (
-        "berth acr update -n reg --public-network-enabled true; berth acr network-rule add -n reg --ip-address 10.1.2.3"
+        "berth acr update -n reg --public-network-enabled true; "
+        "berth acr network-rule add -n reg --ip-address 10.1.2.3"
     )
 
     with_token = ChainInput("reg", LS, "http", username="ci", password=_jwt({"sub": "x"}))
