@@ -217,9 +217,10 @@ def rank(
 
     ``expected`` holds, for each symptom the error text shows (most specific first), the verdict
     codes of its possible causes; a verdict of an earlier symptom explains the text better, and
-    one of no symptom does not explain it. Then a failure that carried an identity beats an anonymous one (docker falls back to
-    anonymous after a rejected login, so the anonymous failure is the echo, not the cause); then
-    the newest. ``exact``: the events are those of one request (its correlation id).
+    one of no symptom does not explain it. Then a failure that carried an identity beats an
+    anonymous one (docker falls back to anonymous after a rejected login, so the anonymous
+    failure is the echo, not the cause); then the newest. ``exact``: the events are those of one
+    request (its correlation id).
     """
 
     def text_rank(verdict: Verdict) -> int:

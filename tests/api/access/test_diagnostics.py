@@ -81,6 +81,9 @@ def test_a_refused_client_learns_why_past_the_network_rules(
     answer = refused.get("/v2/")
     document = _rejected(refused, _correlation(answer))
     assert (document["reason"], document["clientIp"]) == ("ip_denied", DENIED_IP)
+    # Another client holding the correlation id learns nothing: only the refused client may ask.
+    elsewhere = client_from("203.0.113.99").get(f"/acr/v1/_diagnostics/requests/{_correlation(answer)}")
+    assert elsewhere.status_code == 404
     # The firewall still holds for everything else on the diagnostics path.
     assert refused.get("/acr/v1/_diagnostics/identity").status_code == 403
 

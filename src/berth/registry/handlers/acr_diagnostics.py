@@ -5,10 +5,11 @@
 - ``GET /acr/v1/_diagnostics/events?correlationId=|since=``: the login events of the caller's
   own identity (the same credentials that were accepted read them), newest first.
 - ``GET /acr/v1/_diagnostics/requests/<correlation id>``: why a request was rejected, told to
-  whoever holds its correlation id, without credentials and past the network rules (a refused
-  client must learn that it was refused). Only what does not help an attacker is told: an unknown
-  user name and a wrong secret are one answer, ``credentials_rejected``, as on the wire; the
-  registry's owner reads the exact reason in the logs (``berth acr diagnose``, Reader or above).
+  whoever holds its correlation id and asks from the client address that made the request,
+  without credentials and past the network rules (a refused client must learn that it was
+  refused). Only what does not help an attacker is told: an unknown user name and a wrong
+  secret are one answer, ``credentials_rejected``, as on the wire; the registry's owner reads
+  the exact reason in the logs (``berth acr diagnose``, Reader or above).
 """
 
 from __future__ import annotations
@@ -155,6 +156,9 @@ async def rejected_request(ctx: RequestContext) -> Response:
         raise WireError(errors.NOT_FOUND, "not a correlation id")
     where = EventFilter(registry_id=ctx.registry.id, correlation_id=correlation_id, failed_only=True, limit=5)
     rows = await ctx.services.db.read(store.login_query, where)
+    # Only the client that made the request may ask (correlation ids are not secrets): from another
+    # address the request is as unknown as one that never happened.
+    rows = [row for row in rows if row.get("caller_ip") == ctx.client_ip]
     if not rows:
         raise WireError(errors.NOT_FOUND, f"no rejected request with correlation id {correlation_id}")
     return json_response(told(rows[0]))
