@@ -160,6 +160,12 @@ def test_token_scope_gap_shows_at_once_and_its_fix_works(stage: Stage, registry:
     )
     owner = diagnose(stage, REGISTRY, "--identity", "app-reader", "--error", pulled.stderr)
     assert owner.verdicts[0]["code"] == "NOT_AUTHORIZED"
+    # The CI job explains its own failed pull with the same credentials (no sign-in, no Reader).
+    mine = diagnose(stage, f"http://{registry}", "-u", "app-reader", "-p", password, "--error", pulled.stderr,
+                    "--since", "10m", identity=USER)  # fmt: skip
+    assert mine.verdicts[0]["code"] == "NOT_AUTHORIZED"
+    expected = f"berth acr scope-map update -r {REGISTRY} -n app-reader-scope-map --add-repository other"
+    assert mine.verdicts[0]["fix"] == owner.verdicts[0]["fix"] == f"{expected} content/read"
     run_printed(stage, fix)
     stage.docker_ok("pull", f"{registry}/other:v1", docker_config=config)
 
