@@ -104,6 +104,8 @@ def _methods(route: Route) -> str:
 
 def _access(route: Route) -> str:
     if not route.authenticate:
+        if route.name.startswith("diagnostics-"):
+            return "none: whoever holds the correlation id (past the network rules; docs/troubleshooting.md)"
         return "none (it is the authentication)"
     if route.action is None:
         return "any authenticated caller"

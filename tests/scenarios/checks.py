@@ -4,6 +4,8 @@ what they name."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -102,3 +104,53 @@ def diagnose(stage: Stage, registry: str, *args: str, identity: str = "owner") -
 def one_event(rows: list[dict[str, Any]]) -> dict[str, Any]:
     assert rows, "no login event was recorded"
     return rows[0]
+
+
+def printed_commands(text: str, fill: dict[str, str] | None = None) -> list[str]:
+    """The commands in a printed Check or Fix line: ``a; b  (comment)`` → ``[a, b]``, with
+    ``<placeholders>`` filled from ``fill``; prose (no command) is left out."""
+    commands: list[str] = []
+    for part in text.split("; "):
+        command = part.split("  (")[0].strip().rstrip(",")
+        for placeholder, value in (fill or {}).items():
+            command = command.replace(placeholder, value)
+        if command.split(" ", 1)[0] in ("berth", "docker", "curl"):
+            assert "<" not in command, f"a placeholder is left in: {command}"
+            commands.append(command)
+    return commands
+
+
+def _shims(stage: Stage) -> Path:
+    """``berth`` and ``docker`` on PATH for the shell that runs printed commands."""
+    folder = stage.root / "bin"
+    if not folder.exists():
+        folder.mkdir()
+        for name, target in (("berth", f"{sys.executable} -m berth"), ("docker", stage.docker_daemon.cli)):
+            shim = folder / name
+            shim.write_text(f'#!/bin/sh\nexec {target} "$@"\n')
+            shim.chmod(0o755)
+    return folder
+
+
+def run_printed(
+    stage: Stage,
+    text: str,
+    *,
+    identity: str = "owner",
+    docker_config: Path | None = None,
+    fill: dict[str, str] | None = None,
+) -> str:
+    """Run every command a Check or Fix line prints, as a user would paste it into a shell; each
+    must succeed. Returns what they printed."""
+    commands = printed_commands(text, fill)
+    assert commands, f"no command in: {text}"
+    env = stage.env(identity, docker_config)
+    env["PATH"] = f"{_shims(stage)}:{env.get('PATH', '')}"
+    out = []
+    for command in commands:
+        result = subprocess.run(["bash", "-c", command], env=env, capture_output=True, text=True, timeout=180)
+        assert result.returncode == 0, (
+            f"{command} exited {result.returncode}:\n{result.stdout}{result.stderr}"
+        )
+        out.append(result.stdout)
+    return "".join(out)

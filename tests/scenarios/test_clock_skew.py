@@ -36,6 +36,17 @@ def test_client_clock_four_hours_ahead(stage: Stage) -> None:
     assert "(e.g. enable NTP" in skew["fix"]
     assert "DOCKER_IDENTITY_TOKEN_EXPIRED" in health.codes  # looks expired to a client 4 hours ahead
 
+    # Two hours ahead, everything still works: a warning with the margin the refresh token keeps.
+    two = check_health(stage, "-n", REGISTRY, docker_config=config, env=env, prefix=(FAKETIME, "-f", "+2h"))
+    assert two.code == 0, two.report
+    assert "CLOCK_SKEW_ERROR" not in two.codes
+    warning = two.finding("CLOCK_SKEW_WARNING")
+    assert warning["status"] == "warning"
+    assert "they still work" in warning["cause"]
+    assert (
+        "refresh token with 0 h 5" in warning["cause"] or "refresh token with 1 h 0 min" in warning["cause"]
+    )
+
     in_time = check_health(stage, "-n", REGISTRY, docker_config=config)
     assert "CLOCK_SKEW_ERROR" not in in_time.codes
     assert in_time.code == 0

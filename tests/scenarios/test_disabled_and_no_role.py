@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.scenarios.checks import AUTH_REQUIRED, check_health, diagnose, one_event
+from tests.scenarios.checks import AUTH_REQUIRED, check_health, diagnose, one_event, run_printed
 from tests.scenarios.conftest import Stage
 
 pytestmark = pytest.mark.e2e
@@ -105,3 +105,36 @@ def test_service_principal_without_a_role(stage: Stage, registry: str) -> None:
     )
     assert _docker_login(stage, registry, sp, "no-role-fixed") == ""  # the fix works
     stage.assert_no_secrets(REGISTRY)
+
+
+def test_user_disabled_after_acr_login(stage: Stage, registry: str) -> None:
+    """The user's own diagnose explains instead of failing on its refused sign-in; the owner's
+    names IDENTITY_DISABLED and the command that undoes it."""
+    upn = f"gone@{stage.domain}"
+    password = "gone-user-password-1"
+    stage.remember(password)
+    stage.berth("ad", "user", "create", "--display-name", "gone", "--password", password,
+                "--user-principal-name", upn)  # fmt: skip
+    registry_id = stage.berth("acr", "show", "-n", REGISTRY, "--query", "id", "-o", "tsv").stdout.strip()
+    stage.berth(
+        "role", "assignment", "create", "--assignee", upn, "--role", "AcrPull", "--scope", registry_id
+    )
+    stage.sign_in("gone", upn, password)
+    config = stage.docker_config("gone")
+    stage.berth("acr", "login", "-n", REGISTRY, identity="gone", docker_config=config)
+    stage.berth("ad", "user", "update", "--id", upn, "--account-enabled", "false")
+    pulled = stage.docker("pull", f"{registry}/app:v1", docker_config=config)
+    assert pulled.returncode != 0
+
+    mine = diagnose(stage, REGISTRY, "--error", pulled.stderr, identity="gone")
+    assert mine.text.startswith(f"Your own berth sign-in ({upn}) is refused"), mine.text
+    assert f"berth ad user update --id {upn} --account-enabled true" in mine.text
+    assert "IDENTITY_DISABLED" in mine.possible_causes()
+
+    owner = diagnose(stage, REGISTRY, "--identity", upn, "--error", pulled.stderr)
+    verdict = owner.verdicts[0]
+    assert verdict["code"] == "IDENTITY_DISABLED"
+    assert verdict["fix"] == f"berth ad user update --id {upn} --account-enabled true"
+    run_printed(stage, verdict["fix"])
+    stage.sign_in("gone", upn, password)
+    stage.berth("acr", "login", "-n", REGISTRY, identity="gone", docker_config=config)  # the fix works

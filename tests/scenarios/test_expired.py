@@ -59,6 +59,11 @@ def test_expired_service_principal_secret(stage: Stage, registry: str) -> None:
     assert login.returncode != 0
     assert AUTH_REQUIRED in login.stderr, login.stderr
 
+    # The CI job that holds the secret, without a berth sign-in, is told the same cause and fix.
+    user = check_health(stage, "-n", f"http://{registry}", "-u", app_id, "-p", secret, identity="ci-sp")
+    assert user.explained == ["CREDENTIAL_EXPIRED"]
+    assert user.finding("CREDENTIAL_EXPIRED")["fix"] == f"berth ad sp credential reset --id {app_id}"
+
     health = check_health(stage, "-n", REGISTRY, "-u", app_id, "-p", secret)
     assert health.code == 1
     expired = health.finding("CREDENTIAL_EXPIRED")

@@ -36,6 +36,12 @@ def test_wrong_admin_password(stage: Stage, registry: str) -> None:
     error = _docker_login(stage, registry, REGISTRY, WRONG, "admin")
     assert AUTH_REQUIRED in error, error
 
+    # The CI job with the admin credentials, without a berth sign-in: one answer for a wrong
+    # secret or an unknown name (the owner, below, sees which).
+    user = check_health(stage, "-n", f"http://{registry}", "-u", REGISTRY, "-p", WRONG, identity="ci-admin")
+    assert user.code == 1
+    assert user.explained == ["WRONG_CREDENTIALS"]
+
     health = check_health(stage, "-n", REGISTRY, "-u", REGISTRY, "-p", WRONG)
     assert health.code == 1
     assert "CREDENTIALS_REJECTED" in health.codes

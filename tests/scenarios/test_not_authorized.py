@@ -143,6 +143,10 @@ def test_acr_pull_user_managing_the_registry(stage: Stage, registry: str) -> Non
     found = diagnose(stage, REGISTRY, "--error", updated.stderr)
     assert found.symptoms[0] == "Not authorized to manage the registry"
     assert "berth role assignment create --assignee <id> --role Contributor" in found.possible_causes()
+    # The user who hit it runs diagnose too: the fix names them.
+    mine = diagnose(stage, REGISTRY, "--error", updated.stderr, identity="puller")
+    assert mine.symptoms[0] == "Not authorized to manage the registry"
+    assert f"berth role assignment create --assignee {upn} --role Contributor" in mine.possible_causes()
 
     # The user's data-plane access works: check-health as that user passes the registry chain.
     health = check_health(stage, "-n", REGISTRY, identity="puller")

@@ -35,6 +35,11 @@ def test_repeated_failures_are_rate_limited(stage: Stage) -> None:
             break
     assert "toomanyrequests: too many failed authentication attempts; retry after " in errors[-1], errors
 
+    user = check_health(
+        stage, "-n", f"http://{login_server}", "-u", "guessed", "-p", WRONG, identity="ci-guess"
+    )
+    assert "CONNECTIVITY_TOOMANYREQUESTS_ERROR" in user.codes  # the wire says so to anyone
+
     health = check_health(stage, "-n", REGISTRY, "-u", "guessed", "-p", WRONG)
     assert health.code == 1
     limited = health.finding("CONNECTIVITY_TOOMANYREQUESTS_ERROR")

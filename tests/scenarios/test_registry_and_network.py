@@ -31,6 +31,10 @@ def test_wrong_registry_name(stage: Stage) -> None:
     typo = check_health(stage, "-n", "typoreg")
     assert typo.codes[-1] == "CONNECTIVITY_DNS_ERROR"
 
+    # The user who typed the login server, without a berth sign-in, hears the same.
+    user = check_health(stage, "-n", f"http://{stage.login_server('nosuchreg')}", identity="ci-nosuch")
+    assert user.codes[-1] == "UNKNOWN_REGISTRY"
+
     found = diagnose(stage, "nosuchreg", "--error", login.stderr)
     assert "The registry does not exist" in found.symptoms
     assert "berth acr list -o table" in found.text
@@ -86,6 +90,12 @@ def test_firewall_refuses_the_client(stage: Stage) -> None:
     assert "Fix: berth acr network-rule add -n fwreg --ip-address 127.0.0.1" in text
     assert "Please refer to https://aka.ms/acr/health-check for more information." in text
 
+    # The refused user (no sign-in) learns it too, by the correlation id of its refused request.
+    user = check_health(stage, "-n", f"http://{login_server}", "--ignore-errors", identity="ci-fw")
+    assert user.codes[-1] == "CONNECTIVITY_FORBIDDEN_ERROR"
+    assert user.explained == ["FIREWALL"]
+    assert user.finding("FIREWALL")["fix"] == "berth acr network-rule add -n fwreg --ip-address 127.0.0.1"
+
     found = diagnose(stage, "fwreg", "--error", login.stderr, "--since", "10m")
     assert found.symptoms[0] == "403 Forbidden from the registry (firewall)"
     verdict = found.verdict("FIREWALL")
@@ -117,6 +127,8 @@ def test_stale_credentials_block_anonymous_pull(stage: Stage) -> None:
     assert health.code == 1
     stale = health.finding("DOCKER_CONFIG_STALE_CREDENTIALS")
     assert stale["fix"] == f"docker logout {login_server}"
+    user = check_health(stage, "-n", f"http://{login_server}", identity="ci-stale", docker_config=config)
+    assert user.finding("DOCKER_CONFIG_STALE_CREDENTIALS")["fix"] == f"docker logout {login_server}"
 
     found = diagnose(stage, "anonreg", "--since", "10m", "--error", pulled.stderr)
     verdict = found.verdict("DOCKER_CONFIG_STALE_CREDENTIALS")

@@ -8,7 +8,7 @@ reported once to the observer (events and metrics), so the three never disagree.
 from __future__ import annotations
 
 import logging
-import random
+import os
 import time
 import uuid
 
@@ -25,6 +25,7 @@ from berth.errors import JSON_CONTENT_TYPE, WireError
 from berth.names import is_repository_name
 from berth.registry import clients
 from berth.registry.context import RepositoryOperation, RequestContext
+from berth.registry.handlers.acr_diagnostics import REJECTED_PREFIX
 from berth.registry.hosts import split_host, target_for
 from berth.registry.observer import RequestSummary
 from berth.registry.routes import Route, match
@@ -48,8 +49,9 @@ _CORRELATION_RAW = CORRELATION_HEADER.lower().encode()
 
 
 def new_correlation_id() -> str:
-    """A random UUID; not a secret, so the fast generator will do (os.urandom is slow in some VMs)."""
-    return str(uuid.UUID(int=random.getrandbits(128), version=4))
+    """A random UUID from the system's CSPRNG: the id of a rejected request is what lets its
+    holder ask why (``/acr/v1/_diagnostics/requests/<id>``), so it must not be guessable."""
+    return str(uuid.UUID(bytes=os.urandom(16), version=4))
 
 
 def error_response(error: WireError) -> Response:
@@ -163,7 +165,8 @@ class RegistryPlane:
             )
         summary.registry = registry
         denial = network.check(registry, summary.client_ip)
-        if denial is not None:
+        # A refused client may still ask why, by the correlation id it was given (acr_diagnostics).
+        if denial is not None and not request.scope["path"].startswith(REJECTED_PREFIX):
             summary.denial = denial
             raise denial.error
 

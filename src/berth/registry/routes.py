@@ -16,6 +16,7 @@ from berth.access.model import Access, Action
 from berth.registry.context import RequestContext
 from berth.registry.handlers import (
     acr_catalog,
+    acr_diagnostics,
     acr_manifests,
     acr_repositories,
     acr_tags,
@@ -108,6 +109,31 @@ ROUTES: tuple[Route, ...] = (
         authenticate=False,
     ),
     _route("ping", "GET HEAD", r"^/v2/?$", base.ping, None, "/v2/"),
+    _route(
+        "diagnostics-identity",
+        "GET",
+        r"^/acr/v1/_diagnostics/identity$",
+        acr_diagnostics.identity,
+        None,
+        "/acr/v1/_diagnostics/identity",
+    ),
+    _route(
+        "diagnostics-events",
+        "GET",
+        r"^/acr/v1/_diagnostics/events$",
+        acr_diagnostics.own_events,
+        None,
+        "/acr/v1/_diagnostics/events",
+    ),
+    _route(
+        "diagnostics-request",
+        "GET",
+        r"^/acr/v1/_diagnostics/requests/(?P<correlation>[^/]+)$",
+        acr_diagnostics.rejected_request,
+        None,
+        "/acr/v1/_diagnostics/requests/<correlation id>",
+        authenticate=False,
+    ),
     _route(
         "catalog",
         "GET",

@@ -118,6 +118,14 @@ CAUSES: dict[str, Cause] = {
             "This machine's clock is {skew} seconds off the registry's; tokens look expired or not yet valid.",
             "Synchronise the clock (e.g. enable NTP: sudo timedatectl set-ntp true).",
         ),
+        Cause(
+            "CLOCK_SKEW_WARNING",
+            E,
+            "This machine's clock is {skew} seconds off the registry's. The registry judges tokens by its own "
+            "clock, so they still work; a client that checks expiry itself sees a 3-hour refresh token with "
+            "{margin} left.",
+            "Synchronise the clock (e.g. enable NTP: sudo timedatectl set-ntp true).",
+        ),
         # --- the registry -----------------------------------------------------------------
         Cause(
             "REGISTRY_NAME_ERROR",
@@ -162,7 +170,24 @@ CAUSES: dict[str, Cause] = {
             "CONNECTIVITY_ERROR",
             N,
             "Could not connect to the registry login server {login_server}: {error}",
-            "Verify that the registry exists and https://{login_server}/v2/ is reachable from here.",
+            "Verify that the registry exists and {scheme}://{login_server}/v2/ is reachable from here.",
+        ),
+        Cause(
+            "CONNECTIVITY_REFUSED_ERROR",
+            N,
+            "Nothing listens at {login_server}: the berth service is not running, or not listening on that "
+            "host and port ({error}).",
+            "Start the service (berth serve), or use the login server and port it listens on: "
+            "{scheme}://{login_server}/v2/ must answer 401.",
+        ),
+        Cause(
+            "PUBLIC_ACCESS_DISABLED",
+            F,
+            "Public network access to registry {registry} is disabled: it refuses every client outside a "
+            "private endpoint (client IP {client_ip}), whatever the IP rules say.",
+            # Disabling public access also set the default action to Deny (as az does): allow this client too.
+            "berth acr update -n {registry} --public-network-enabled true; berth acr network-rule add -n {registry} "
+            "--ip-address {client_ip}",
         ),
         Cause(
             "CONNECTIVITY_FORBIDDEN_ERROR",
@@ -200,7 +225,8 @@ CAUSES: dict[str, Cause] = {
             "CREDENTIALS_REJECTED",
             I,
             "The registry rejected the credentials of '{identity}' (status {status}): {error}",
-            "berth acr diagnose -n {registry} --correlation-id {correlation_id}  (names the exact reason)",
+            "berth acr diagnose -n {scheme}://{login_server} --correlation-id {correlation_id}  (names the "
+            "reason; no sign-in needed)",
         ),
         Cause(
             "CONNECTIVITY_REFRESH_TOKEN_ERROR",
@@ -219,8 +245,21 @@ CAUSES: dict[str, Cause] = {
             "CONNECTIVITY_ACCESS_TOKEN_ERROR",
             A,
             "You have {granted} permissions to repository {repository}; you lack {missing}.",
-            "berth role assignment create --assignee {identity} --role AcrPush --scope {registry_id}  "
-            "(or add the actions to the token's scope map)",
+            "{grant_command}",
+        ),
+        Cause(
+            "NO_PERMISSIONS",
+            A,
+            "{identity_kind} '{identity}' may do nothing on registry {registry}: {detail}",
+            "{grant_command}",
+        ),
+        Cause(
+            "TOKEN_USERNAME_NOT_NULL_GUID",
+            I,
+            "The password given is a registry token (from berth acr login --expose-token), which works only "
+            "with the user name 00000000-0000-0000-0000-000000000000, not '{identity}'.",
+            "docker login {login_server} -u 00000000-0000-0000-0000-000000000000 --password-stdin  (the token "
+            "on stdin)",
         ),
     )
 }
@@ -240,6 +279,16 @@ REASONS: dict[str, Cause] = {
         I,
         "The password or secret given for {identity_kind} '{identity}' is wrong.",
         "{reset_command}",
+    ),
+    "credentials_rejected": Cause(  # what a correlation id alone learns of the two reasons below
+        "WRONG_CREDENTIALS",
+        I,
+        "The user name is none of registry {registry}'s identities, or the password or secret is wrong; the "
+        "registry tells which only to its owner (unknown user names and wrong secrets are one answer).",
+        "Check the user name (a token name, the registry name for the admin user, a service principal's "
+        "appId, or 00000000-0000-0000-0000-000000000000 with a token from berth acr login --expose-token) and "
+        "use a current password; the owner sees which: berth acr diagnose -n {registry} --correlation-id "
+        "{correlation_id}",
     ),
     "secret_expired": Cause("CREDENTIAL_EXPIRED", E, "{detail}.", "{reset_command}"),
     "identity_disabled": Cause("IDENTITY_DISABLED", I, "{detail}.", "{enable_command}"),
@@ -271,7 +320,8 @@ REASONS: dict[str, Cause] = {
         "PUBLIC_ACCESS_DISABLED",
         F,
         "Public network access to registry {registry} is disabled.",
-        "berth acr update -n {registry} --public-network-enabled true",
+        "berth acr update -n {registry} --public-network-enabled true; berth acr network-rule add -n {registry} "
+        "--ip-address {client_ip}",
     ),
     "anonymous_disabled": Cause(
         "ANONYMOUS_PULL_DISABLED",

@@ -3,11 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from typing import Any
 
 from berth.access.scopes import REPOSITORY_ACTIONS, Scope, parse_scopes
 from berth.troubleshoot.causes import REASONS, STALE_CREDENTIALS, STALE_REASONS, SeedCause
+
+# check-health's own requests carry this user agent; diagnose leaves them out of the verdicts.
+PROBE_USER_AGENT = "berth-check-health"
+
+
+class Certainty(StrEnum):
+    """How sure a verdict is: ``certain`` for the event of the very request asked about (its
+    correlation id); ``likely`` for the verdict that best explains the error text, identity and
+    time given; ``possible`` for the others that fit; ``unlikely`` for failures that do not
+    produce the error text given."""
+
+    CERTAIN = "certain"
+    LIKELY = "likely"
+    POSSIBLE = "possible"
+    UNLIKELY = "unlikely"
 
 
 @dataclass(frozen=True)
@@ -17,6 +33,26 @@ class Verdict:
     cause: str
     fix: str
     event: Mapping[str, Any]
+    certainty: Certainty = Certainty.POSSIBLE
+
+    @property
+    def evidence(self) -> dict[str, str]:
+        """The event fields the verdict rests on (no secret is ever in an event)."""
+        keys = (
+            "time",
+            "identity",
+            "identity_kind",
+            "caller_ip",
+            "operation",
+            "result_description",
+            "reason",
+            "detail",
+            "requested_scopes",
+            "granted_scopes",
+            "correlation_id",
+            "user_agent",
+        )
+        return {k: str(self.event[k]) for k in keys if self.event.get(k) not in (None, "")}
 
 
 @dataclass(frozen=True)
@@ -60,7 +96,6 @@ def _enable_command(kind: str, identity: str, registry: str) -> str:
     return "Ask an owner to re-enable the identity."
 
 
-_ROLE_FOR_ACTION = {"push": "AcrPush", "metadata_write": "AcrPush", "delete": "AcrDelete"}
 # A token action → the scope-map action that grants it (pull → content/read).
 _SCOPE_MAP_ACTION = {token: scope_map for scope_map, token in REPOSITORY_ACTIONS.items()}
 
@@ -82,8 +117,10 @@ def _missing(event: Mapping[str, Any]) -> list[tuple[str, str]]:
     return missing
 
 
-def _grant_command(kind: str, identity: str, facts: RegistryFacts, event: Mapping[str, Any]) -> str:
-    missing = _missing(event) or [("<repository>", "pull")]
+def grant_command(kind: str, identity: str, facts: RegistryFacts, missing: Sequence[tuple[str, str]]) -> str:
+    """The command that grants ``missing`` (repository, token action) pairs to an identity:
+    a token's scope map (a system map cannot change: the token gets a new one), else roles."""
+    missing = list(missing) or [("<repository>", "pull")]
     if kind == "token":
         repository = missing[0][0]
         actions = " ".join(dict.fromkeys(_SCOPE_MAP_ACTION.get(a, a) for _, a in missing))
@@ -97,11 +134,22 @@ def _grant_command(kind: str, identity: str, facts: RegistryFacts, event: Mappin
         add = f"--add-repository {repository} {actions}"
         return f"berth acr scope-map update -r {facts.name} -n {scope_map} {add}"
     if kind in ("service_principal", "user"):
-        role = next((_ROLE_FOR_ACTION[a] for _, a in missing if a in _ROLE_FOR_ACTION), "AcrPull")
-        return f"berth role assignment create --assignee {identity} --role {role} --scope {facts.resource_id}"
+        needs = {action for _, action in missing}
+        roles = ["AcrPush"] if needs & {"push", "metadata_write"} else []  # AcrPush includes pull
+        if not roles and needs & {"pull", "metadata_read"}:
+            roles = ["AcrPull"]
+        roles = [*roles, "AcrDelete"] if "delete" in needs else roles or ["AcrPull"]
+        return "; ".join(
+            f"berth role assignment create --assignee {identity} --role {role} --scope {facts.resource_id}"
+            for role in roles
+        )
     if kind == "anonymous":
         return f"docker login {facts.login_server}  (anonymous callers may only pull)"
     return "Use credentials that hold the needed permission."
+
+
+def _grant_command(kind: str, identity: str, facts: RegistryFacts, event: Mapping[str, Any]) -> str:
+    return grant_command(kind, identity, facts, _missing(event))
 
 
 def _pull_only(event: Mapping[str, Any]) -> bool:
@@ -127,6 +175,7 @@ def explain(event: Mapping[str, Any], facts: RegistryFacts) -> Verdict | None:
         registry_id=facts.resource_id,
         login_server=facts.login_server,
         client_ip=str(event.get("caller_ip", "")),
+        correlation_id=str(event.get("correlation_id", "")),
         detail=str(event.get("detail", "")).rstrip("."),
         reset_command=_reset_command(kind, identity, facts.name),
         enable_command=_enable_command(kind, identity, facts.name),
@@ -151,3 +200,52 @@ def explain_all(events: Sequence[Mapping[str, Any]], facts: RegistryFacts) -> li
             seen.add(key)
             verdicts.append(verdict)
     return verdicts
+
+
+def is_probe(event: Mapping[str, Any]) -> bool:
+    """Whether berth's check-health made the request (its user agent), not the user's client."""
+    return str(event.get("user_agent") or "").startswith(PROBE_USER_AGENT)
+
+
+def rank(
+    verdicts: Sequence[Verdict],
+    expected: Sequence[Sequence[str]] = (),
+    *,
+    exact: bool = False,
+) -> list[Verdict]:
+    """Verdicts best first, each with its certainty.
+
+    ``expected`` holds, for each symptom the error text shows (most specific first), the verdict
+    codes of its possible causes; a verdict of an earlier symptom explains the text better, and
+    one of no symptom does not explain it. Then a failure that carried an identity beats an
+    anonymous one (docker falls back to anonymous after a rejected login, so the anonymous
+    failure is the echo, not the cause); then the newest. ``exact``: the events are those of one
+    request (its correlation id).
+    """
+
+    def text_rank(verdict: Verdict) -> int:
+        if not expected:
+            return 0
+        places = [index for index, codes in enumerate(expected) if verdict.code in codes]
+        return min(places, default=10_000)
+
+    def key(item: tuple[int, Verdict]) -> tuple[int, int, int]:
+        position, verdict = item
+        anonymous = (
+            1 if verdict.event.get("identity_kind") == "anonymous" or not verdict.event.get("identity") else 0
+        )
+        return (text_rank(verdict), anonymous, position)  # events arrive newest first
+
+    ordered = [v for _, v in sorted(enumerate(verdicts), key=key)]
+    ranked: list[Verdict] = []
+    for index, verdict in enumerate(ordered):
+        if exact:
+            certainty = Certainty.CERTAIN
+        elif expected and text_rank(verdict) >= 10_000:
+            certainty = Certainty.UNLIKELY
+        elif index == 0:
+            certainty = Certainty.LIKELY
+        else:
+            certainty = Certainty.POSSIBLE
+        ranked.append(replace(verdict, certainty=certainty))
+    return ranked

@@ -31,6 +31,9 @@ class Finding:
         document: dict[str, Any] = {"status": self.status.value, "message": self.message}
         if self.code:
             document.update({"code": self.code, "cause": self.cause, "fix": self.fix, "seedCause": self.seed})
+            # check-health saw it happen; an explanation carries the certainty of its verdict
+            document["certainty"] = self.facts.get("certainty", "certain")
+            document["evidence"] = {k: v for k, v in self.facts.items() if k not in ("certainty", "source")}
         if self.facts:
             document["facts"] = self.facts
         return document

@@ -41,6 +41,9 @@ class HealthRequest:
     ignore_errors: bool = False
     pull: bool = True
     lookup_error: str | None = None  # the management API could not find the registry
+    tag: str | None = None  # --tag to pull; else the first tag the repository lists
+    public_access_disabled: bool = False
+    token_scope_map: str | None = None
 
 
 @dataclass
@@ -142,11 +145,18 @@ class HealthCheck:
             username=request.username,
             password=request.password,
             stored=stored,
+            public_access_disabled=request.public_access_disabled,
+            token_scope_map=request.token_scope_map,
+            tag=request.tag,
         )
         self._add(drive(check_registry(chain), self.client))
         self._add(check_storage(self.client, request.scheme, login_server, self._facts(login_server)))
         if request.pull and request.repository and docker.daemon_ok and docker.command:
-            self._add([self._sample_pull(docker.command, login_server, request.repository)])
+            tag = request.tag or next(
+                (f.facts["tag"] for f in self.report.findings if "tag" in f.facts), None
+            )
+            if tag:  # "" when the repository has no tags (said above); None when it could not be listed
+                self._add([self._sample_pull(docker.command, login_server, f"{request.repository}:{tag}")])
 
     def _facts(self, login_server: str, **more: str) -> dict[str, str]:
         return {
@@ -184,13 +194,13 @@ class HealthCheck:
             self._add([problem("REGISTRY_LOOKUP_WARNING", facts, warning=True)])
         return login_server
 
-    def _sample_pull(self, command: str, login_server: str, repository: str) -> Finding:
-        image = f"{login_server}/{repository}"
-        tags = self.run([command, "pull", "--quiet", image + ":latest"], timeout=300)
-        if tags.returncode == 0:
-            return passed(f"Docker pull of '{image}:latest' : OK")
-        error = (tags.stderr or tags.stdout).strip().splitlines()[-1:] or ["failed"]
+    def _sample_pull(self, command: str, login_server: str, reference: str) -> Finding:
+        image = f"{login_server}/{reference}"
+        pulled = self.run([command, "pull", "--quiet", image], timeout=300)
+        if pulled.returncode == 0:
+            return passed(f"Docker pull of '{image}' : OK")
+        error = (pulled.stderr or pulled.stdout).strip().splitlines()[-1:] or ["failed"]
         return problem(
             "DOCKER_PULL_ERROR",
-            self._facts(login_server, image=image + ":latest", error=error[0], docker=command),
+            self._facts(login_server, image=image, error=error[0], docker=command),
         )

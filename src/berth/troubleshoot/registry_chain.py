@@ -21,11 +21,14 @@ from typing import Any
 import httpx
 
 from berth.troubleshoot.docker_env import StoredCredential
+from berth.troubleshoot.explain import PROBE_USER_AGENT, RegistryFacts, grant_command
 from berth.troubleshoot.findings import Finding, info, passed, problem
+from berth.troubleshoot.permissions import NULL_GUID, identity_kind, permission_findings
 
 Chain = Generator[httpx.Request, "httpx.Response | Exception", list[Finding]]
 
 SKEW_LIMIT_SECONDS = 60
+REFRESH_TOKEN_SECONDS = 3 * 3600  # ACR's (and berth's) refresh-token lifetime
 REPOSITORY_ACTIONS = ("pull", "push", "metadata_write", "metadata_read", "delete")
 _FIREWALL_IP = re.compile(r"client with IP '([^']+)'")
 
@@ -42,6 +45,17 @@ class ChainInput:
     username: str | None = None  # admin, token or service principal credentials instead
     password: str | None = None
     stored: StoredCredential | None = None  # what docker would send
+    public_access_disabled: bool = False  # known from the registry resource (owner) or the explanation
+    token_scope_map: str | None = None  # the scope map of --username when it is a token (if known)
+    tag: str | None = None  # --tag: the tag to pull; else the first the repository lists
+
+    def grant(
+        self, identity: str, kind: str, missing: list[tuple[str, str]], scope_map: str | None = None
+    ) -> str:
+        scope_map = scope_map or self.token_scope_map
+        maps = {identity: scope_map} if scope_map else {}
+        facts = RegistryFacts(self.registry, self.registry_id, self.login_server, maps)
+        return grant_command(kind, identity, facts, missing)
 
 
 def parse_challenge(header: str) -> dict[str, str] | None:
@@ -66,7 +80,12 @@ def _error_text(response: httpx.Response) -> str:
 
 
 def _facts(inp: ChainInput, response: httpx.Response | None = None, **more: str) -> dict[str, str]:
-    facts = {"registry": inp.registry, "login_server": inp.login_server, "registry_id": inp.registry_id}
+    facts = {
+        "registry": inp.registry,
+        "login_server": inp.login_server,
+        "registry_id": inp.registry_id,
+        "scheme": inp.scheme,
+    }
     if response is not None:
         facts["status"] = str(response.status_code)
         facts["correlation_id"] = response.headers.get("x-ms-correlation-request-id", "")
@@ -105,7 +124,9 @@ def _connection_problem(inp: ChainInput, exc: Exception) -> Finding:
         return problem("CONNECTIVITY_SSL_ERROR", _facts(inp, error=text))
     if "name or service not known" in text.lower() or "nodename nor servname" in text.lower():
         return problem("CONNECTIVITY_DNS_ERROR", _facts(inp, error=text, host=inp.login_server.split(":")[0]))
-    return problem("CONNECTIVITY_ERROR", _facts(inp, error=text))
+    if "refused" in text.lower():
+        return problem("CONNECTIVITY_REFUSED_ERROR", _facts(inp, error=text, scheme=inp.scheme))
+    return problem("CONNECTIVITY_ERROR", _facts(inp, error=text, scheme=inp.scheme))
 
 
 def _rate_limited(inp: ChainInput, response: httpx.Response) -> Finding:
@@ -122,9 +143,13 @@ def _clock(inp: ChainInput, response: httpx.Response) -> Finding | None:
     except (TypeError, ValueError):
         return None
     skew = time.time() - server_time
-    if abs(skew) > SKEW_LIMIT_SECONDS:
+    if abs(skew) <= SKEW_LIMIT_SECONDS:
+        return None
+    if abs(skew) >= REFRESH_TOKEN_SECONDS - SKEW_LIMIT_SECONDS:
         return problem("CLOCK_SKEW_ERROR", _facts(inp, skew=f"{skew:+.0f}"))
-    return None
+    left = REFRESH_TOKEN_SECONDS - abs(skew)
+    margin = f"{int(left // 3600)} h {int(left % 3600 // 60)} min"
+    return problem("CLOCK_SKEW_WARNING", _facts(inp, skew=f"{skew:+.0f}", margin=margin), warning=True)
 
 
 def check_registry(inp: ChainInput) -> Chain:
@@ -139,7 +164,8 @@ def check_registry(inp: ChainInput) -> Chain:
     if response.status_code == 403:
         found = _FIREWALL_IP.search(_error_text(response))
         ip = found.group(1) if found else "<your IP>"
-        return [*findings, problem("CONNECTIVITY_FORBIDDEN_ERROR", _facts(inp, response, client_ip=ip))]
+        code = "PUBLIC_ACCESS_DISABLED" if inp.public_access_disabled else "CONNECTIVITY_FORBIDDEN_ERROR"
+        return [*findings, problem(code, _facts(inp, response, client_ip=ip))]
     if response.status_code == 404:
         return [*findings, problem("UNKNOWN_REGISTRY", _facts(inp, response))]
     header = response.headers.get("www-authenticate")
@@ -175,6 +201,8 @@ def _own_credentials(
 ) -> Generator[httpx.Request, httpx.Response | Exception, list[Finding]]:
     """The credentials check-health was given: --username/--password, or the berth sign-in."""
     findings: list[Finding] = []
+    if inp.username is not None and inp.username != NULL_GUID and _jwt_claims(inp.password):
+        return [problem("TOKEN_USERNAME_NOT_NULL_GUID", _facts(inp, identity=inp.username))]
     if inp.username is not None:
         form = {
             "grant_type": "password",
@@ -195,7 +223,23 @@ def _own_credentials(
         return [*findings, _rate_limited(inp, response)]
     if response.status_code != 200:
         return [*findings, _credentials_problem(inp, response)]
-    return [*findings, *_scope_findings(inp, response.json().get("access_token", ""))]
+    token = str(response.json().get("access_token", ""))
+    if inp.repository:
+        return [*findings, *(yield from _scope_findings(inp, token))]
+    findings.append(passed(f"Fetch access token for registry '{inp.login_server}' : OK"))
+    document = yield from _identity(inp, token)
+    if document:
+        findings.extend(permission_findings(inp, document))
+    return findings
+
+
+def _identity(
+    inp: ChainInput, token: str
+) -> Generator[httpx.Request, httpx.Response | Exception, dict[str, Any]]:
+    """What the registry tells the holder of ``token`` about its identity and permissions."""
+    answer = yield _bearer("GET", f"{inp.scheme}://{inp.login_server}/acr/v1/_diagnostics/identity", token)
+    document = answer.json() if isinstance(answer, httpx.Response) and answer.status_code == 200 else {}
+    return document if isinstance(document, dict) and "identityKind" in document else {}
 
 
 def _exchange(
@@ -241,24 +285,51 @@ def _access_entries(token: str) -> list[dict[str, Any]]:
     return access if isinstance(access, list) else []
 
 
-def _scope_findings(inp: ChainInput, token: str) -> list[Finding]:
-    if not inp.repository:
-        return [passed(f"Fetch access token for registry '{inp.login_server}' : OK")]
+def _bearer(method: str, url: str, token: str) -> httpx.Request:
+    return httpx.Request(method, url, headers={"Authorization": f"Bearer {token}"})
+
+
+def _scope_findings(
+    inp: ChainInput, token: str
+) -> Generator[httpx.Request, httpx.Response | Exception, list[Finding]]:
+    """The actions granted on --repository, and the tag to pull (--tag, else the first listed)."""
+    repository = inp.repository or ""
     entries = _access_entries(token)
     granted = set(entries[0].get("actions") or []) if entries else set()
     missing = [a for a in REPOSITORY_ACTIONS if a not in granted]
+    findings: list[Finding] = []
     if missing:
+        identity = inp.username or _token_identity(inp.directory_token)
+        kind = identity_kind(inp.registry, inp.username, _jwt_claims(inp.directory_token))
+        scope_map = None
+        if kind == "token" and not inp.token_scope_map:
+            scope_map = (yield from _identity(inp, token)).get("scopeMap")
         facts = _facts(
             inp,
-            repository=inp.repository,
+            repository=repository,
             granted=", ".join(sorted(granted)) or "no",
             missing=", ".join(missing),
-            identity=inp.username or _token_identity(inp.directory_token),
+            identity=identity,
+            grant_command=inp.grant(identity, kind, [(repository, a) for a in missing], scope_map),
         )
-        return [problem("CONNECTIVITY_ACCESS_TOKEN_ERROR", facts)]
-    return [
-        passed(f"Fetch access token for repository '{inp.repository}' in registry '{inp.login_server}' : OK")
-    ]
+        findings.append(problem("CONNECTIVITY_ACCESS_TOKEN_ERROR", facts))
+    else:
+        findings.append(
+            passed(f"Fetch access token for repository '{repository}' in registry '{inp.login_server}' : OK")
+        )
+    if inp.tag or "pull" not in granted:
+        return findings
+    listed = yield _bearer("GET", f"{inp.scheme}://{inp.login_server}/v2/{repository}/tags/list?n=1", token)
+    tags = (
+        listed.json().get("tags")
+        if isinstance(listed, httpx.Response) and listed.status_code == 200
+        else None
+    )
+    if tags:
+        findings.append(info(f"Repository '{repository}' has tag '{tags[0]}' to pull", tag=str(tags[0])))
+    elif isinstance(listed, httpx.Response) and listed.status_code in (200, 404):
+        findings.append(info(f"Repository '{repository}' has no tags: nothing to pull", tag=""))
+    return findings
 
 
 def _stored_credentials(
@@ -310,6 +381,7 @@ def drive(chain: Chain, client: httpx.Client) -> list[Finding]:
     try:
         request = next(chain)
         while True:
+            request.headers["User-Agent"] = PROBE_USER_AGENT  # diagnose leaves berth's probes out
             try:
                 response: httpx.Response | Exception = client.send(request)
             except httpx.HTTPError as exc:

@@ -16,6 +16,7 @@ class PossibleCause:
     seed: SeedCause
     check: str  # how to confirm or rule it out
     fix: str
+    codes: tuple[str, ...] = ()  # the verdict codes (from login events) that confirm this cause
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ _WRONG_CREDENTIALS = PossibleCause(
     f"{_LOGS}  (reason bad_secret or unknown_identity)",
     "Use current credentials: berth acr credential renew, berth acr token credential generate, "
     "or berth ad sp credential reset.",
+    codes=("WRONG_SECRET", "UNKNOWN_IDENTITY", "CREDENTIALS_REJECTED"),
 )
 _EXPIRED = PossibleCause(
     "The credentials expired: a token password or service principal secret past its expiry, or a refresh "
@@ -48,12 +50,14 @@ _EXPIRED = PossibleCause(
     SeedCause.EXPIRED,
     f"{_LOGS}  (reason secret_expired or token_expired)",
     "berth acr login -n {registry} again, or generate new credentials.",
+    codes=("CREDENTIAL_EXPIRED", "TOKEN_EXPIRED", "DOCKER_IDENTITY_TOKEN_EXPIRED"),
 )
 _CASE = PossibleCause(
     "The login server was typed with upper-case letters; docker stores and sends credentials per exact host.",
     SeedCause.REGISTRY_NAME,
     f"{_HEALTH}  (DOCKER_CONFIG_HOST_CASE)",
     "Use the lower-case login server: docker login {login_server}",
+    codes=("DOCKER_CONFIG_HOST_CASE", "ANONYMOUS_PULL_DISABLED"),
 )
 _STALE = PossibleCause(
     "Stale stored credentials: docker sends an old login to a registry that allows anonymous pull, and the "
@@ -61,25 +65,65 @@ _STALE = PossibleCause(
     SeedCause.INVALID_CREDENTIALS,
     f"{_HEALTH}  (DOCKER_CONFIG_STALE_CREDENTIALS)",
     "docker logout {login_server}",
+    codes=("DOCKER_CONFIG_STALE_CREDENTIALS",),
 )
 _NOT_AUTHORIZED = PossibleCause(
     "The identity is authenticated but lacks the action: a role without push (AcrPull), a token whose scope "
     "map lacks the repository or action, or a repository lock (writeEnabled/deleteEnabled false).",
     SeedCause.NOT_AUTHORIZED,
-    f"{_LOGS}  (reason insufficient_scope shows requested vs granted); berth role assignment list --assignee <id>",
+    f"{_LOGS}  (reason insufficient_scope shows requested vs granted); "
+    "berth role assignment list --assignee {identity} --all -o table",
     "Grant the role (AcrPush for push, AcrDelete for delete) or extend the scope map.",
+    codes=("NOT_AUTHORIZED",),
 )
 _NO_ROLE = PossibleCause(
     "The user or service principal has no role at all on this registry.",
     SeedCause.NOT_AUTHORIZED,
-    f"{_LOGS}  (reason no_role); berth role assignment list --assignee <id>",
-    "berth role assignment create --assignee <id> --role AcrPull --scope <registry id>",
+    f"{_LOGS}  (reason no_role); berth role assignment list --assignee {{identity}} --all -o table",
+    "berth role assignment create --assignee {identity} --role AcrPull --scope {registry_id}",
+    codes=("NO_ROLE",),
+)
+_PUBLIC_OFF = PossibleCause(
+    "Public network access to the registry is disabled: no client outside a private endpoint gets in, "
+    "whatever its IP.",
+    SeedCause.NETWORK,
+    "berth acr show -n {registry} --query publicNetworkAccess  (Disabled)",
+    "berth acr update -n {registry} --public-network-enabled true; berth acr network-rule add -n {registry} "
+    "--ip-address <your IP>",
+    codes=("PUBLIC_ACCESS_DISABLED",),
 )
 _FIREWALL = PossibleCause(
-    "The registry's network rules do not allow this client's IP, or public network access is disabled.",
+    "The registry's network rules do not allow this client's IP.",
     SeedCause.NETWORK,
-    "berth acr show -n {registry} --query properties.networkRuleSet; " + _HEALTH,
+    "berth acr show -n {registry} --query networkRuleSet; " + _HEALTH,
     "berth acr network-rule add -n {registry} --ip-address <your IP>",
+    codes=("FIREWALL",),
+)
+_REFUSED = PossibleCause(
+    "Nothing listens at the login server's address: the berth service is not running, or not listening "
+    "on that host and port (or the port is wrong).",
+    SeedCause.REGISTRY_NAME,
+    "curl -sS -o /dev/null -w '%{http_code}' {scheme}://{login_server}/v2/  (401 when berth listens there); "
+    "berth acr show -n {registry} --query loginServer",
+    "Start the service (berth serve) or use the login server and port it listens on.",
+)
+_DISABLED = PossibleCause(
+    "The identity is disabled: a token with status disabled, a service principal disabled or deleted, or a "
+    "directory user disabled (also after a successful berth acr login: its refresh token stops working).",
+    SeedCause.INVALID_CREDENTIALS,
+    f"{_LOGS}  (reason identity_disabled); berth acr token show -r {{registry}} -n <token> --query status; "
+    "berth ad sp show --id <appId> --query accountEnabled; berth ad user show --id <upn> --query accountEnabled",
+    "berth acr token update -r {registry} -n <token> --status enabled, berth ad sp update --id <appId> --set "
+    "accountEnabled=true, or berth ad user update --id <upn> --account-enabled true",
+    codes=("IDENTITY_DISABLED",),
+)
+_NULL_GUID = PossibleCause(
+    "A registry token (from berth acr login --expose-token) was used as password with a user name other than "
+    "00000000-0000-0000-0000-000000000000; such tokens only work with that null-GUID user name.",
+    SeedCause.INVALID_CREDENTIALS,
+    f"{_LOGS}  (a failure for the user name you gave instead of the token's identity)",
+    "docker login {login_server} -u 00000000-0000-0000-0000-000000000000 --password-stdin  (the token on stdin)",
+    codes=("UNKNOWN_IDENTITY", "WRONG_SECRET"),
 )
 _UNKNOWN_NAME = PossibleCause(
     "The user name is not a token of the registry, not the registry name (admin user), and not the appId of a "
@@ -87,12 +131,13 @@ _UNKNOWN_NAME = PossibleCause(
     SeedCause.INVALID_CREDENTIALS,
     f"{_LOGS}  (reason unknown_identity)",
     "Use the appId of the service principal (berth ad sp list -o table) or the token name.",
+    codes=("UNKNOWN_IDENTITY",),
 )
 _WRONG_NAME = PossibleCause(
     "The registry does not exist or its name is misspelled; the login server is <name>.<domain>.",
     SeedCause.REGISTRY_NAME,
     "berth acr list -o table",
-    "Use the login server shown by berth acr show -n <name> --query properties.loginServer",
+    "Use the login server shown by berth acr show -n {registry} --query loginServer",
 )
 _DOCKER = PossibleCause(
     "Docker is not installed, not on PATH, or its daemon is not running.",
@@ -111,33 +156,48 @@ _RATE = PossibleCause(
     SeedCause.INVALID_CREDENTIALS,
     f"{_LOGS}  (reason rate_limited, and the failures before it)",
     "Wait for the Retry-After period, fix the credentials, retry.",
+    codes=("RATE_LIMITED",),
 )
 _CLOCK = PossibleCause(
     "The clocks of client and registry differ, so fresh tokens look expired or not yet valid.",
     SeedCause.EXPIRED,
     _HEALTH + "  (CLOCK_SKEW_ERROR)",
     "Synchronise the clock with NTP.",
+    codes=("CLOCK_SKEW_ERROR",),
 )
 _ADMIN_DISABLED = PossibleCause(
     "The admin user is disabled, so the registry name no longer logs in.",
     SeedCause.INVALID_CREDENTIALS,
-    "berth acr show -n {registry} --query properties.adminUserEnabled",
+    "berth acr show -n {registry} --query adminUserEnabled  (false)",
     "berth acr update -n {registry} --admin-enabled true",
+    codes=("ADMIN_USER_DISABLED",),
 )
 
 _MANAGEMENT = PossibleCause(
     "The identity may use the registry's content but not manage it: AcrPull, AcrPush and AcrDelete grant "
     "data-plane access only; the management API needs Reader (read), Contributor (change) or Owner.",
     SeedCause.NOT_AUTHORIZED,
-    "berth role assignment list --assignee <id> --all -o table",
-    "berth role assignment create --assignee <id> --role Contributor --scope <registry id>",
+    "berth role assignment list --assignee {identity} --all -o table",
+    "berth role assignment create --assignee {identity} --role Contributor --scope {registry_id}",
+)
+_NOT_FOUND_OR_NO_ROLE = PossibleCause(
+    "The registry does not exist, or it exists and you have no Reader, Contributor or Owner role on it: the "
+    "management API answers ResourceNotFound to both (AcrPull, AcrPush and AcrDelete grant only the "
+    "registry's content, which docker and berth acr login still reach).",
+    SeedCause.NOT_AUTHORIZED,
+    "The owner tells them apart: berth acr list -o table, then berth role assignment list --assignee "
+    "{identity} --all -o table; you: berth acr login -n {registry} (works when the registry exists and "
+    "you hold an Acr* role)",
+    "berth role assignment create --assignee {identity} --role Reader --scope {registry_id}  (run by the "
+    "owner), or use the right name",
 )
 _UNKNOWN_REGISTRY = PossibleCause(
     "The login server names a registry that does not exist on this berth service (a typo, or a registry "
     "that was deleted).",
     SeedCause.REGISTRY_NAME,
     "berth acr list -o table",
-    "Use the login server shown by berth acr show -n <name> --query loginServer",
+    "Use the login server shown by berth acr show -n {registry} --query loginServer",
+    codes=("UNKNOWN_REGISTRY",),
 )
 
 SYMPTOMS: tuple[Symptom, ...] = (
@@ -151,12 +211,16 @@ SYMPTOMS: tuple[Symptom, ...] = (
         (_MANAGEMENT,),
     ),
     Symptom(
+        "The registry was not found by the management API",
+        _p(r"resourcenotfound", r"could not be found in subscription"),
+        (_NOT_FOUND_OR_NO_ROLE, _UNKNOWN_REGISTRY),
+    ),
+    Symptom(
         "The registry does not exist",
         _p(
             r"registry '[^']*' does not exist",
             r"registry_unknown",
             r"failed with status: 404",
-            r"resourcenotfound",
             r"login_server_error",
         ),
         (_UNKNOWN_REGISTRY, _WRONG_NAME),
@@ -164,7 +228,7 @@ SYMPTOMS: tuple[Symptom, ...] = (
     Symptom(
         "Application not registered with AAD",
         _p(r"application not registered with aad"),
-        (_UNKNOWN_NAME, _WRONG_CREDENTIALS),
+        (_UNKNOWN_NAME, _WRONG_CREDENTIALS, _DISABLED, _NULL_GUID),
     ),
     Symptom(
         "403 Forbidden from the registry (firewall)",
@@ -175,7 +239,7 @@ SYMPTOMS: tuple[Symptom, ...] = (
             r"connectivity_forbidden_error",
             r"don't have access to registry",
         ),
-        (_FIREWALL,),
+        (_PUBLIC_OFF, _FIREWALL),
     ),
     Symptom(
         "retrieving permissions failed / refresh token denied",
@@ -184,7 +248,7 @@ SYMPTOMS: tuple[Symptom, ...] = (
             r"connectivity_refresh_token_error",
             r"access to registry .* was denied",
         ),
-        (_NO_ROLE, _FIREWALL, _EXPIRED),
+        (_NO_ROLE, _DISABLED, _EXPIRED),
     ),
     Symptom(
         "Too many requests",
@@ -213,20 +277,24 @@ SYMPTOMS: tuple[Symptom, ...] = (
             r"invalid username/password",
             r"authenticating creds",
         ),
-        (_WRONG_CREDENTIALS, _EXPIRED, _CASE, _STALE, _ADMIN_DISABLED),
+        (_WRONG_CREDENTIALS, _EXPIRED, _DISABLED, _NULL_GUID, _CASE, _STALE, _ADMIN_DISABLED),
+    ),
+    Symptom(
+        "Connection refused: nothing listens at the login server",
+        _p(r"connection refused", r"connectivity_error.*refused"),
+        (_REFUSED, _WRONG_NAME),
     ),
     Symptom(
         "Could not connect to the registry login server",
         _p(
             r"could not connect to the registry",
-            r"connection refused",
             r"no such host",
             r"dial tcp",
             r"name or service not known",
             r"connectivity_dns_error",
             r"i/o timeout",
         ),
-        (_WRONG_NAME, _FIREWALL),
+        (_WRONG_NAME, _REFUSED),
     ),
     Symptom(
         "Docker is not available",

@@ -87,9 +87,24 @@ def test_missing_repository_actions_are_an_error_as_in_acr() -> None:
         return httpx.Response(200, json={"access_token": token})
 
     findings = run_chain(ChainInput("reg", LS, "http", repository="app", username="u", password="p"), answer)
-    problem = findings[-1]
+    problem = next(f for f in findings if f.code)
     assert (problem.status, problem.code) == (Status.ERROR, "CONNECTIVITY_ACCESS_TOKEN_ERROR")
     assert "you lack push, metadata_write, metadata_read, delete" in problem.cause
+    # "u" is a token (not the registry name, not an app id): its scope map is what changes.
+    assert problem.fix == (
+        "berth acr scope-map update -r reg -n <the token's scope map> --add-repository app "
+        "content/write metadata/write metadata/read content/delete"
+    )
+    known = ChainInput("reg", LS, "http", repository="app", username="u", password="p", token_scope_map="m")
+    assert next(f for f in run_chain(known, answer) if f.code).fix.startswith(
+        "berth acr scope-map update -r reg -n m --add-repository app content/write"
+    )
+    app_id = "0f1e2d3c-0000-4000-8000-000000000001"
+    sp = ChainInput("reg", LS, "http", repository="app", username=app_id, password="p")
+    assert next(f for f in run_chain(sp, answer) if f.code).fix == (
+        f"berth role assignment create --assignee {app_id} --role AcrPush --scope <registry id>; "
+        f"berth role assignment create --assignee {app_id} --role AcrDelete --scope <registry id>"
+    )
 
 
 def test_stale_stored_credentials_when_anonymous_pull_works() -> None:
@@ -119,8 +134,84 @@ def test_expired_identity_token_and_clock_skew() -> None:
         return httpx.Response(200, json={"access_token": _jwt({})})
 
     findings = run_chain(ChainInput("reg", LS, "http", username="u", password="p", stored=stored), answer)
-    assert _codes(findings) == ["CLOCK_SKEW_ERROR", "DOCKER_IDENTITY_TOKEN_EXPIRED"]
+    # Two hours off still leaves the registry's tokens valid (it judges them by its own clock).
+    assert _codes(findings) == ["CLOCK_SKEW_WARNING", "DOCKER_IDENTITY_TOKEN_EXPIRED"]
+    assert findings[0].status is Status.WARNING
     assert 7100 < int(findings[0].facts["skew"]) < 7300
+    assert findings[0].facts["margin"] in ("0 h 59 min", "1 h 0 min")
+
+    far = {**CHALLENGE, "date": email.utils.formatdate(time.time() - 4 * 3600, usegmt=True)}
+    beyond = run_chain(ChainInput("reg", LS, "http", username="u", password="p"), _answer_with(far))
+    assert (beyond[0].code, beyond[0].status) == ("CLOCK_SKEW_ERROR", Status.ERROR)
+
+
+def _answer_with(headers: dict[str, str]) -> Callable[[httpx.Request], httpx.Response]:
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v2/":
+            return httpx.Response(401, headers=headers)
+        return httpx.Response(200, json={"access_token": _jwt({})})
+
+    return answer
+
+
+def test_connection_refused_public_access_and_the_null_guid_rule() -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise AssertionError("not reached")
+
+    chain = check_registry(ChainInput("reg", LS, "http"))
+    next(chain)
+    try:
+        chain.send(httpx.ConnectError("[Errno 111] Connection refused"))
+    except StopIteration as stop:
+        refused = stop.value[0]
+    assert refused.code == "CONNECTIVITY_REFUSED_ERROR"
+    assert "berth service is not running" in refused.cause
+    assert refused.fix.endswith(f"http://{LS}/v2/ must answer 401.")
+
+    body = {"errors": [{"code": "DENIED", "message": "client with IP '10.1.2.3' is not allowed access."}]}
+    off = ChainInput("reg", LS, "http", public_access_disabled=True)
+    found = run_chain(off, lambda r: httpx.Response(403, json=body))
+    assert _codes(found) == ["PUBLIC_ACCESS_DISABLED"]
+    assert found[0].fix == (
+        "berth acr update -n reg --public-network-enabled true; "
+        "berth acr network-rule add -n reg --ip-address 10.1.2.3"
+    )
+
+    with_token = ChainInput("reg", LS, "http", username="ci", password=_jwt({"sub": "x"}))
+    assert _codes(run_chain(with_token, _answer_with(CHALLENGE))) == ["TOKEN_USERNAME_NOT_NULL_GUID"]
+
+
+def test_plain_check_states_what_the_identity_may_do_and_repository_tags() -> None:
+    repositories = [{"repository": "app", "actions": ["pull"]}]
+    identity = {"identity": "ci", "identityKind": "token", "scopeMap": "ci-map", "repositories": repositories}
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.url.path == "/v2/":
+            return httpx.Response(401, headers=CHALLENGE)
+        if request.url.path == "/acr/v1/_diagnostics/identity":
+            return httpx.Response(200, json=identity)
+        if request.url.path == "/v2/app/tags/list":
+            return httpx.Response(200, json={"name": "app", "tags": ["v7"]})
+        token = _jwt({"access": [{"type": "repository", "name": "app", "actions": ["pull"]}]})
+        return httpx.Response(200, json={"access_token": token})
+
+    plain = run_chain(ChainInput("reg", LS, "http", username="ci", password="p"), answer)
+    assert plain[-1].message == (
+        f"Token 'ci' (scope map ci-map) may on registry '{LS}': pull on app; nothing on other repositories"
+    )
+    identity["repositories"] = []
+    nothing = run_chain(ChainInput("reg", LS, "http", username="ci", password="p"), answer)
+    assert (nothing[-1].code, nothing[-1].status) == ("NO_PERMISSIONS", Status.WARNING)
+    assert (
+        nothing[-1].fix
+        == "berth acr scope-map update -r reg -n ci-map --add-repository <repository> content/read"
+    )
+
+    repo = run_chain(ChainInput("reg", LS, "http", repository="app", username="ci", password="p"), answer)
+    assert repo[-1].facts["tag"] == "v7"  # no "latest" assumed
+    assert seen[-1].headers["authorization"].startswith("Bearer ")
 
 
 def test_not_signed_in_checks_docker_credentials_instead() -> None:

@@ -103,6 +103,11 @@ def check_reachable(target: Target, name: str) -> httpx.Response:
             f"registry exists and the URL '{url}' is reachable from your environment. "
             f"Try running 'berth acr check-health -n {name} --yes' to diagnose this issue."
         ) from None
+    if response.status_code == 404:  # the service itself says: no registry of that name
+        raise CliError(
+            f"The registry '{name}' does not exist on this service ({target.login_server} is not a "
+            "registry's login server). Check the name: berth acr list -o table"
+        )
     if response.status_code == 403:
         raise CliError(
             f"Looks like you don't have access to registry '{target.login_server}'. To see configured "

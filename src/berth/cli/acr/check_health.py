@@ -23,11 +23,13 @@ import httpx
 import typer
 
 from berth.cli import context
-from berth.cli.acr.common import RegistryRef, ResourceGroup, find_registry
+from berth.cli.acr import self_service
+from berth.cli.acr.common import Addressed, RegistryRef, ResourceGroup, addressed, find_registry
 from berth.cli.acr.diagnose import explain_request
 from berth.cli.client.directory import CONTAINER_REGISTRY, discover
 from berth.cli.client.http import ApiError, new_client
 from berth.cli.framework import CliError, interactive
+from berth.troubleshoot.explain import RegistryFacts, Verdict, explain, rank
 from berth.troubleshoot.findings import Finding, Status
 from berth.troubleshoot.health import HEALTH_LINK, HealthCheck, HealthRequest
 
@@ -118,12 +120,12 @@ def _directory_token(resolved: Resolved) -> tuple[str | None, str | None]:
         return None, exc.message
 
 
-def _wants_pull(repository: str | None, yes: bool, login_server: str | None) -> bool:
+def _wants_pull(repository: str | None, tag: str | None, yes: bool, login_server: str | None) -> bool:
     if not repository:
         return False
     if yes:
         return True
-    image = f"{login_server or '<login server>'}/{repository}:latest"
+    image = f"{login_server or '<login server>'}/{repository}:{tag or '<its first tag>'}"
     if not interactive():
         print("Skipping pull check (use --yes to pull without a prompt).", file=sys.stderr, flush=True)
         return False
@@ -134,25 +136,48 @@ def _wants_pull(repository: str | None, yes: bool, login_server: str | None) -> 
     return True
 
 
-def _explanations(resolved: Resolved, finding: Finding) -> list[Finding]:
-    """What the registry's login events say about a rejected request check-health made."""
+def _token_scope_map(registry: RegistryRef | None, username: str | None) -> str | None:
+    """The scope map of --username when it is a token the caller may read (owner, Reader)."""
+    if registry is None or not username:
+        return None
+    try:
+        token = context.current().management.get_child(registry.id, "tokens", username)
+    except CliError:
+        return None
+    scope_map_id = str((token.get("properties") or {}).get("scopeMapId") or "")
+    return scope_map_id.rsplit("/", 1)[-1] or None
+
+
+def _told(resolved: Resolved, finding: Finding, target: Addressed | None) -> list[Verdict]:
+    """What the registry tells the holder of a rejected request's correlation id (no logs needed)."""
+    login_server = finding.facts.get("login_server") or ""
+    correlation_id = finding.facts.get("correlation_id") or ""
+    if not login_server or target is None:
+        return []
+    plane = self_service.Plane(resolved.client, resolved.scheme, login_server)
+    event = self_service.rejected(plane, correlation_id)
+    if event is None:
+        return []
+    facts = RegistryFacts(target.name, resolved.registry_id, login_server)
+    return rank([v for v in [explain(event, facts)] if v is not None], exact=True)
+
+
+def _explanations(resolved: Resolved, finding: Finding, target: Addressed | None) -> list[Finding]:
+    """What the registry's login events say about a rejected request check-health made: the
+    owner reads them; anyone else gets what the request's correlation id may learn."""
     correlation_id = finding.facts.get("correlation_id")
     registry = resolved.registry
-    if finding.status is Status.OK or not correlation_id or registry is None:
+    if finding.status is Status.OK or not correlation_id:
         return []
+    source = "login events"
     try:
-        verdicts = explain_request(registry, correlation_id)
+        verdicts = explain_request(registry, correlation_id) if registry is not None else []
     except ApiError as exc:
         if exc.status != 403:
             raise
-        return [
-            Finding(
-                Status.INFO,
-                f"The registry's login events (correlation id {correlation_id}) need Reader on "
-                f"{registry.name} to read; its owner can run: berth acr diagnose -n {registry.name} "
-                f"--correlation-id {correlation_id}",
-            )
-        ]
+        verdicts = []
+    if not verdicts:
+        verdicts, source = _told(resolved, finding, target), "answer to the request's correlation id"
     return [
         Finding(
             Status.ERROR if finding.status is Status.ERROR else Status.WARNING,
@@ -161,7 +186,7 @@ def _explanations(resolved: Resolved, finding: Finding) -> list[Finding]:
             v.cause,
             v.fix,
             v.seed.value,
-            {"correlation_id": correlation_id, "source": "login events"},
+            {"correlation_id": correlation_id, "source": source, "certainty": v.certainty.value},
         )
         for v in verdicts
     ]
@@ -181,8 +206,12 @@ def check_health(
         typer.Option(
             "--repository",
             help="Check pull, push, delete and metadata permissions on this repository, and pull "
-            "<repository>:latest with docker.",
+            "one of its tags (--tag, else the first it lists) with docker.",
         ),
+    ] = None,
+    tag: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--tag", help="The tag of --repository to pull (default: the first tag it lists)."),
     ] = None,
     username: Annotated[
         Optional[str],  # noqa: UP045
@@ -200,7 +229,16 @@ def check_health(
     """Check the docker environment and the login chain to a registry, naming cause and fix."""
     if password and not username:
         raise CliError("Please also specify username if password is specified.", exit_code=2)
+    target = addressed(name) if name else None  # -n may be the login server the user addressed
+    name = target.name if target else None
     resolved = _resolve(name, resource_group)
+    if resolved.registry is None and name:  # what the owner runs to fill in a role assignment's scope
+        resolved.registry_id = f"$(berth acr show -n {name} --query id -o tsv)"
+    if target and target.login_server:
+        resolved.login_server = target.login_server
+        resolved.scheme = target.scheme or resolved.scheme
+        resolved.lookup_error = None
+    properties = (resolved.registry.resource.get("properties") or {}) if resolved.registry else {}
     token, directory_error = (None, None) if username else _directory_token(resolved)
     if name and not resolved.domain_suffix and not resolved.login_server:
         resolved.lookup_error = resolved.lookup_error or "the service is unknown"
@@ -216,14 +254,17 @@ def check_health(
         username=username,
         password=password if username else None,
         ignore_errors=ignore_errors,
-        pull=_wants_pull(repository, yes, resolved.login_server),
+        pull=_wants_pull(repository, tag, yes, resolved.login_server),
         lookup_error=resolved.lookup_error,
+        tag=tag,
+        public_access_disabled=str(properties.get("publicNetworkAccess", "")).lower() == "disabled",
+        token_scope_map=_token_scope_map(resolved.registry, username),
     )
     text = output is HealthFormat.text
     explained: list[Finding] = []
 
     def show(finding: Finding) -> None:
-        more = _explanations(resolved, finding)
+        more = _explanations(resolved, finding, target)
         explained.extend(more)
         if text:
             for item in (finding, *more):

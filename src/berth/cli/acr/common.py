@@ -12,7 +12,7 @@ import typer
 
 from berth.cli import context
 from berth.cli.client.http import ApiError
-from berth.cli.framework import CliError
+from berth.cli.framework import CliError, warn
 
 DEFAULT_RESOURCE_GROUP = "default"
 
@@ -95,6 +95,37 @@ def find_registry(name: str, resource_group: str | None = None) -> RegistryRef:
     resource_id = str(resource.get("id") or "")
     group = resource_group_of(resource_id) or resource_group or DEFAULT_RESOURCE_GROUP
     return RegistryRef(str(resource.get("name") or name), group, resource_id, resource)
+
+
+@dataclass(frozen=True)
+class Addressed:
+    """What ``-n`` named: the registry, and the login server (and scheme) when ``-n`` was one."""
+
+    name: str
+    login_server: str | None = None
+    scheme: str | None = None
+
+
+def addressed(value: str) -> Addressed:
+    """``myreg``, ``myreg.<domain>[:port]`` (its login server) or ``http(s)://myreg.<domain>...``."""
+    scheme, separator, rest = value.partition("://")
+    if not separator:
+        scheme, rest = "", value
+    host = rest.split("/", 1)[0]
+    position = host.find(".")
+    if position <= 0:
+        return Addressed(host or value)
+    return Addressed(host[:position], host.lower(), scheme.lower() or None)
+
+
+def registry_name_from(name: str) -> str:
+    """The resource name in ``name``: az strips a login server's suffix with a warning, so
+    ``-n myreg.<domain>[:port]`` (the login server) means the registry ``myreg``."""
+    found = addressed(name)
+    if found.login_server is not None:
+        suffix = found.login_server[len(found.name) :]
+        warn(f"The login server endpoint suffix '{suffix}' is automatically omitted.")
+    return found.name
 
 
 def find_registry_id(name: str, resource_group: str | None = None) -> str:

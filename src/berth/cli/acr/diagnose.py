@@ -13,20 +13,23 @@ from __future__ import annotations
 import json
 import sys
 import time
-from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Annotated, Any, Optional
 
 import typer
 
 from berth.cli import context
-from berth.cli.acr.common import RegistryName, RegistryRef, ResourceGroup, find_registry
+from berth.cli.acr import self_service
+from berth.cli.acr.common import Password as PasswordOption
+from berth.cli.acr.common import RegistryName, RegistryRef, ResourceGroup, addressed, find_registry
+from berth.cli.acr.common import Username as UsernameOption
+from berth.cli.acr.diagnosis import Diagnosis, render_text
 from berth.cli.acr.logs import parse_since, query_events
 from berth.cli.client.http import ApiError
 from berth.cli.framework import CliError
 from berth.events.columns import from_columns
-from berth.troubleshoot.explain import RegistryFacts, Verdict, explain_all
-from berth.troubleshoot.symptoms import Symptom, match
+from berth.troubleshoot.explain import RegistryFacts, Verdict, explain_all, is_probe, rank
+from berth.troubleshoot.symptoms import match
 
 NO_LOGS = (
     "You may not read the login events of registry '{registry}' ({error}); they need Reader or above on "
@@ -39,62 +42,33 @@ class DiagnoseFormat(StrEnum):
     json = "json"
 
 
-@dataclass
-class Diagnosis:
-    registry: str
-    login_server: str
-    symptoms: list[Symptom] = field(default_factory=list)
-    events: list[dict[str, Any]] = field(default_factory=list)
-    verdicts: list[Verdict] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    searched: bool = False
-
-    def as_json(self) -> dict[str, Any]:
-        facts = {"registry": self.registry, "login_server": self.login_server}
-        return {
-            "registry": self.registry,
-            "loginServer": self.login_server,
-            "symptoms": [
-                {
-                    "symptom": s.name,
-                    "possibleCauses": [
-                        {
-                            "cause": c.cause,
-                            "seedCause": c.seed.value,
-                            "check": _fill(c.check, facts),
-                            "fix": _fill(c.fix, facts),
-                        }
-                        for c in s.causes
-                    ],
-                }
-                for s in self.symptoms
-            ],
-            "verdicts": [
-                {
-                    "code": v.code,
-                    "seedCause": v.seed.value,
-                    "cause": v.cause,
-                    "fix": v.fix,
-                    "time": v.event.get("time"),
-                    "identity": v.event.get("identity"),
-                    "reason": v.event.get("reason"),
-                    "correlationId": v.event.get("correlation_id"),
-                }
-                for v in self.verdicts
-            ],
-            "eventsSearched": self.searched,
-            "failedEvents": len(self.events),
-            "notes": self.notes,
-        }
+SIGN_IN_REFUSED = (
+    "Your own berth sign-in ({user}) is refused: {error} If {user} is the identity whose login failed, this "
+    "is the cause: the account was disabled, deleted or its password reset, which also ends the refresh "
+    "token berth acr login gave docker. Ask an owner to check and re-enable it: berth ad user show --id "
+    "{user} --query accountEnabled; berth ad user update --id {user} --account-enabled true (a service "
+    "principal: berth ad sp update --id {user} --set accountEnabled=true)."
+)
 
 
-def _fill(text: str, facts: dict[str, str]) -> str:
-    for key, value in facts.items():
-        text = text.replace("{" + key + "}", value)
-    return text
+def _facts(
+    name: str, login_server: str, registry: RegistryRef | None, identity: str | None
+) -> dict[str, str]:
+    """What fills the placeholders of checks and fixes, so that each printed command runs as shown."""
+    ctx = context.current()
+    signed_in = ctx.has_session()
+    if identity is None and signed_in and registry is None:
+        identity = ctx.session.user_name  # who cannot see the registry is asking about themselves
+    return {
+        "registry": name,
+        "login_server": login_server,
+        "scheme": ctx.scheme if signed_in else "https",
+        "identity": identity or "<id>",
+        "registry_id": registry.id if registry else f"$(berth acr show -n {name} --query id -o tsv)",
+    }
 
 
-def _registry(name: str, resource_group: str | None, notes: list[str]) -> RegistryRef | None:
+def _registry(name: str, resource_group: str | None, notes: list[str], lead: list[str]) -> RegistryRef | None:
     ctx = context.current()
     if not ctx.has_session():
         notes.append("Not signed in (berth login): the login events cannot be read; text-based causes only.")
@@ -102,11 +76,17 @@ def _registry(name: str, resource_group: str | None, notes: list[str]) -> Regist
     try:
         return find_registry(name, resource_group)
     except ApiError as exc:
+        if exc.status == 401:
+            lead.append(SIGN_IN_REFUSED.format(user=ctx.session.user_name, error=exc.message))
+            return None
         if exc.status not in (403, 404):
             raise
         notes.append(f"Registry '{name}' could not be looked up: {exc.message}")
     except CliError as exc:
-        notes.append(f"Registry '{name}' could not be looked up: {exc.message}")
+        if "sign in again" in exc.message.lower():  # the directory refuses the session's refresh token
+            lead.append(SIGN_IN_REFUSED.format(user=ctx.session.user_name, error=exc.message))
+        else:
+            notes.append(f"Registry '{name}' could not be looked up: {exc.message}")
     return None
 
 
@@ -150,7 +130,7 @@ def explain_request(registry: RegistryRef, correlation_id: str, wait: float = 3.
             break
         time.sleep(0.25)
     events = [from_columns(row) for row in rows]
-    return explain_all(events, registry_facts(registry, events))
+    return rank(explain_all(events, registry_facts(registry, events)), exact=True)
 
 
 def _filters(correlation_id: str | None, identity: str | None, since: str | None) -> str:
@@ -189,38 +169,67 @@ def _events(
         )
         return
     diagnosis.searched = True
-    diagnosis.events = [from_columns(row) for row in rows]
-    diagnosis.verdicts = explain_all(diagnosis.events, registry_facts(registry, diagnosis.events))
+    events = [from_columns(row) for row in rows]
+    if not correlation_id:  # check-health's own probes are not what the user saw
+        events = [event for event in events if not is_probe(event)]
+    diagnosis.events = events
+    expected = [[code for cause in symptom.causes for code in cause.codes] for symptom in diagnosis.symptoms]
+    verdicts = explain_all(events, registry_facts(registry, events))
+    diagnosis.verdicts = rank(verdicts, expected, exact=bool(correlation_id))
     if not diagnosis.events:
         what = f"correlation id {correlation_id}" if correlation_id else f"the last {since or '1h'}"
         who = f" for identity {identity}" if identity else ""
         diagnosis.notes.append(f"No failed login to registry '{registry.name}' in {what}{who}.")
 
 
-def render_text(diagnosis: Diagnosis) -> str:
-    facts = {"registry": diagnosis.registry, "login_server": diagnosis.login_server}
-    lines: list[str] = []
-    for symptom in diagnosis.symptoms:
-        lines.append(f"Symptom: {symptom.name}")
-        lines.append("Possible causes:")
-        for number, cause in enumerate(symptom.causes, 1):
-            lines.append(f"  {number}. {cause.cause}")
-            lines.append(f"     Check: {_fill(cause.check, facts)}")
-            lines.append(f"     Fix: {_fill(cause.fix, facts)}")
-        lines.append("")
-    for verdict in diagnosis.verdicts:
-        event = verdict.event
-        who = event.get("identity") or "(anonymous)"
-        lines.append(
-            f"Failed login at {event.get('time')}: {who} from {event.get('caller_ip')} "
-            f"({event.get('operation')}, {event.get('result_description')}, reason {event.get('reason')}, "
-            f"correlation id {event.get('correlation_id')})"
-        )
-        lines.append(f"Cause: {verdict.code}: {verdict.cause}")
-        lines.append(f"Fix: {verdict.fix}")
-        lines.append("")
-    lines.extend(diagnosis.notes)
-    return "\n".join(lines).strip() + "\n"
+def _self_service(
+    diagnosis: Diagnosis,
+    plane: self_service.Plane,
+    username: str | None,
+    password: str,
+    correlation_id: str | None,
+    since: str | None,
+) -> None:
+    """Explanations from the registry plane: own events with the credentials, or what a rejected
+    request's correlation id may learn (for those who may not read the registry's logs)."""
+    facts = diagnosis.facts
+    maps: dict[str, str] = {}
+    events: list[dict[str, Any]] = []
+    if username:
+        who = self_service.identity(plane, username, password)
+        if who is None:
+            diagnosis.notes.append(
+                f"The registry rejects the credentials of '{username}' now; explain the rejection by its "
+                f"correlation id: berth acr diagnose -n {plane.login_server} --correlation-id <id>"
+            )
+        else:
+            if who.get("scopeMap"):
+                maps[str(who["identity"])] = str(who["scopeMap"])
+            window = time.time() - (parse_since(since or "1h") or time.time() - 3600)
+            events, problem = self_service.own_events(plane, username, password, correlation_id, window)
+            if problem:
+                diagnosis.notes.append(problem)
+                return
+            diagnosis.searched = True
+    if correlation_id and not events:
+        told = self_service.rejected(plane, correlation_id)
+        if told is None:
+            diagnosis.notes.append(
+                f"The registry knows no rejected request with correlation id {correlation_id}."
+            )
+            return
+        events = [told]
+        diagnosis.searched = True
+    diagnosis.notes[:] = [n for n in diagnosis.notes if not n.startswith("You may not read the login events")]
+    registry = RegistryFacts(diagnosis.registry, facts["registry_id"], plane.login_server, maps)
+    if not correlation_id:
+        events = [event for event in events if not is_probe(event)]
+    verdicts = explain_all(events, registry)
+    diagnosis.events = events
+    expected = [[code for cause in symptom.causes for code in cause.codes] for symptom in diagnosis.symptoms]
+    diagnosis.verdicts = rank(verdicts, expected, exact=bool(correlation_id))
+    if diagnosis.searched and not events:
+        diagnosis.notes.append(f"No failed login of '{username}' in the last {since or '1h'}.")
 
 
 def diagnose(
@@ -244,14 +253,29 @@ def diagnose(
     output: Annotated[
         DiagnoseFormat, typer.Option("--output", "-o", help="text or json.")
     ] = DiagnoseFormat.text,
+    username: UsernameOption = None,
+    password: PasswordOption = None,
     resource_group: ResourceGroup = None,
 ) -> None:
-    """Name the cause of a failed login and the command that fixes it."""
+    """Name the cause of a failed login and the command that fixes it.
+
+    The registry's owner (Reader or above) reads the login events. Anyone else explains their own
+    requests with the same credentials (--username/--password), or a rejected request by its
+    --correlation-id alone; -n may be the login server you addressed (myreg.<domain>:port or a URL).
+    """
+    if password and not username:
+        raise CliError("Please also specify username if password is specified.", exit_code=2)
+    target = addressed(name)
+    name = target.name
     notes: list[str] = []
-    registry = _registry(name, resource_group, notes)
-    ctx = context.current()
-    fallback = f"{name.lower()}.{ctx.service_host}" if ctx.has_session() else name.lower()
-    diagnosis = Diagnosis(name, registry.login_server if registry else fallback, notes=notes)
+    lead: list[str] = []
+    registry = None if username else _registry(name, resource_group, notes, lead)
+    plane = self_service.plane_for(target, registry.login_server if registry else None)
+    login_server = target.login_server or (registry.login_server if registry else None)
+    login_server = login_server or (plane.login_server if plane else name.lower())
+    diagnosis = Diagnosis(
+        name, login_server, _facts(name, login_server, registry, identity), notes=notes, lead=lead
+    )
     if error:
         diagnosis.symptoms = match(error)
         if not diagnosis.symptoms:
@@ -261,7 +285,9 @@ def diagnose(
             )
     if registry is not None and (correlation_id or identity or since or not error):
         _events(diagnosis, registry, correlation_id, identity, since)
-    elif registry is None and (correlation_id or identity):
+    if not diagnosis.searched and plane is not None and (username or correlation_id):
+        _self_service(diagnosis, plane, username, password or "", correlation_id, since)
+    if not diagnosis.searched and (correlation_id or identity or username):
         notes.append("The login events could not be searched; the causes above come from the text alone.")
     if output is DiagnoseFormat.json:
         sys.stdout.write(json.dumps(diagnosis.as_json(), indent=2) + "\n")

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from berth.cli.acr.access import get_credentials
-from berth.cli.acr.common import Password, RegistryName, ResourceGroup, Username
+from berth.cli.acr.common import Password, RegistryName, ResourceGroup, Username, registry_name_from
 from berth.cli.client.docker import docker_login, find_docker
 from berth.cli.client.registry import NULL_GUID
 from berth.cli.framework import CliError, command, warn
@@ -58,6 +58,7 @@ def login(
     Uses $DOCKER_COMMAND when set (e.g. podman). With --username/--password (admin user or a
     token), those are passed to docker unchanged.
     """
+    name = registry_name_from(name)
     if expose_token:
         if username or password:
             raise CliError("`--expose-token` cannot be combined with `--username` or `--password`.")

@@ -50,6 +50,8 @@ class FakeService:
             assert form["scope"][0].startswith("https://containerregistry.azure.net/.default")
             return httpx.Response(200, json={"access_token": "directory-acr-token", "expires_in": 3600})
         if path == "/v2/":
+            if self.v2_status == 404:
+                return httpx.Response(404, json={"errors": [{"code": "REGISTRY_UNKNOWN", "message": "no"}]})
             if self.v2_status == 403:
                 return httpx.Response(403, json={"errors": [{"code": "DENIED", "message": "client with IP"}]})
             host = request.url.netloc.decode()
@@ -251,3 +253,29 @@ def test_missing_docker_suggests_expose_token(
         "ERROR: You may want to use 'berth acr login -n myreg --expose-token' to get an access token, which "
         "does not require Docker to be installed.",
     ]
+
+
+@pytest.mark.parametrize("given", [LS, "myreg.berth.test", "MyReg.berth.test:5000"])
+def test_a_login_server_as_name_is_stripped_with_azs_warning(
+    service: FakeService, cli: Callable[..., Outcome], given: str
+) -> None:
+    service.add_registry()
+    outcome = cli("acr", "login", "-n", given, "--expose-token")
+    assert outcome.code == 0, outcome.stderr
+    suffix = given[given.index(".") :]
+    assert outcome.stderr.splitlines()[0] == (
+        f"WARNING: The login server endpoint suffix '{suffix}' is automatically omitted."
+    )
+    assert json.loads(outcome.stdout)["loginServer"] == LS
+
+
+def test_a_registry_that_does_not_exist_is_said_first(
+    service: FakeService, cli: Callable[..., Outcome]
+) -> None:
+    service.v2_status = 404
+    outcome = cli("acr", "login", "-n", "nosuchreg", "--expose-token")
+    assert outcome.code == 1
+    assert outcome.stderr == (
+        "ERROR: The registry 'nosuchreg' does not exist on this service (nosuchreg.berth.test:5000 is not a "
+        "registry's login server). Check the name: berth acr list -o table\n"
+    )
