@@ -35,7 +35,6 @@ async def list_tags(ctx: RequestContext) -> Response:
         extra = {"digest": digest} if digest else {}
         url = page.link(f"/acr/v1/{ctx.repository}/_tags", records[-1].name, **extra)
         headers = link_header(url)
-        document["link"] = url
     elif page.size == 0:
         await artifacts(ctx).repository(ctx.repository)  # still 404 for an unknown repository
     document["tags"] = [tag_json(record) for record in records]
