@@ -31,6 +31,7 @@ from berth.directory.tokens import DirectoryTokens
 from berth.errors import JSON_CONTENT_TYPE, WireError
 from berth.events.metrics import Metrics
 from berth.events.recorder import EventRecorder
+from berth.events.requestlog import RequestLog, ServicePlaneLog
 from berth.management.api import build_service_plane
 from berth.management.authz import ManagementAuth
 from berth.management.logs import LogsAdmin
@@ -84,8 +85,12 @@ class BerthApp:
         self.services = services
         self.registry_plane = RegistryPlane(services, ROUTES)
         routes: list[BaseRoute] = [Route("/healthz", _health), *(service_routes or [])]
-        self.service_plane = build_service_plane(
-            services, routes, not_found=_not_found, method_not_allowed=_method_not_allowed
+        self.service_plane = ServicePlaneLog(
+            build_service_plane(
+                services, routes, not_found=_not_found, method_not_allowed=_method_not_allowed
+            ),
+            services.request_log,
+            services.trusted_proxies,
         )
         self._on_startup = on_startup or []
         self._on_shutdown = on_shutdown or []
@@ -174,6 +179,7 @@ def build_app(settings: Settings) -> BerthApp:
     directory = DirectoryEndpoints(services, directory_service, directory_tokens)
     recorder = EventRecorder(db, Metrics(), settings.event_retention_days)
     services.observer = recorder
+    services.request_log = RequestLog(settings.request_log, settings.request_log_sample)
     return BerthApp(
         services,
         service_routes=directory.routes(),

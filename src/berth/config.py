@@ -49,6 +49,9 @@ class Settings:
     auth_failures_per_identity: int = 10
     auth_failure_window_seconds: int = 60
     log_level: str = "info"
+    log_format: str = "text"
+    request_log: bool = True
+    request_log_sample: int = 100
 
     @property
     def host(self) -> str:
@@ -242,5 +245,9 @@ def validate(settings: Settings) -> None:
         raise ConfigError(f"public_port: {settings.public_port} is out of range")
     if settings.event_retention_days < 1:
         raise ConfigError("event_retention_days: must be at least 1")
+    if settings.log_format not in ("text", "json"):
+        raise ConfigError(f"log_format: {settings.log_format!r} is not text or json")
+    if not 0 <= settings.request_log_sample <= 100:
+        raise ConfigError(f"request_log_sample: {settings.request_log_sample} is not a percentage (0 to 100)")
     if settings.log_level.lower() not in ("critical", "error", "warning", "info", "debug"):
         raise ConfigError(f"log_level: {settings.log_level!r} is not one of error, warning, info, debug")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import signal
 import sys
 
 import uvicorn
 
+from berth import logformat
 from berth.app import BerthApp, build_app
 from berth.config import Settings
 
@@ -16,12 +18,14 @@ log = logging.getLogger("berth")
 GRACEFUL_SHUTDOWN_SECONDS = 30
 
 
-def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+def configure_logging(settings: Settings) -> None:
+    """The human format or JSON lines on stderr (see :mod:`berth.logformat`)."""
+    logformat.configure_logging(settings.log_level, settings.log_format)
+
+
+def http_protocol() -> type[asyncio.Protocol]:
+    """uvicorn's httptools protocol, logging non-HTTP bytes with the client's address."""
+    return logformat.LoggedHttpProtocol
 
 
 def describe(settings: Settings) -> str:
@@ -36,7 +40,7 @@ def describe(settings: Settings) -> str:
 
 
 def serve(settings: Settings, app: BerthApp | None = None) -> None:
-    configure_logging(settings.log_level)
+    configure_logging(settings)
     app = app or build_app(settings)
     config = uvicorn.Config(
         app,
@@ -50,7 +54,7 @@ def serve(settings: Settings, app: BerthApp | None = None) -> None:
         server_header=False,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         timeout_keep_alive=30,
-        http="httptools",
+        http=http_protocol(),
         loop="uvloop",
         h11_max_incomplete_event_size=64 * 1024,
     )

@@ -33,6 +33,9 @@ def serve_command(
         typer.Option("--insecure-no-auth", help="UNSAFE: allow every request without credentials."),
     ] = None,
     log_level: Annotated[Optional[str], typer.Option(help="error, warning, info or debug.")] = None,  # noqa: UP045
+    log_format: Annotated[
+        str | None, typer.Option(help="text (the default) or json: one JSON object a line.")
+    ] = None,
 ) -> None:
     """Run the registry service (HTTP, or HTTPS with --tls-cert/--tls-key)."""
     from berth.server import serve
@@ -49,6 +52,7 @@ def serve_command(
         "public_port": public_port,
         "insecure_no_auth": insecure_no_auth,
         "log_level": log_level,
+        "log_format": log_format,
     }
     try:
         settings = load_settings(config, overrides)

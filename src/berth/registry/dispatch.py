@@ -2,15 +2,13 @@
 
 In order: correlation id → registry from Host → network rules → route → access step →
 handler. Any denial or wire error becomes the response here, and the finished request is
-reported once to the observer (events and metrics), so the three never disagree.
+reported once to the observer (events and metrics) and the request log, so they never disagree.
 """
 
 from __future__ import annotations
 
 import logging
-import random
 import time
-import uuid
 
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
@@ -20,11 +18,11 @@ from berth import errors
 from berth.access import network
 from berth.access.model import AccessRequest, Denial, Grant
 from berth.errors import JSON_CONTENT_TYPE, WireError
+from berth.events.observer import RequestSummary, new_correlation_id
 from berth.names import is_repository_name
 from berth.registry import clients
 from berth.registry.context import RequestContext
 from berth.registry.hosts import split_host, target_for
-from berth.registry.observer import RequestSummary
 from berth.registry.routes import Route, match
 from berth.services import Services
 
@@ -42,11 +40,6 @@ COMMON_HEADERS = {
 
 _COMMON_RAW_HEADERS = [(name.lower().encode(), value.encode()) for name, value in COMMON_HEADERS.items()]
 _CORRELATION_RAW = CORRELATION_HEADER.lower().encode()
-
-
-def new_correlation_id() -> str:
-    """A random UUID; not a secret, so the fast generator will do (os.urandom is slow in some VMs)."""
-    return str(uuid.UUID(int=random.getrandbits(128), version=4))
 
 
 def error_response(error: WireError) -> Response:
@@ -104,6 +97,7 @@ class RegistryPlane:
         summary.bytes_in, summary.bytes_out = counter.bytes_in, counter.bytes_out
         summary.duration_ms = (time.perf_counter() - started) * 1000
         services.observer.request_finished(summary)
+        services.request_log.write(summary)
 
     async def _respond(
         self, request: Request, summary: RequestSummary, proxies: tuple[clients.Network, ...]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from berth.registry.context import RepositoryOperation, RequestContext
+from berth.events.observer import RepositoryOperation
+from berth.registry.context import RequestContext
 from berth.registry.handlers.acr_common import (
     Page,
     artifacts,

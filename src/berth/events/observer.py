@@ -1,13 +1,31 @@
-"""What the registry plane reports about each finished request (for events and metrics)."""
+"""What the planes report about each finished request (for events, metrics and the request log).
+
+The contract lives here, under ``events/``, so that neither the registry plane nor the services
+it is handed import the events that consume it.
+"""
 
 from __future__ import annotations
 
+import random
+import uuid
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from berth.access.model import AuthOutcome, Denial, Grant
 from berth.metadata.registries import RegistryRecord
-from berth.registry.context import RepositoryOperation
+
+
+@dataclass
+class RepositoryOperation:
+    """A push, pull, delete or untag a handler completed; the dispatcher records it as an event."""
+
+    operation: str  # Push, Pull, Delete, Untag
+    repository: str
+    tag: str = ""
+    digest: str = ""
+    media_type: str = ""
+    artifact_type: str = ""
+    size: int = 0
 
 
 @dataclass
@@ -28,6 +46,12 @@ class RequestSummary:
     operations: list[RepositoryOperation] = field(default_factory=list)
     bytes_in: int = 0
     bytes_out: int = 0
+    caller: str = ""  # the service plane's authenticated caller, for the request log
+
+
+def new_correlation_id() -> str:
+    """A random UUID; not a secret, so the fast generator will do (os.urandom is slow in some VMs)."""
+    return str(uuid.UUID(int=random.getrandbits(128), version=4))
 
 
 class PlaneObserver(Protocol):
