@@ -59,4 +59,15 @@ def serve_command(
     except ConfigError as exc:
         typer.echo(f"berth: {exc}", err=True)
         sys.exit(2)
+    check_listen_address(settings.host, settings.port)
     serve(settings)
+
+
+def check_listen_address(host: str, port: int) -> None:
+    """Exit with a message naming the holder when the address is taken, before the first start
+    creates the owner (and prints its password) only to fail binding."""
+    from berth.cli.listen_check import address_in_use, in_use_message
+
+    if address_in_use(host, port):
+        typer.echo(in_use_message(host, port), err=True)
+        sys.exit(2)
