@@ -16,6 +16,8 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
+
 from tests.support.access_setup import AccessSetup, ServicePrincipal
 from tests.support.server import BerthServer
 from tests.support.tls_server import TlsBerthServer
@@ -51,6 +53,31 @@ class Endpoint:
     def verify(self) -> ssl.SSLContext | bool:
         """For httpx: trust the local CA over HTTPS."""
         return self.server.ssl_context() if isinstance(self.server, TlsBerthServer) else True
+
+    def refresh_token(self) -> str:
+        """An ACR refresh token for the service principal, as ``az acr login --expose-token``
+        gets one: a directory token exchanged at ``/oauth2/exchange``."""
+        sp = self.sp
+        with httpx.Client(base_url=self.url, verify=self.verify()) as client:
+            directory = client.post(
+                f"/{sp.tenant_id}/oauth2/v2.0/token",
+                data={
+                    "grant_type": "client_credentials",
+                    "client_id": sp.app_id,
+                    "client_secret": sp.secret,
+                    "scope": "https://containerregistry.azure.net/.default",
+                },
+            ).raise_for_status()
+            exchanged = client.post(
+                "/oauth2/exchange",
+                data={
+                    "grant_type": "access_token",
+                    "service": self.host,
+                    "access_token": directory.json()["access_token"],
+                },
+            ).raise_for_status()
+        token: str = exchanged.json()["refresh_token"]
+        return token
 
     def credentials(self, identity: str) -> tuple[str, str]:
         """``(username, password)`` of the admin user or the service principal."""
