@@ -4,7 +4,7 @@
 # are present. Needs root (CI runs as root); otherwise prints what to install.
 set -euo pipefail
 
-packages=(docker.io skopeo podman buildah postgresql docker-registry wrk faketime)
+packages=(docker.io containerd skopeo podman buildah postgresql docker-registry wrk faketime)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
