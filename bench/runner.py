@@ -16,6 +16,7 @@ from bench import options as cli
 from bench import payload as payloads
 from bench.cases import Case, CaseContext, CaseSkipped, all_cases
 from bench.cases.auth import TOKEN_AUTH
+from bench.cases.request_log import REQUEST_LOG, REQUEST_LOG_ARGS
 from bench.options import RESULTS_DIR, Options
 from bench.profiling import Profiler, ProfilerMissing
 from bench.report import Run, summary, write_json
@@ -47,6 +48,14 @@ def specs(options: Options, payload_file: Path) -> list[ServerSpec]:
                 capabilities=TOKEN_AUTH,
                 extra_args=options.berth_args,
                 authenticated=True,
+            )
+        )
+        chosen.append(
+            BerthSpec(
+                options.berth_bin,
+                label="berth (request log)",
+                capabilities=REQUEST_LOG,
+                extra_args=(*options.berth_args, *REQUEST_LOG_ARGS),
             )
         )
     return chosen

@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suites and benchmarks drive: the docker engine and CLI,
-# skopeo, podman, PostgreSQL and the CNCF Distribution registry. Idempotent; a no-op when all
+# skopeo, podman, buildah, PostgreSQL, the CNCF Distribution registry and node/npm. Idempotent; a no-op when all
 # are present. Needs root (CI runs as root); otherwise prints what to install.
 set -euo pipefail
 
-packages=(docker.io skopeo podman postgresql docker-registry wrk faketime)
+packages=(docker.io containerd skopeo podman buildah postgresql docker-registry wrk faketime)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
+# node and npm for the JavaScript SDK suite (tests/e2e/js); a nodesource nodejs bundles its own npm.
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -69,6 +69,7 @@ def all_cases(options: Options) -> list[Case]:
     from bench.cases.blobs import Pull, PushChunked, PushMonolithic
     from bench.cases.manifests import ManifestGet
     from bench.cases.memory import StreamingMemory
+    from bench.cases.request_log import LoggedManifestGet
 
     cases: list[Case] = [
         PushMonolithic(options.size_mib),
@@ -79,6 +80,7 @@ def all_cases(options: Options) -> list[Case]:
         TokenRequests("basic"),
         TokenRequests("refresh"),
         AuthenticatedManifestGet(options.connections),
+        LoggedManifestGet(options.connections),  # on the "berth (request log)" spec
     ]
     if options.big:
         cases.append(StreamingMemory(options.size_mib * options.big_factor))

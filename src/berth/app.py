@@ -36,6 +36,7 @@ from berth.diskspace import DiskSpace
 from berth.errors import JSON_CONTENT_TYPE, WireError
 from berth.events.metrics import Metrics
 from berth.events.recorder import EventRecorder
+from berth.events.requestlog import RequestLog, ServicePlaneLog
 from berth.management.api import build_service_plane
 from berth.management.authz import ManagementAuth
 from berth.management.logs import LogsAdmin
@@ -96,8 +97,12 @@ class BerthApp:
         self.registry_plane = RegistryPlane(services, ROUTES)
         health = Route("/healthz", _health_endpoint(services.disk))
         routes: list[BaseRoute] = [health, *(service_routes or [])]
-        self.service_plane = build_service_plane(
-            services, routes, not_found=_not_found, method_not_allowed=_method_not_allowed
+        self.service_plane = ServicePlaneLog(
+            build_service_plane(
+                services, routes, not_found=_not_found, method_not_allowed=_method_not_allowed
+            ),
+            services.request_log,
+            services.trusted_proxies,
         )
         self._on_startup = on_startup or []
         self._on_shutdown = on_shutdown or []
@@ -189,6 +194,7 @@ def build_app(settings: Settings) -> BerthApp:
     services.observer = recorder
     janitor = UploadJanitor(db, storage, settings.upload_max_age_hours * 3600.0)
     services.disk = _disk_space(settings, db)
+    services.request_log = RequestLog(settings.request_log, settings.request_log_sample)
     return BerthApp(
         services,
         service_routes=directory.routes(),

@@ -58,6 +58,9 @@ class Settings:
     header_timeout_seconds: int = 10
     keep_alive_seconds: int = 30
     max_connections: int = 1000
+    log_format: str = "text"
+    request_log: bool = True
+    request_log_sample: int = 100
 
     @property
     def host(self) -> str:
@@ -254,6 +257,10 @@ def validate(settings: Settings) -> None:
     if settings.upload_max_age_hours < 1:
         raise ConfigError("upload_max_age_hours: must be at least 1")
     _validate_limits(settings)
+    if settings.log_format not in ("text", "json"):
+        raise ConfigError(f"log_format: {settings.log_format!r} is not text or json")
+    if not 0 <= settings.request_log_sample <= 100:
+        raise ConfigError(f"request_log_sample: {settings.request_log_sample} is not a percentage (0 to 100)")
     if settings.log_level.lower() not in ("critical", "error", "warning", "info", "debug"):
         raise ConfigError(f"log_level: {settings.log_level!r} is not one of error, warning, info, debug")
 

@@ -29,11 +29,12 @@ from asyncio.events import TimerHandle
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE
 
 from berth import errors
 from berth.config import Settings
 from berth.errors import JSON_CONTENT_TYPE, ErrorCode, error_body
+from berth.logformat import LoggedHttpProtocol
 
 log = logging.getLogger("berth.connections")
 
@@ -91,8 +92,9 @@ def raw_error(error: ErrorCode, message: str, extra: tuple[tuple[str, str], ...]
     return b"".join([*head, b"\r\n", body])
 
 
-class GuardedProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol with berth's connection limits (:func:`protocol_for`)."""
+class GuardedProtocol(LoggedHttpProtocol):
+    """uvicorn's httptools protocol with berth's connection limits (:func:`protocol_for`), naming
+    the client that sends bytes which are not HTTP (:class:`berth.logformat.LoggedHttpProtocol`)."""
 
     limits: ClassVar[ConnectionLimits]
     refused_busy: ClassVar[Tally]

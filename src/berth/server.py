@@ -9,6 +9,7 @@ from typing import Any
 
 import uvicorn
 
+from berth import logformat
 from berth.app import BerthApp, build_app
 from berth.config import Settings
 from berth.connections import ConnectionLimits, protocol_for
@@ -19,12 +20,9 @@ log = logging.getLogger("berth")
 GRACEFUL_SHUTDOWN_SECONDS = 30
 
 
-def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+def configure_logging(settings: Settings) -> None:
+    """The human format or JSON lines on stderr (see :mod:`berth.logformat`)."""
+    logformat.configure_logging(settings.log_level, settings.log_format)
 
 
 def describe(settings: Settings) -> str:
@@ -39,7 +37,7 @@ def describe(settings: Settings) -> str:
 
 
 def serve(settings: Settings, app: BerthApp | None = None) -> None:
-    configure_logging(settings.log_level)
+    configure_logging(settings)
     app = app or build_app(settings)
     config = uvicorn.Config(
         ServerErrorLog(app),

@@ -11,11 +11,12 @@ from berth.config import Settings
 from berth.content.pull_cache import PullCache
 from berth.content.uploads import SessionHashes
 from berth.diskspace import DiskSpace
+from berth.events.observer import NoObserver, PlaneObserver
+from berth.events.requestlog import RequestLog
 from berth.management.service import Management
 from berth.metadata.database import Database
 from berth.registry.clients import Network, parse_networks
 from berth.registry.hosts import RegistryDirectory
-from berth.registry.observer import NoObserver, PlaneObserver
 from berth.storage import BlobStore, StorageDriver
 from berth.tenancy import Tenancy
 
@@ -31,6 +32,7 @@ class Services:
     tenancy: Tenancy
     management: Management
     observer: PlaneObserver = field(default_factory=NoObserver)
+    request_log: RequestLog = field(default_factory=lambda: RequestLog(enabled=False))
     hashes: SessionHashes = field(default_factory=SessionHashes)
     pull_cache: PullCache = field(default_factory=PullCache)
     disk: DiskSpace = field(default_factory=lambda: DiskSpace((), 0))

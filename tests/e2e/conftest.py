@@ -24,6 +24,7 @@ import httpx
 import pytest
 
 from tests.e2e.clients import Podman, Skopeo
+from tests.e2e.endpoints import Endpoint, serve_endpoints
 from tests.support.dockerd import DockerDaemon, docker_daemon
 from tests.support.server import BerthServer
 from tests.support.server_errors import watch_server_errors
@@ -49,6 +50,13 @@ def pytest_runtest_makereport(
     if report.when == "call" and report.failed:
         item.stash[_failed] = True
     return report
+
+
+@pytest.fixture(scope="session")
+def endpoints(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Endpoint]]:
+    """berth over HTTP and HTTPS with auth on, an admin user and a service principal each."""
+    with serve_endpoints(tmp_path_factory.mktemp("endpoints")) as served:
+        yield served
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Protocol
 from berth.errors import WireError
 
 if TYPE_CHECKING:  # keeps this module (and berth.access.scopes) light enough for the CLI to import
-    from berth.access.permissions import RegistryPermissions
     from berth.metadata.registries import RegistryRecord
 
 
@@ -110,6 +109,12 @@ class AccessRequest:
     optional: tuple[Access, ...] = ()  # offered in a challenge besides ``accesses``, not required
 
 
+class Permissions(Protocol):
+    """What an identity may do in a registry (``berth.access.permissions.RegistryPermissions``)."""
+
+    def actions_for(self, kind: str, name: str) -> frozenset[str]: ...
+
+
 @dataclass(frozen=True)
 class Grant:
     identity: Identity
@@ -117,7 +122,7 @@ class Grant:
     jwt_id: str = ""
     credential: str = ""  # how the caller authenticated: "bearer", "basic" or "" (none needed)
     # What the identity may do in the registry now; None where everything is allowed (insecure).
-    permissions: RegistryPermissions | None = None
+    permissions: Permissions | None = None
 
     def may(self, access: Access) -> bool:
         """Whether the caller may also do ``access`` (beyond what the request itself needed).

@@ -48,6 +48,9 @@ def serve_command(
     storage_low_free_mb: Annotated[
         int | None, typer.Option(help="Free space (MiB) below which storage is reported low (default 1024).")
     ] = None,
+    log_format: Annotated[
+        str | None, typer.Option(help="text (the default) or json: one JSON object a line.")
+    ] = None,
 ) -> None:
     """Run the registry service (HTTP, or HTTPS with --tls-cert/--tls-key)."""
     from berth.server import serve
@@ -69,10 +72,22 @@ def serve_command(
         "keep_alive_seconds": keep_alive_seconds,
         "max_connections": max_connections,
         "storage_low_free_mb": storage_low_free_mb,
+        "log_format": log_format,
     }
     try:
         settings = load_settings(config, overrides)
     except ConfigError as exc:
         typer.echo(f"berth: {exc}", err=True)
         sys.exit(2)
+    check_listen_address(settings.host, settings.port)
     serve(settings)
+
+
+def check_listen_address(host: str, port: int) -> None:
+    """Exit with a message naming the holder when the address is taken, before the first start
+    creates the owner (and prints its password) only to fail binding."""
+    from berth.cli.listen_check import address_in_use, in_use_message
+
+    if address_in_use(host, port):
+        typer.echo(in_use_message(host, port), err=True)
+        sys.exit(2)

@@ -22,10 +22,11 @@ from berth.access.model import AuthOutcome, Identity, IdentityKind
 from berth.access.tokens import TokenRejected
 from berth.directory.service import Directory, SignInFailure
 from berth.directory.tokens import REFRESH_TYPE, DirectoryTokens, audience_for_scope
+from berth.events.observer import RequestSummary
+from berth.events.requestlog import correlation_id_of, note_caller
 from berth.metadata.identities import USER, IdentityRecord
 from berth.registry import clients
 from berth.registry.hosts import split_host
-from berth.registry.observer import RequestSummary
 from berth.services import Services
 
 TENANT_ALIASES = ("organizations", "common")
@@ -211,6 +212,8 @@ class DirectoryEndpoints:
         )
 
     def _report(self, request: Request, client_ip: str, outcome: AuthOutcome) -> None:
+        if outcome.identity is not None:
+            note_caller(request.scope, outcome.identity.label)
         self.services.observer.request_finished(
             RequestSummary(
                 method=request.method,
@@ -220,7 +223,7 @@ class DirectoryEndpoints:
                 duration_ms=0.0,
                 client_ip=client_ip,
                 user_agent=request.headers.get("user-agent", ""),
-                correlation_id=str(uuid.uuid4()),
+                correlation_id=correlation_id_of(request.scope) or str(uuid.uuid4()),
                 login_server=split_host(request.headers.get("host", ""))[0],
                 auth=outcome,
             )

@@ -8,7 +8,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_
 
 from berth.config import _split_address
 from berth.events.model import LoginEvent, RepositoryEvent
-from berth.registry.observer import RequestSummary
+from berth.events.observer import RequestSummary
 
 log = logging.getLogger("berth.metrics")
 

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from berth.access.model import Access, AuthOutcome, Identity, scope_string
-from berth.registry.observer import RequestSummary
+from berth.events.observer import RequestSummary
 
 # Denials that are part of the normal challenge dance, not an authentication attempt.
 NOT_AN_ATTEMPT = frozenset({"no_credentials", ""})

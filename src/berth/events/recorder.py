@@ -16,8 +16,8 @@ import time
 from berth.events import store
 from berth.events.metrics import Metrics
 from berth.events.model import LoginEvent, RepositoryEvent, login_event_for, repository_events_for
+from berth.events.observer import RequestSummary
 from berth.metadata.database import Database
-from berth.registry.observer import RequestSummary
 
 log = logging.getLogger("berth.events")
 

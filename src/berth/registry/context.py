@@ -15,6 +15,7 @@ from berth.content.manifests import ManifestService
 from berth.content.repositories import RepositoryService
 from berth.content.sessions import UploadSessions
 from berth.errors import WireError
+from berth.events.observer import RepositoryOperation
 from berth.metadata.registries import RegistryRecord
 from berth.registry.numbers import bounded_decimal
 
@@ -22,19 +23,6 @@ if TYPE_CHECKING:
     from berth.services import Services
 
 MAX_QUERY_INT = 2**31 - 1
-
-
-@dataclass
-class RepositoryOperation:
-    """A push, pull, delete or untag a handler completed; the dispatcher records it as an event."""
-
-    operation: str  # Push, Pull, Delete, Untag
-    repository: str
-    tag: str = ""
-    digest: str = ""
-    media_type: str = ""
-    artifact_type: str = ""
-    size: int = 0
 
 
 @dataclass(eq=False)

@@ -2,15 +2,13 @@
 
 In order: correlation id → registry from Host → network rules → route → access step →
 handler. Any denial or wire error becomes the response here, and the finished request is
-reported once to the observer (events and metrics), so the three never disagree.
+reported once to the observer (events and metrics) and the request log, so they never disagree.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import time
-import uuid
 
 import anyio
 from starlette.requests import ClientDisconnect, Request
@@ -22,12 +20,12 @@ from berth.access import network
 from berth.access.model import AccessRequest, Denial, Grant
 from berth.diskspace import out_of_space
 from berth.errors import JSON_CONTENT_TYPE, WireError
+from berth.events.observer import RepositoryOperation, RequestSummary, new_correlation_id
 from berth.names import is_repository_name
 from berth.registry import clients
-from berth.registry.context import RepositoryOperation, RequestContext
+from berth.registry.context import RequestContext
 from berth.registry.handlers.acr_diagnostics import REJECTED_PREFIX
 from berth.registry.hosts import split_host, target_for
-from berth.registry.observer import RequestSummary
 from berth.registry.routes import Route, match
 from berth.services import Services
 
@@ -46,12 +44,6 @@ COMMON_HEADERS = {
 
 _COMMON_RAW_HEADERS = [(name.lower().encode(), value.encode()) for name, value in COMMON_HEADERS.items()]
 _CORRELATION_RAW = CORRELATION_HEADER.lower().encode()
-
-
-def new_correlation_id() -> str:
-    """A random UUID from the system's CSPRNG: the id of a rejected request is what lets its
-    holder ask why (``/acr/v1/_diagnostics/requests/<id>``), so it must not be guessable."""
-    return str(uuid.UUID(bytes=os.urandom(16), version=4))
 
 
 def error_response(error: WireError) -> Response:
@@ -109,6 +101,7 @@ class RegistryPlane:
         summary.bytes_in, summary.bytes_out = counter.bytes_in, counter.bytes_out
         summary.duration_ms = (time.perf_counter() - started) * 1000
         services.observer.request_finished(summary)
+        services.request_log.write(summary)
 
     def _unexpected(self, exc: Exception, request: Request, summary: RequestSummary) -> WireError:
         """A bug (500 UNKNOWN), or a write that found the disk full (507, with its event)."""

@@ -5,12 +5,24 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from berth.troubleshoot.findings import Finding, info, problem
 
-if TYPE_CHECKING:
-    from berth.troubleshoot.registry_chain import ChainInput
+
+class ChainFacts(Protocol):
+    """What the findings need of the check's input (``registry_chain.ChainInput`` has it)."""
+
+    @property
+    def registry(self) -> str: ...
+
+    @property
+    def login_server(self) -> str: ...
+
+    def grant(
+        self, identity: str, kind: str, missing: list[tuple[str, str]], scope_map: str | None = None
+    ) -> str: ...
+
 
 NULL_GUID = "00000000-0000-0000-0000-000000000000"
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
@@ -54,7 +66,7 @@ def describe(document: Mapping[str, Any]) -> tuple[str, bool]:
     return "; ".join(parts), bool(wide or document.get("repositories"))
 
 
-def permission_findings(inp: ChainInput, document: Mapping[str, Any]) -> list[Finding]:
+def permission_findings(inp: ChainFacts, document: Mapping[str, Any]) -> list[Finding]:
     name = str(document.get("identity") or "")
     kind = str(document.get("identityKind") or "")
     label = _LABEL.get(kind, "Identity")

@@ -7,8 +7,7 @@ from typing import Any
 
 import httpx
 
-from berth.registry.context import RepositoryOperation
-from berth.registry.observer import RequestSummary
+from berth.events.observer import RepositoryOperation, RequestSummary
 from tests.api.oci import TestClient
 
 # ACR's timestamps: ISO 8601 in UTC with seven fractional digits.

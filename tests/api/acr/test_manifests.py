@@ -226,6 +226,7 @@ def test_pages_follow_the_link_header(client: TestClient, five: list[str]) -> No
     names = sorted(five)
     assert [m["digest"] for m in first.json()["manifests"]] == names[:2]
     assert next_link(first) == f"/acr/v1/team/app/_manifests?last={quote(names[1])}&n=2&orderby="
+    assert "link" not in first.json()  # the JS SDK merges body and headers: a body link breaks paging
     items, pages = follow(client, f"{MANIFESTS}?n=2", "manifests")
     assert [m["digest"] for m in items] == names
     assert len(pages) == 3

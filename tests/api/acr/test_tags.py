@@ -69,7 +69,7 @@ def test_pages_follow_the_link_header(client: TestClient, tagged: dict[str, str]
 
     assert [t["name"] for t in first.json()["tags"]] == ["a", "b"]
     assert first.headers["Link"] == '</acr/v1/team/app/_tags?last=b&n=2&orderby=>; rel="next"'
-    assert first.json()["link"] == "/acr/v1/team/app/_tags?last=b&n=2&orderby="
+    assert "link" not in first.json()  # the JS SDK merges body and headers: a body link breaks paging
     items, pages = follow(client, f"{TAGS}?n=2", "tags")
     assert [t["name"] for t in items] == ["a", "b", "c", "d", "e"]
     assert len(pages) == 3

@@ -17,6 +17,7 @@ from fastapi import Depends, Path, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from berth.access.roles import role_by_id
+from berth.events.requestlog import note_caller
 from berth.management.api.models import ErrorResponse
 from berth.management.authz import Caller
 from berth.management.errors import ManagementError
@@ -154,6 +155,7 @@ async def get_api(
     services: Services = request.app.state.services
     management = services.management
     caller = await management.auth.caller(request.headers.get("authorization"))
+    note_caller(request.scope, caller.identity.name)
     return Api(services, management, caller)
 
 

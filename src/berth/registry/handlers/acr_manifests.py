@@ -34,7 +34,6 @@ async def list_manifests(ctx: RequestContext) -> Response:
         items = items[: page.size]
         url = page.link(f"/acr/v1/{ctx.repository}/_manifests", items[-1].record.digest)
         headers = link_header(url)
-        document["link"] = url
     elif page.size == 0:
         await artifacts(ctx).repository(ctx.repository)  # still 404 for an unknown repository
     document["manifests"] = [manifest_json(item) for item in items]

@@ -7,7 +7,8 @@ from typing import Any
 from starlette.responses import Response
 
 from berth.content.artifacts import RepositoryProperties
-from berth.registry.context import RepositoryOperation, RequestContext
+from berth.events.observer import RepositoryOperation
+from berth.registry.context import RequestContext
 from berth.registry.handlers.acr_common import (
     acr_time,
     artifacts,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from berth.registry.context import RepositoryOperation, RequestContext
+from berth.events.observer import RepositoryOperation
+from berth.registry.context import RequestContext
 from berth.registry.handlers.acr_common import (
     Page,
     artifacts,
@@ -35,7 +36,6 @@ async def list_tags(ctx: RequestContext) -> Response:
         extra = {"digest": digest} if digest else {}
         url = page.link(f"/acr/v1/{ctx.repository}/_tags", records[-1].name, **extra)
         headers = link_header(url)
-        document["link"] = url
     elif page.size == 0:
         await artifacts(ctx).repository(ctx.repository)  # still 404 for an unknown repository
     document["tags"] = [tag_json(record) for record in records]

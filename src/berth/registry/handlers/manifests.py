@@ -7,8 +7,9 @@ from starlette.responses import Response
 from berth import errors
 from berth.content.manifest_format import MAX_MANIFEST_BYTES, accepts
 from berth.errors import WireError
+from berth.events.observer import RepositoryOperation
 from berth.registry.bodies import read_limited
-from berth.registry.context import RepositoryOperation, RequestContext
+from berth.registry.context import RequestContext
 from berth.registry.responses import empty
 
 _TOO_LARGE = WireError(errors.SIZE_INVALID, "manifest exceeds the 4 MiB limit", status=413)
