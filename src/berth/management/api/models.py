@@ -72,6 +72,7 @@ class Subscription(Wire):
     tenant_id: str
     display_name: str
     state: str
+    managed_by_tenants: list[dict[str, str]] = Field(default_factory=list)
 
 
 class Sku(Wire):

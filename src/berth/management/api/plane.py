@@ -13,6 +13,7 @@ from starlette.routing import BaseRoute, Route
 
 from berth.management.api import (
     credentials,
+    discovery,
     errors,
     graph,
     logs,
@@ -32,6 +33,8 @@ DESCRIPTION = (
     "is accepted. See docs/management-api.md."
 )
 ROUTERS = (
+    discovery.metadata_router,
+    discovery.router,
     registries.router,
     credentials.router,
     scope_maps.router,
