@@ -11,12 +11,12 @@ REGISTRIES = "Microsoft.ContainerRegistry/registries"
 
 
 def test_cloud_metadata_is_arms_document_without_sign_in(client: TestClient) -> None:
-    listed = client.get("/metadata/endpoints", params={"api-version": "2022-09-01"})
-    single = client.get("/metadata/endpoints", params={"api-version": "2019-05-01"})
+    answer = client.get("/metadata/endpoints", params={"api-version": "2022-09-01"})
+    doubled = client.get(f"{SERVICE_URL}//metadata/endpoints", params={"api-version": "2022-09-01"})
 
-    assert listed.status_code == 200
-    [cloud] = listed.json()
-    assert single.json() == cloud
+    assert answer.status_code == 200
+    cloud = answer.json()
+    assert doubled.json() == cloud
     assert cloud["name"] == "berth"
     assert cloud["resourceManager"] == f"{SERVICE_URL}/"
     assert cloud["authentication"]["loginEndpoint"] == SERVICE_URL
@@ -93,3 +93,17 @@ def test_resources_refuse_an_unknown_filter_and_subscription(owner: ArmCaller) -
 
     assert_arm_error(bad, 400, "InvalidParameter")
     assert_arm_error(other, 404, "SubscriptionNotFound")
+
+
+def test_resource_groups_exist_once_named_in_either_spelling(owner: ArmCaller) -> None:
+    upper = owner.ok(owner.get(owner.group("teamA")))
+    lower = owner.ok(owner.get(f"{owner.subscription}/resourcegroups/teamA"))
+    created = owner.ok(owner.put(f"{owner.subscription}/resourcegroups/teamB", {"location": "local"}))
+
+    assert upper == lower
+    assert upper["id"] == owner.group("teamA")
+    assert upper["properties"] == {"provisioningState": "Succeeded"}
+    assert created["name"] == "teamB"
+    assert_arm_error(
+        owner.get(f"{owner.subscription}/resourcegroups/bad.group."), 400, "InvalidRequestContent"
+    )

@@ -2,8 +2,11 @@
 
 - ``GET /metadata/endpoints`` (no authentication, as in Azure): ARM's cloud metadata, so
   ``az cloud register -n berth --endpoint-resource-manager https://<berth>/`` needs no other flag.
-  ``api-version=2022-09-01`` and later answer a list of clouds, earlier versions one cloud.
+  az appends ``/metadata/endpoints`` to the address as typed, so ``https://<berth>//metadata/
+  endpoints`` (the double slash of a trailing-slash address) answers too.
 - ``GET /tenants``: the service's one tenant (``az login`` without ``--tenant``).
+- ``GET``/``PUT /subscriptions/{sub}/resourcegroups/{rg}``: resource groups are namespaces made
+  on first use, so every valid name exists (``az acr create -g`` reads its group first);
 - ``GET /subscriptions/{sub}/resources`` and ``.../resourceGroups/{rg}/resources``: the
   resources (registries) the caller may read, ``$filter`` on ``resourceType``, ``name`` and
   ``resourceGroup`` — how az finds a registry's resource group from its name.
@@ -36,7 +39,6 @@ metadata_router = APIRouter(dependencies=COMMON, responses=ERRORS, tags=["Discov
 
 CLOUD_NAME = "berth"
 MANAGEMENT_AUDIENCE = "https://management.azure.com"
-LIST_API_VERSION = "2022-09-01"  # from this version on, /metadata/endpoints answers a list
 
 ResourceFilter = Annotated[
     str | None,
@@ -57,6 +59,14 @@ class Tenant(Wire):
     country_code: str
     domains: list[str]
     tenant_type: str
+
+
+class ResourceGroup(Wire):
+    id: str
+    name: str
+    type: str
+    location: str
+    properties: dict[str, str]
 
 
 class GenericResource(Wire):
@@ -118,17 +128,18 @@ def cloud_metadata(services: Services) -> dict[str, Any]:
         "attestationResourceId": empty,
         "synapseAnalyticsResourceId": empty,
         "logAnalyticsResourceId": empty,
-        "ossrDbmsResourceId": empty,
+        "ossrdbmsResourceId": empty,
+        "appServiceResourceId": empty,
+        "azmirrorStorageAccountResourceId": empty,
         "gallery": empty,
     }
 
 
 @metadata_router.get("/metadata/endpoints", operation_id="Metadata_Endpoints")
-async def metadata_endpoints(request: Request) -> Any:
-    """The cloud's endpoints (no sign-in needed): a list from api-version 2022-09-01 on."""
-    document = cloud_metadata(request.app.state.services)
-    version = request.query_params.get("api-version", "")
-    return [document] if version >= LIST_API_VERSION else document
+@metadata_router.get("//metadata/endpoints", include_in_schema=False)
+async def metadata_endpoints(request: Request) -> dict[str, Any]:
+    """The cloud's endpoints (no sign-in needed)."""
+    return cloud_metadata(request.app.state.services)
 
 
 @router.get("/tenants", response_model=ListOf[Tenant], operation_id="Tenants_List")
@@ -146,6 +157,30 @@ async def list_tenants(api: ApiDep) -> ListOf[Tenant]:
         tenant_type="AAD",
     )
     return ListOf[Tenant](value=[tenant])
+
+
+@router.get(RESOURCE_GROUP, response_model=ResourceGroup, operation_id="ResourceGroups_Get")
+@router.get(
+    SUBSCRIPTION + "/resourcegroups/{resourceGroupName}",
+    response_model=ResourceGroup,
+    include_in_schema=False,
+)
+@router.put(RESOURCE_GROUP, response_model=ResourceGroup, operation_id="ResourceGroups_CreateOrUpdate")
+@router.put(
+    SUBSCRIPTION + "/resourcegroups/{resourceGroupName}",
+    response_model=ResourceGroup,
+    include_in_schema=False,
+)
+async def resource_group(scope: GroupDep) -> ResourceGroup:
+    """A resource group: a namespace that exists as soon as it is named (any signed-in caller)."""
+    assert scope.resource_group is not None
+    return ResourceGroup(
+        id=scope.id,
+        name=scope.resource_group,
+        type="Microsoft.Resources/resourceGroups",
+        location="local",
+        properties={"provisioningState": "Succeeded"},
+    )
 
 
 @router.get(

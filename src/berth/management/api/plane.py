@@ -16,6 +16,7 @@ from berth.management.api import (
     discovery,
     errors,
     graph,
+    graph_apps,
     logs,
     registries,
     role_assignments,
@@ -41,6 +42,7 @@ ROUTERS = (
     tokens.router,
     role_assignments.router,
     graph.router,
+    graph_apps.router,
     logs.router,
 )
 
