@@ -25,7 +25,7 @@ from tests.support.dockerd import DockerDaemon
 from tests.support.tls_server import TlsBerthServer
 
 OWNER_PASSWORD = "owner-Passw0rd-for-az"
-REGISTRY_NAMES = ("named1", "tokens1", "import1", "health1", "roles1")
+REGISTRY_NAMES = ("named1", "repos1", "tokens1", "import1", "health1", "roles1")
 
 
 class AzBerthServer(TlsBerthServer):
