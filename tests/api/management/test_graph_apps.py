@@ -104,3 +104,11 @@ def test_applications_follow_the_service_principal_rules(
         403,
         "AuthorizationFailed",
     )
+
+
+def test_me_is_the_signed_in_user(owner: ArmCaller, principal: Callable[..., ArmCaller]) -> None:
+    me = owner.ok(owner.get("/v1.0/me"))
+    app = principal("Reader")
+
+    assert me["userPrincipalName"] == "admin@localhost"
+    assert_arm_error(app.get("/v1.0/me"), 400, "InvalidParameter")

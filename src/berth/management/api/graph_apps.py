@@ -25,9 +25,11 @@ from berth.management.api.models import (
     ListOf,
     PasswordCredential,
     RemovePasswordRequest,
+    User,
     Wire,
 )
 from berth.management.authz import WRITE
+from berth.management.errors import invalid
 from berth.metadata.identities import SERVICE_PRINCIPAL, USER, IdentityRecord
 
 router = APIRouter(prefix="/v1.0", dependencies=COMMON, responses=ERRORS, tags=["Directory (Graph)"])
@@ -140,6 +142,14 @@ async def add_application_password(
 )
 async def remove_application_password(api: ApiDep, key: AppKey, body: RemovePasswordRequest) -> Response:
     return await graph.remove_password(api, key, body)
+
+
+@router.get("/me", response_model=User, operation_id="Me_Get")
+async def me(api: ApiDep) -> User:
+    """The signed-in user (``az ad signed-in-user show``); applications have no ``/me``."""
+    if api.caller.identity.kind != USER:
+        raise invalid("/me request is only valid with delegated authentication flow.")
+    return graph.user_view(api.caller.identity)
 
 
 @router.post(
