@@ -221,3 +221,50 @@ def test_a_caller_without_rights_does_not_find_the_registry(fresh_az: Az, owner_
     error = fresh_az.fails("acr", "show", "-n", "default")
 
     assert "could not be found" in error
+
+
+def test_import_from_another_registry_of_the_service(
+    owner_az: Az, az_service: AzService, dockerd: DockerDaemon, tmp_path: Path
+) -> None:
+    _create(owner_az, "import1")
+    source = az_service.server.login_server("import1")
+    owner_az.run("acr", "login", "-n", "import1")
+    _image(dockerd, tmp_path, f"{source}/lib/tool:1.0")
+    dockerd.run("push", f"{source}/lib/tool:1.0")
+    digest = owner_az.json("acr", "repository", "show", "-n", "import1", "--image", "lib/tool:1.0")["digest"]
+
+    owner_az.run(
+        "acr", "import", "-n", "default", "--source", f"{source}/lib/tool:1.0", "-t", "copied/tool:1.0"
+    )
+    owner_az.run(
+        "acr",
+        "import",
+        "-n",
+        "default",
+        "--source",
+        "lib/tool:1.0",
+        "-r",
+        "import1",
+        "-t",
+        "copied/tool:again",
+    )
+    missing = owner_az.fails(
+        "acr",
+        "import",
+        "-n",
+        "import1",
+        "--source",
+        f"{az_service.server.domain}/base-for-import:1",
+        "-t",
+        "x:1",
+    )
+    tags = owner_az.json("acr", "repository", "show-tags", "-n", "default", "--repository", "copied/tool")
+    copied = owner_az.json("acr", "repository", "show", "-n", "default", "--image", "copied/tool:1.0")
+    owner_az.run("acr", "login", "-n", "default")
+    dockerd.run("rmi", f"{source}/lib/tool:1.0")
+    pulled = dockerd.run("pull", f"{az_service.server.domain}/copied/tool:1.0")
+
+    assert sorted(tags) == ["1.0", "again"]
+    assert copied["digest"] == digest
+    assert "Import failed" in missing
+    assert digest in pulled.stdout

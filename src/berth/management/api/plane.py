@@ -17,6 +17,7 @@ from berth.management.api import (
     errors,
     graph,
     graph_apps,
+    imports,
     logs,
     registries,
     role_assignments,
@@ -43,6 +44,7 @@ ROUTERS = (
     role_assignments.router,
     graph.router,
     graph_apps.router,
+    imports.router,
     logs.router,
 )
 

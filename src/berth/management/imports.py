@@ -1,0 +1,153 @@
+"""Importing an image from one registry of this service into another, server-side (ARM's
+``importImage``, ``az acr import``).
+
+The source manifest (and, for an index, every child manifest) is copied with its blobs: a blob
+the target registry already holds is linked, any other is streamed from the source's store
+through the target's upload path (hashed and verified as a push is). Then the manifest is
+stored in each target repository under each target tag, or untagged. Repository locks apply
+as for a pull from the source and a push to the target.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from berth.content.blobs import BlobService
+from berth.content.manifest_format import parse
+from berth.content.manifests import ManifestService, StoredManifest
+from berth.errors import WireError
+from berth.management.errors import ManagementError, conflict, invalid
+from berth.metadata.registries import RegistryRecord
+from berth.names import Digest
+from berth.services import Services
+
+_CHUNK = 1024 * 1024
+_MAX_DEPTH = 4
+
+
+@dataclass(frozen=True)
+class ImageReference:
+    repository: str
+    reference: str  # a tag or a digest
+
+    @classmethod
+    def parse(cls, text: str, field: str) -> ImageReference:
+        """``repo:tag``, ``repo@sha256:...`` or ``repo`` (tag ``latest``)."""
+        if "@" in text:
+            repository, _, reference = text.partition("@")
+        else:
+            head, _, tail = text.rpartition(":")
+            repository, reference = (head, tail) if head and "/" not in tail else (text, "latest")
+        if not repository or not reference:
+            raise invalid(f"'{text}' is not an image reference (repository:tag or repository@digest).", field)
+        return cls(repository, reference)
+
+
+@dataclass(frozen=True)
+class ImportRequest:
+    source: RegistryRecord
+    source_image: ImageReference
+    target_tags: tuple[ImageReference, ...]
+    untagged_repositories: tuple[str, ...]
+    force: bool
+
+
+class _Registry:
+    def __init__(self, services: Services, record: RegistryRecord) -> None:
+        store = services.store_for(record.id)
+        self.record = record
+        self.blobs = BlobService(record.id, services.db, store, services.hashes)
+        self.manifests = ManifestService(record.id, services.db, store, services.pull_cache)
+
+
+class ImageImporter:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    async def run(self, target: RegistryRecord, request: ImportRequest) -> str:
+        """Copy the image; returns the digest of the manifest imported."""
+        source = _Registry(self.services, request.source)
+        into = _Registry(self.services, target)
+        if not request.target_tags and not request.untagged_repositories:
+            raise invalid("Name at least one target tag or untagged target repository.", "targetTags")
+        try:
+            manifest = await source.manifests.get(
+                request.source_image.repository, request.source_image.reference
+            )
+            if not request.force:
+                await self._refuse_overwrites(into, request.target_tags, manifest.digest)
+            repositories = [t.repository for t in request.target_tags] + list(request.untagged_repositories)
+            for repository in dict.fromkeys(repositories):
+                await self._copy(source, into, request.source_image.repository, manifest, repository, 0)
+            for tag in request.target_tags:
+                await into.manifests.put(tag.repository, tag.reference, manifest.content, manifest.media_type)
+        except WireError as exc:
+            raise _as_management_error(exc) from None
+        return manifest.digest
+
+    async def _refuse_overwrites(
+        self, into: _Registry, tags: tuple[ImageReference, ...], digest: str
+    ) -> None:
+        for tag in tags:
+            try:
+                existing = await into.manifests.get(tag.repository, tag.reference)
+            except WireError:
+                continue
+            if existing.digest != digest:
+                raise conflict(
+                    "TagAlreadyExists",
+                    f"The target tag '{tag.repository}:{tag.reference}' already exists; "
+                    "use --force to overwrite it.",
+                )
+
+    async def _copy(
+        self,
+        source: _Registry,
+        into: _Registry,
+        source_repository: str,
+        manifest: StoredManifest,
+        repository: str,
+        depth: int,
+    ) -> None:
+        """Copy ``manifest``'s blobs and children into ``repository``, then store it by digest."""
+        if depth > _MAX_DEPTH:
+            raise invalid("The source image nests indexes too deeply to import.", "source")
+        parsed = parse(manifest.content, manifest.media_type)
+        for child in parsed.children:
+            stored = await source.manifests.get(source_repository, child.digest)
+            await self._copy(source, into, source_repository, stored, repository, depth + 1)
+        for digest in dict.fromkeys(parsed.required_blobs):
+            await self._copy_blob(source, into, source_repository, Digest.parse(digest), repository)
+        await into.manifests.put(repository, manifest.digest, manifest.content, manifest.media_type)
+
+    async def _copy_blob(
+        self, source: _Registry, into: _Registry, source_repository: str, digest: Digest, repository: str
+    ) -> None:
+        if await into.blobs.mount(repository, digest, None) is not None:
+            return
+        info = await source.blobs.stat(source_repository, digest)
+        upload = await into.blobs.start_upload(repository)
+
+        async def chunks() -> AsyncIterator[bytes]:
+            offset = 0
+            while offset < info.size:
+                length = min(_CHUNK, info.size - offset)
+                async for block in source.blobs.stream(digest, offset, length):
+                    offset += len(block)
+                    yield block
+
+        try:
+            upload = await into.blobs.write_chunk(upload, chunks(), info.size)
+            await into.blobs.complete(upload, digest)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await into.blobs.cancel(upload)
+            raise
+
+
+def _as_management_error(exc: WireError) -> ManagementError:
+    status = exc.http_status if exc.http_status in (404, 409) else 400
+    code = "ResourceNotFound" if status == 404 else ("Conflict" if status == 409 else "InvalidParameter")
+    return ManagementError(code, f"Import failed: {exc.text}", status)
