@@ -1,29 +1,29 @@
-"""Importing an image from one registry of this service into another, server-side (ARM's
-``importImage``, ``az acr import``).
+"""Importing an image into a registry of this service, server-side (ARM's ``importImage``,
+``az acr import``), from another of its registries or from any OCI registry
+(:mod:`berth.management.import_sources`).
 
 The source manifest (and, for an index, every child manifest) is copied with its blobs: a blob
-the target registry already holds is linked, any other is streamed from the source's store
-through the target's upload path (hashed and verified as a push is). Then the manifest is
-stored in each target repository under each target tag, or untagged. Repository locks apply
-as for a pull from the source and a push to the target.
+the target registry already holds is linked, any other is streamed from the source through the
+target's upload path (hashed and verified as a push is). Then the manifest is stored in each
+target repository under each target tag, or untagged. Repository locks apply as for a pull from
+the source and a push to the target.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from berth.content.blobs import BlobService
 from berth.content.manifest_format import parse
-from berth.content.manifests import ManifestService, StoredManifest
+from berth.content.manifests import ManifestService
 from berth.errors import WireError
 from berth.management.errors import ManagementError, conflict, invalid
+from berth.management.import_sources import ImageSource, SourceManifest
 from berth.metadata.registries import RegistryRecord
 from berth.names import Digest
 from berth.services import Services
 
-_CHUNK = 1024 * 1024
 _MAX_DEPTH = 4
 
 
@@ -47,17 +47,16 @@ class ImageReference:
 
 @dataclass(frozen=True)
 class ImportRequest:
-    source: RegistryRecord
+    source: ImageSource
     source_image: ImageReference
     target_tags: tuple[ImageReference, ...]
     untagged_repositories: tuple[str, ...]
     force: bool
 
 
-class _Registry:
+class _Target:
     def __init__(self, services: Services, record: RegistryRecord) -> None:
         store = services.store_for(record.id)
-        self.record = record
         self.blobs = BlobService(record.id, services.db, store, services.hashes)
         self.manifests = ManifestService(record.id, services.db, store, services.pull_cache)
 
@@ -68,14 +67,12 @@ class ImageImporter:
 
     async def run(self, target: RegistryRecord, request: ImportRequest) -> str:
         """Copy the image; returns the digest of the manifest imported."""
-        source = _Registry(self.services, request.source)
-        into = _Registry(self.services, target)
+        source = request.source
+        into = _Target(self.services, target)
         if not request.target_tags and not request.untagged_repositories:
             raise invalid("Name at least one target tag or untagged target repository.", "targetTags")
         try:
-            manifest = await source.manifests.get(
-                request.source_image.repository, request.source_image.reference
-            )
+            manifest = await source.manifest(request.source_image.repository, request.source_image.reference)
             if not request.force:
                 await self._refuse_overwrites(into, request.target_tags, manifest.digest)
             repositories = [t.repository for t in request.target_tags] + list(request.untagged_repositories)
@@ -87,9 +84,7 @@ class ImageImporter:
             raise _as_management_error(exc) from None
         return manifest.digest
 
-    async def _refuse_overwrites(
-        self, into: _Registry, tags: tuple[ImageReference, ...], digest: str
-    ) -> None:
+    async def _refuse_overwrites(self, into: _Target, tags: tuple[ImageReference, ...], digest: str) -> None:
         for tag in tags:
             try:
                 existing = await into.manifests.get(tag.repository, tag.reference)
@@ -104,10 +99,10 @@ class ImageImporter:
 
     async def _copy(
         self,
-        source: _Registry,
-        into: _Registry,
+        source: ImageSource,
+        into: _Target,
         source_repository: str,
-        manifest: StoredManifest,
+        manifest: SourceManifest,
         repository: str,
         depth: int,
     ) -> None:
@@ -116,30 +111,21 @@ class ImageImporter:
             raise invalid("The source image nests indexes too deeply to import.", "source")
         parsed = parse(manifest.content, manifest.media_type)
         for child in parsed.children:
-            stored = await source.manifests.get(source_repository, child.digest)
+            stored = await source.manifest(source_repository, child.digest)
             await self._copy(source, into, source_repository, stored, repository, depth + 1)
         for digest in dict.fromkeys(parsed.required_blobs):
             await self._copy_blob(source, into, source_repository, Digest.parse(digest), repository)
         await into.manifests.put(repository, manifest.digest, manifest.content, manifest.media_type)
 
     async def _copy_blob(
-        self, source: _Registry, into: _Registry, source_repository: str, digest: Digest, repository: str
+        self, source: ImageSource, into: _Target, source_repository: str, digest: Digest, repository: str
     ) -> None:
         if await into.blobs.mount(repository, digest, None) is not None:
             return
-        info = await source.blobs.stat(source_repository, digest)
+        size, chunks = await source.blob(source_repository, digest)
         upload = await into.blobs.start_upload(repository)
-
-        async def chunks() -> AsyncIterator[bytes]:
-            offset = 0
-            while offset < info.size:
-                length = min(_CHUNK, info.size - offset)
-                async for block in source.blobs.stream(digest, offset, length):
-                    offset += len(block)
-                    yield block
-
         try:
-            upload = await into.blobs.write_chunk(upload, chunks(), info.size)
+            upload = await into.blobs.write_chunk(upload, chunks, size if size >= 0 else None)
             await into.blobs.complete(upload, digest)
         except BaseException:
             with contextlib.suppress(Exception):

@@ -35,7 +35,11 @@ class AzBerthServer(TlsBerthServer):
         super().__init__(
             data_dir,
             args=["--domain", domain],
-            env={"BERTH_BOOTSTRAP_PASSWORD": OWNER_PASSWORD},
+            # SSL_CERT_FILE: berth itself trusts the test CA when it imports from another registry.
+            env={
+                "BERTH_BOOTSTRAP_PASSWORD": OWNER_PASSWORD,
+                "SSL_CERT_FILE": str(data_dir / "tls" / "ca.crt"),
+            },
             port=443,
         )
         self.ip = ip

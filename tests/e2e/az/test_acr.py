@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import tarfile
 import time
 from pathlib import Path
@@ -11,7 +12,9 @@ import pytest
 
 from tests.e2e.az.azcli import Az
 from tests.e2e.az.conftest import AzService
+from tests.support.access_setup import AccessSetup
 from tests.support.dockerd import DockerDaemon
+from tests.support.tls_server import TlsBerthServer
 
 pytestmark = pytest.mark.e2e
 
@@ -268,3 +271,45 @@ def test_import_from_another_registry_of_the_service(
     assert copied["digest"] == digest
     assert "Import failed" in missing
     assert digest in pulled.stdout
+
+
+def test_import_from_another_oci_registry_with_credentials(
+    owner_az: Az, az_service: AzService, dockerd: DockerDaemon, tmp_path: Path
+) -> None:
+    """The source is another berth, over HTTPS with the same CA, behind Bearer token challenges."""
+    data_dir = tmp_path / "source"
+    (data_dir / "tls").mkdir(parents=True)
+    for name in ("ca.crt", "ca.key"):
+        shutil.copy(az_service.server.tls_dir / name, data_dir / "tls" / name)
+    source = TlsBerthServer(data_dir, env={"BERTH_BOOTSTRAP_PASSWORD": "source-Passw0rd"})
+    source.init_tls("localhost")
+    with source:
+        setup = AccessSetup.for_database(f"sqlite:///{data_dir / 'metadata.db'}")
+        pusher = setup.service_principal("ext-pusher", role="AcrPush")
+        setup.close()
+        remote = f"127.0.0.1:{source.port}"
+        dockerd.run("login", remote, "-u", pusher.app_id, "-p", pusher.secret)
+        _image(dockerd, tmp_path, f"{remote}/ext/app:v1")
+        pushed = dockerd.run("push", f"{remote}/ext/app:v1")
+
+        denied = owner_az.fails(
+            "acr", "import", "-n", "default", "--source", f"{remote}/ext/app:v1", "-t", "ext/app:v1"
+        )
+        owner_az.run(
+            "acr",
+            "import",
+            "-n",
+            "default",
+            "--source",
+            f"{remote}/ext/app:v1",
+            "-t",
+            "ext/app:v1",
+            "--username",
+            pusher.app_id,
+            "--password",
+            pusher.secret,
+        )
+    imported = owner_az.json("acr", "repository", "show", "-n", "default", "--image", "ext/app:v1")
+
+    assert "wants credentials" in denied
+    assert imported["digest"] in pushed.stdout
