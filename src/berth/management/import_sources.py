@@ -76,10 +76,18 @@ def _failed(message: str, status: int = 400) -> ManagementError:
 class RemoteSource:
     """An OCI registry at ``https://<host>``; call :meth:`close` when done."""
 
-    def __init__(self, host: str, username: str | None, password: str | None) -> None:
+    def __init__(
+        self,
+        host: str,
+        username: str | None,
+        password: str | None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
         self.host = host
         self._credentials = (username, password or "") if username else None
-        self._client = httpx.AsyncClient(base_url=f"https://{host}", timeout=TIMEOUT, follow_redirects=True)
+        self._client = httpx.AsyncClient(
+            base_url=f"https://{host}", timeout=TIMEOUT, follow_redirects=True, transport=transport
+        )
         self._tokens: dict[str, str] = {}
 
     async def close(self) -> None:
@@ -126,7 +134,7 @@ class RemoteSource:
                 challenge = response.headers.get("www-authenticate", "")
                 authorization = await self._authorization(challenge, repository)
                 if authorization is None:
-                    raise _failed(f"{self.host} wants credentials (--username/--password)", 401)
+                    raise _failed(f"{self.host} wants credentials (--username/--password)")
                 self._tokens[repository] = authorization
                 return await self._get(repository, path, headers)
         except httpx.HTTPError as exc:
