@@ -16,7 +16,8 @@ from tests.support.access_setup import AccessSetup
 from tests.support.dockerd import DockerDaemon
 from tests.support.tls_server import TlsBerthServer
 
-pytestmark = pytest.mark.e2e
+# The first test of a session may install azure-cli into its cache (minutes on a busy machine).
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1800)]
 
 
 def _image(docker: DockerDaemon, tmp_path: Path, reference: str) -> None:

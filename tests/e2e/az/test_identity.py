@@ -9,7 +9,8 @@ import pytest
 from tests.e2e.az.azcli import Az
 from tests.e2e.az.conftest import AzService
 
-pytestmark = pytest.mark.e2e
+# The first test of a session may install azure-cli into its cache (minutes on a busy machine).
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1800)]
 
 
 def _registry_scope(az: Az, name: str) -> str:

@@ -12,7 +12,8 @@ import pytest
 from tests.e2e.az.azcli import Az
 from tests.e2e.az.conftest import OWNER_PASSWORD, AzService
 
-pytestmark = pytest.mark.e2e
+# The first test of a session may install azure-cli into its cache (minutes on a busy machine).
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1800)]
 
 
 def test_registering_the_cloud_is_one_command(fresh_az: Az, az_service: AzService) -> None:
