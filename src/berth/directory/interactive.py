@@ -88,7 +88,8 @@ class DeviceEndpoints:
         )
 
     async def redeem(self, form: dict[str, str]) -> IdentityRecord | SignInFailure | Response:
-        """The user who approved the form's device code, or the OAuth error to answer."""
+        """The user who approved the form's device code, or the OAuth error to answer. A poll that
+        names no ``scope`` gets the one the device authorization asked for (set in ``form``)."""
         try:
             entry = self.codes.redeem(
                 form.get("device_code") or form.get("code", ""), form.get("client_id", "")
