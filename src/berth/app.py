@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import make_url
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
-from berth import errors
 from berth.access.controller import TokenAccessController
 from berth.access.keys import Keyring
 from berth.access.limits import LoginLimits
@@ -33,11 +33,12 @@ from berth.directory.endpoints import DirectoryEndpoints
 from berth.directory.service import Directory
 from berth.directory.tokens import DirectoryTokens
 from berth.diskspace import DiskSpace
-from berth.errors import JSON_CONTENT_TYPE, WireError
+from berth.errors import JSON_CONTENT_TYPE
 from berth.events.metrics import Metrics
 from berth.events.recorder import EventRecorder
 from berth.events.requestlog import RequestLog, ServicePlaneLog
 from berth.management.api import build_service_plane
+from berth.management.api.errors import arm_error
 from berth.management.authz import ManagementAuth
 from berth.management.logs import LogsAdmin
 from berth.management.principals import PrincipalAdmin
@@ -64,13 +65,15 @@ INSECURE_WARNING = (
 
 
 def _not_found(request: Request, exc: Exception) -> Response:
-    error = WireError(errors.NOT_FOUND, f"no endpoint at {request.url.path}")
-    return Response(error.body(), status_code=404, media_type=JSON_CONTENT_TYPE)
+    """The service plane is ARM-shaped: its unknown paths answer in ARM's envelope."""
+    return arm_error("NotFound", f"No endpoint at {request.url.path}.", 404)
 
 
 def _method_not_allowed(request: Request, exc: Exception) -> Response:
-    error = WireError(errors.METHOD_NOT_ALLOWED, f"{request.method} is not allowed on {request.url.path}")
-    return Response(error.body(), status_code=405, media_type=JSON_CONTENT_TYPE)
+    answer = arm_error("MethodNotAllowed", f"{request.method} is not allowed on {request.url.path}.", 405)
+    if isinstance(exc, HTTPException):
+        answer.headers.update(exc.headers or {})
+    return answer
 
 
 def _health_endpoint(disk: DiskSpace) -> Callable[[Request], Awaitable[Response]]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime
 import ipaddress
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,11 +58,22 @@ class TlsFiles:
         return (folder / CA_CERT_FILE, folder / CA_KEY_FILE, folder / TLS_CERT_FILE, folder / TLS_KEY_FILE)
 
 
-def server_names(domain: str) -> tuple[str, ...]:
-    """The subject alternative names: ``<domain>``, ``*.<domain>``, ``localhost``, ``127.0.0.1``."""
+def server_names(domain: str, registries: Sequence[str] = ()) -> tuple[str, ...]:
+    """The subject alternative names: ``<domain>``, ``*.<domain>``, ``<registry>.<domain>`` for
+    each of ``registries``, ``localhost``, ``127.0.0.1``.
+
+    The explicit names matter for a single-label domain such as ``localhost``: OpenSSL (curl,
+    Python, az) refuses a wildcard directly over one label, so ``*.localhost`` covers nothing.
+    """
     domain = domain.lower().rstrip(".")
-    names = [domain, f"*.{domain}", "localhost", "127.0.0.1"]
+    explicit = [f"{name.lower()}.{domain}" for name in registries]
+    names = [domain, f"*.{domain}", *explicit, "localhost", "127.0.0.1"]
     return tuple(dict.fromkeys(names))
+
+
+def wildcard_refused(domain: str) -> bool:
+    """Whether TLS clients refuse ``*.<domain>`` (a single-label domain such as ``localhost``)."""
+    return "." not in domain.strip(".")
 
 
 def _now() -> datetime.datetime:
@@ -122,7 +134,11 @@ def create_ca(
 
 
 def create_server_certificate(
-    ca_key: PrivateKey, ca_cert: x509.Certificate, domain: str, days: int = DEFAULT_SERVER_DAYS
+    ca_key: PrivateKey,
+    ca_cert: x509.Certificate,
+    domain: str,
+    days: int = DEFAULT_SERVER_DAYS,
+    registries: Sequence[str] = (),
 ) -> tuple[PrivateKey, x509.Certificate]:
     """A key and a certificate for :func:`server_names` of ``domain``, signed by the CA."""
     if days < 1:
@@ -136,7 +152,7 @@ def create_server_certificate(
         )
     key = new_key()
     public = key.public_key()
-    names = server_names(domain)
+    names = server_names(domain, registries)
     cert = (
         x509.CertificateBuilder()
         .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])]))
@@ -217,7 +233,12 @@ def load_ca(folder: Path) -> tuple[PrivateKey, x509.Certificate] | None:
 
 
 def init_folder(
-    folder: Path, domain: str, days: int = DEFAULT_SERVER_DAYS, *, new_ca: bool = False
+    folder: Path,
+    domain: str,
+    days: int = DEFAULT_SERVER_DAYS,
+    *,
+    new_ca: bool = False,
+    registries: Sequence[str] = (),
 ) -> TlsFiles:
     """Write (or reuse) the CA and issue a fresh server certificate into ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -229,7 +250,7 @@ def init_folder(
         _write(ca_cert_path, cert_pem(ca_cert), private=False)
     else:
         ca_key, ca_cert = existing
-    key, cert = create_server_certificate(ca_key, ca_cert, domain, days)
+    key, cert = create_server_certificate(ca_key, ca_cert, domain, days, registries)
     _write(server_key_path, key_pem(key), private=True)
     _write(server_cert_path, cert_pem(cert) + cert_pem(ca_cert), private=False)
     return TlsFiles(
@@ -238,7 +259,7 @@ def init_folder(
         ca_key=ca_key_path,
         server_cert=server_cert_path,
         server_key=server_key_path,
-        names=server_names(domain),
+        names=server_names(domain, registries),
         not_after=cert.not_valid_after_utc,
         ca_created=existing is None,
     )

@@ -18,6 +18,8 @@ from typer.testing import CliRunner
 
 from berth.cli.root import app as cli
 from berth.config import ConfigError, load_settings
+from berth.metadata import registries as registry_rows
+from berth.metadata.database import Database
 from berth.server import describe
 from berth.tls import (
     TlsError,
@@ -65,6 +67,16 @@ def folder(tmp_path: Path) -> Path:
 def test_server_names_cover_domain_wildcard_localhost_and_loopback() -> None:
     assert server_names("Registry.Test") == ("registry.test", "*.registry.test", "localhost", "127.0.0.1")
     assert server_names("localhost") == ("localhost", "*.localhost", "127.0.0.1")
+
+
+def test_server_names_add_each_registrys_login_server() -> None:
+    assert server_names("localhost", ["MyReg", "other"]) == (
+        "localhost",
+        "*.localhost",
+        "myreg.localhost",
+        "other.localhost",
+        "127.0.0.1",
+    )
 
 
 def test_init_writes_four_files_with_private_keys_unreadable_to_others(folder: Path) -> None:
@@ -253,3 +265,33 @@ def test_tls_init_rejects_a_bad_domain(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "domain" in result.output
     assert not (tmp_path / "tls").exists()
+
+
+def test_tls_init_names_the_registries_berth_has_and_those_given(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'metadata.db'}")
+    db.create_schema()
+    db.write_sync(registry_rows.ensure, "default")
+    db.write_sync(registry_rows.create, "stored1")
+    db.dispose()
+
+    result = CliRunner().invoke(
+        cli, ["tls", "init", "--data-dir", str(tmp_path), "--domain", "localhost", "--registry", "extra1"]
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "localhost, *.localhost, stored1.localhost, extra1.localhost, 127.0.0.1" in result.output
+    assert "refuse the wildcard *.localhost" in result.output
+    handshake(tmp_path / "tls", "stored1.localhost")
+    handshake(tmp_path / "tls", "extra1.localhost")
+    with pytest.raises(ssl.SSLCertVerificationError):
+        handshake(tmp_path / "tls", "unnamed.localhost")
+
+
+def test_tls_init_does_not_warn_for_a_multi_label_domain(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli, ["tls", "init", "--data-dir", str(tmp_path), "--domain", "registry.test"]
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "refuse the wildcard" not in result.output
+    assert not (tmp_path / "metadata.db").exists()

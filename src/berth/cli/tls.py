@@ -31,6 +31,15 @@ def init_command(
         typer.Option(help="Folder for the files (default <data-dir>/tls, where berth serve finds them)."),
     ] = None,
     days: Annotated[int, typer.Option(help="How long the server certificate is valid.")] = 365,
+    registry: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option(
+            "--registry",
+            "-r",
+            help="Also name <registry>.<domain> explicitly (repeatable); the registries berth "
+            "already has are always included.",
+        ),
+    ] = None,
     new_ca: Annotated[
         bool, typer.Option("--new-ca", help="Create a new CA even if the folder has one.")
     ] = False,
@@ -42,8 +51,9 @@ def init_command(
         Path | None, typer.Option("--config", "-c", help="TOML settings file (or BERTH_CONFIG).")
     ] = None,
 ) -> None:
-    """Create a local CA and a certificate for <domain>, *.<domain>, localhost and 127.0.0.1."""
-    from berth.tls import TlsError, init_folder
+    """Create a local CA and a certificate for <domain>, *.<domain>, each registry's login server,
+    localhost and 127.0.0.1."""
+    from berth.tls import TlsError, init_folder, wildcard_refused
 
     try:
         settings = load_settings(config, {"domain": domain, "data_dir": data_dir}, detect_tls=False)
@@ -51,12 +61,41 @@ def init_command(
         typer.echo(f"berth: {exc}", err=True)
         sys.exit(2)
     folder = (out or settings.data_dir / TLS_DIR).expanduser().resolve()
+    names = [*known_registries(settings), *(registry or [])]
     try:
-        files = init_folder(folder, settings.domain, days, new_ca=new_ca)
+        files = init_folder(folder, settings.domain, days, new_ca=new_ca, registries=names)
     except (TlsError, OSError) as exc:
         typer.echo(f"berth: {exc}", err=True)
         sys.exit(1)
+    if wildcard_refused(settings.domain):
+        typer.echo(
+            "berth: warning: TLS clients (OpenSSL: curl, Python, az) refuse the wildcard "
+            f"*.{settings.domain} over a single-label domain; only the registries named in the "
+            "certificate work over HTTPS. "
+            "Run `berth tls init` again after creating a registry (and restart berth), or use a "
+            "multi-label domain such as registry.internal.",
+            err=True,
+        )
     typer.echo(next_steps(settings, files, default_folder=out is None))
+
+
+def known_registries(settings: Settings) -> list[str]:
+    """The names of the registries in berth's database other than the default (which is the
+    bare domain); none when there is no database yet."""
+    from berth.metadata import registries as registry_rows
+    from berth.metadata.database import Database
+
+    url = settings.resolved_database_url
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        return []
+    db = Database(url)
+    try:
+        db.create_schema()
+        records = db.read_sync(registry_rows.list_all)
+    finally:
+        db.dispose()
+    default = settings.default_registry.lower()
+    return sorted(r.name.lower() for r in records if r.name.lower() != default)
 
 
 def next_steps(settings: Settings, files: TlsFiles, *, default_folder: bool) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import json
 import time
-import uuid
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -20,13 +19,14 @@ from starlette.routing import BaseRoute, Route
 
 from berth.access.model import AuthOutcome, Identity, IdentityKind
 from berth.access.tokens import TokenRejected
+from berth.directory.device_code import DEVICE_CODE_GRANT
+from berth.directory.interactive import DeviceEndpoints
 from berth.directory.service import Directory, SignInFailure
-from berth.directory.tokens import REFRESH_TYPE, DirectoryTokens, audience_for_scope
-from berth.events.observer import RequestSummary
-from berth.events.requestlog import correlation_id_of, note_caller
+from berth.directory.tokens import REFRESH_TYPE, DirectoryTokens, audience_for_scope, granted_scope
+from berth.directory.wire import oauth_error as _oauth_error
+from berth.directory.wire import report_sign_in
 from berth.metadata.identities import USER, IdentityRecord
 from berth.registry import clients
-from berth.registry.hosts import split_host
 from berth.services import Services
 
 TENANT_ALIASES = ("organizations", "common")
@@ -38,9 +38,11 @@ class DirectoryEndpoints:
         self.services = services
         self.directory = directory
         self.tokens = tokens
+        self.device = DeviceEndpoints(services, directory, tokens.tenant_id)
 
     def routes(self) -> list[BaseRoute]:
         return [
+            *self.device.routes(),
             Route("/{tenant}/v2.0/.well-known/openid-configuration", self.discovery, methods=["GET"]),
             Route("/{tenant}/.well-known/openid-configuration", self.discovery, methods=["GET"]),
             Route("/{tenant}/discovery/v2.0/keys", self.keys, methods=["GET"]),
@@ -78,7 +80,13 @@ class DirectoryEndpoints:
                 "response_types_supported": ["code", "id_token", "token"],
                 "subject_types_supported": ["pairwise"],
                 "id_token_signing_alg_values_supported": ["RS256"],
-                "grant_types_supported": ["client_credentials", "password", "refresh_token"],
+                "device_authorization_endpoint": f"{base}/oauth2/v2.0/devicecode",
+                "grant_types_supported": [
+                    "client_credentials",
+                    "password",
+                    "refresh_token",
+                    DEVICE_CODE_GRANT,
+                ],
                 "tenant_region_scope": "local",
             }
         )
@@ -137,6 +145,11 @@ class DirectoryEndpoints:
             result = await self.directory.sign_in_user(form.get("username", ""), form.get("password", ""))
         elif grant_type == "refresh_token":
             result = await self._refresh(form.get("refresh_token", ""))
+        elif grant_type == DEVICE_CODE_GRANT:
+            redeemed = await self.device.redeem(form)
+            if isinstance(redeemed, Response):
+                return redeemed  # pending, expired or unknown: not a failed sign-in
+            result = redeemed
         else:
             return _oauth_error(
                 "unsupported_grant_type",
@@ -152,13 +165,14 @@ class DirectoryEndpoints:
                 AuthOutcome("directory", result.identity, result.reason, result.detail, status=result.status),
             )
             return _oauth_error(result.error, result.code, result.description, status=result.status)
-        audience = audience_for_scope(form.get("scope", ""))
+        audience = audience_for_scope(form.get("scope", ""), self.services.settings.service_url)
         if audience is None:
             return _oauth_error(
                 "invalid_scope",
                 500011,
                 f"The resource principal named {form.get('scope', '')!r} was not found in the tenant. Use "
-                "https://containerregistry.azure.net/.default or https://management.azure.com/.default.",
+                "https://containerregistry.azure.net/.default, https://management.azure.com/.default or "
+                f"{self.services.settings.service_url}/.default (Graph).",
                 status=400,
             )
         client_id = form.get("client_id") or (result.app_id or "")
@@ -168,9 +182,9 @@ class DirectoryEndpoints:
             "expires_in": expires_in,
             "ext_expires_in": expires_in,
             "access_token": access_token,
-            "scope": f"{audience}/.default",
+            "scope": granted_scope(form.get("scope", ""), audience),
         }
-        if grant_type in ("password", "refresh_token"):
+        if grant_type in ("password", "refresh_token", DEVICE_CODE_GRANT):
             response["refresh_token"] = self.tokens.issue_refresh_token(result, client_id)
         if result.kind == USER:
             response["client_info"] = _client_info(result.id, self.tokens.tenant_id)
@@ -212,42 +226,9 @@ class DirectoryEndpoints:
         )
 
     def _report(self, request: Request, client_ip: str, outcome: AuthOutcome) -> None:
-        if outcome.identity is not None:
-            note_caller(request.scope, outcome.identity.label)
-        self.services.observer.request_finished(
-            RequestSummary(
-                method=request.method,
-                path=request.url.path,
-                route="directory-token",
-                status=outcome.status,
-                duration_ms=0.0,
-                client_ip=client_ip,
-                user_agent=request.headers.get("user-agent", ""),
-                correlation_id=correlation_id_of(request.scope) or str(uuid.uuid4()),
-                login_server=split_host(request.headers.get("host", ""))[0],
-                auth=outcome,
-            )
-        )
+        report_sign_in(self.services, request, client_ip, outcome)
 
 
 def _client_info(object_id: str, tenant_id: str) -> str:
     raw = json.dumps({"uid": object_id, "utid": tenant_id}).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _oauth_error(
-    error: str, code: int, description: str, *, status: int, headers: dict[str, str] | None = None
-) -> Response:
-    trace = str(uuid.uuid4())
-    return JSONResponse(
-        {
-            "error": error,
-            "error_description": f"AADSTS{code}: {description} Trace ID: {trace}",
-            "error_codes": [code],
-            "timestamp": time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime()),
-            "trace_id": trace,
-            "correlation_id": trace,
-        },
-        status_code=status,
-        headers=headers,
-    )

@@ -31,13 +31,30 @@ ACCESS_TYPE = "directory_access"
 REFRESH_TYPE = "directory_refresh"
 
 
-def audience_for_scope(scope: str) -> str | None:
-    """The audience a ``<resource>/.default`` scope asks for, or None if berth has no such resource."""
+OIDC_SCOPES = frozenset({"openid", "profile", "offline_access", "email"})
+
+
+def audience_for_scope(scope: str, graph_resource: str | None = None) -> str | None:
+    """The audience a ``<resource>/.default`` scope asks for, or None if berth has no such resource.
+
+    ``graph_resource`` (berth's own address, which az uses as the Graph resource id) asks for a
+    management token: the Graph-shaped API is part of the management API.
+    """
+    aliases = dict(AUDIENCE_ALIASES)
+    if graph_resource:
+        aliases[graph_resource.rstrip("/")] = MANAGEMENT
     for item in scope.split():
         resource = item.removesuffix("/.default").rstrip("/")
-        if resource in AUDIENCE_ALIASES:
-            return AUDIENCE_ALIASES[resource]
+        if resource in aliases:
+            return aliases[resource]
     return None
+
+
+def granted_scope(requested: str, audience: str) -> str:
+    """The ``scope`` to answer: the requested resource scopes exactly as sent (MSAL files tokens
+    under it), without OpenID Connect's own; ``<audience>/.default`` when none was sent."""
+    kept = [item for item in requested.split() if item.lower() not in OIDC_SCOPES]
+    return " ".join(kept) or f"{audience}/.default"
 
 
 @dataclass(frozen=True)

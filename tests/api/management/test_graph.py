@@ -106,8 +106,10 @@ def test_service_principal_lifecycle(owner: ArmCaller, client: TestClient) -> No
         "displayName",
         "accountEnabled",
         "servicePrincipalType",
+        "servicePrincipalNames",
         "passwordCredentials",
     }
+    assert created["servicePrincipalNames"] == [created["appId"]]
     assert created["displayName"] == "ci-pipeline"
     assert created["servicePrincipalType"] == "Application"
     assert created["passwordCredentials"] == []

@@ -22,6 +22,7 @@ def test_the_one_subscription_is_listed(owner: ArmCaller, app: BerthApp) -> None
                 "tenantId": tenancy.tenant_id,
                 "displayName": "berth",
                 "state": "Enabled",
+                "managedByTenants": [],
             }
         ]
     }

@@ -34,14 +34,14 @@ def test_unknown_management_paths_answer_in_arms_envelope(owner: ArmCaller) -> N
     assert not_allowed.headers["Allow"] == "GET"
 
 
-def test_other_unknown_paths_keep_the_service_planes_errors(client: TestClient) -> None:
+def test_other_unknown_service_plane_paths_answer_in_arms_envelope_too(client: TestClient) -> None:
     missing = client.get("/no/such/page")
     wrong_method = client.post("/healthz")
 
-    assert missing.status_code == 404
-    assert missing.json()["errors"][0]["code"] == "NOT_FOUND"
-    assert wrong_method.status_code == 405
-    assert wrong_method.json()["errors"][0]["code"] == "METHOD_NOT_ALLOWED"
+    assert_arm_error(missing, 404, "NotFound")
+    assert "/no/such/page" in missing.json()["error"]["message"]
+    assert_arm_error(wrong_method, 405, "MethodNotAllowed")
+    assert set(wrong_method.headers["Allow"].split(", ")) == {"GET", "HEAD"}
 
 
 def test_health_and_the_directory_still_answer(client: TestClient) -> None:

@@ -1,6 +1,7 @@
 """The small part of OData's ``$filter`` that ARM and Graph clients send.
 
 Clauses joined by ``and``: ``<field> eq '<value>'``, ``startswith(<field>, '<value>')``,
+``<field>/any(c:c eq '<value>')`` (a collection holding the value; berth's have one item),
 ``atScope()`` and ``assignedTo('<id>')``. Anything else is a ``400 InvalidParameter`` naming
 ``$filter``. Field names are matched case-insensitively; values keep their case.
 """
@@ -18,6 +19,9 @@ _CLAUSE = re.compile(
     r"(?P<at_scope>atScope)\(\s*\)"
     r"|assignedTo\(\s*" + _VALUE.format(name="assigned") + r"\s*\)"
     r"|startswith\(\s*(?P<prefix_field>\w+)\s*,\s*" + _VALUE.format(name="prefix") + r"\s*\)"
+    r"|(?P<any_field>\w+)/any\(\s*(?P<var>\w+)\s*:\s*(?P=var)\s+eq\s+"
+    + _VALUE.format(name="member")
+    + r"\s*\)"
     r"|(?P<field>\w+)\s+eq\s+" + _VALUE.format(name="value") + r")\s*",
     re.IGNORECASE,
 )
@@ -73,13 +77,15 @@ def parse_filter(text: str | None, fields: tuple[str, ...], *, functions: bool =
             else:
                 parsed.assigned_to = _unquote(found["assigned"])
         else:
-            name = (found["field"] or found["prefix_field"]).lower()
+            name = (found["field"] or found["prefix_field"] or found["any_field"]).lower()
             if name not in allowed:
                 raise invalid(
                     f"$filter: '{name}' cannot be filtered on here (use {', '.join(fields)}).", "$filter"
                 )
             if found["field"]:
                 parsed.equals[name] = _unquote(found["value"])
+            elif found["any_field"]:
+                parsed.equals[name] = _unquote(found["member"])
             else:
                 parsed.prefixes[name] = _unquote(found["prefix"])
         position = found.end()

@@ -34,7 +34,7 @@ from berth.management.api.models import (
     UserCreate,
 )
 from berth.management.authz import ASSIGN, READ, WRITE
-from berth.management.errors import not_found
+from berth.management.errors import invalid, not_found
 from berth.management.principals import UPN
 from berth.metadata.identities import SERVICE_PRINCIPAL, USER, IdentityRecord
 
@@ -62,7 +62,8 @@ SpFilter = Annotated[
     Query(
         alias="$filter",
         max_length=1024,
-        description="appId eq '<id>', displayName eq '<name>', startswith(...)",
+        description="appId eq '<id>', displayName eq '<name>', startswith(...), "
+        "servicePrincipalNames/any(c:c eq '<appId>')",
     ),
 ]
 
@@ -87,6 +88,7 @@ async def service_principal_view(api: Api, record: IdentityRecord) -> ServicePri
         display_name=record.display_name,
         account_enabled=record.enabled,
         service_principal_type="Application",
+        service_principal_names=[record.app_id] if record.app_id else [],
         password_credentials=[
             PasswordCredential(
                 key_id=s.id,
@@ -103,7 +105,7 @@ async def service_principal_view(api: Api, record: IdentityRecord) -> ServicePri
 # --- who may --------------------------------------------------------------------------------
 
 
-def _require_read(api: Api, action: str, key: str | None = None) -> None:
+def require_read(api: Api, action: str, key: str | None = None) -> None:
     caller = api.caller
     me = caller.identity
     if key is not None and key.lower() in {me.id, (me.upn or "").lower(), (me.app_id or "").lower()}:
@@ -116,11 +118,11 @@ def _require_read(api: Api, action: str, key: str | None = None) -> None:
     api.require(READ, subscription, action)
 
 
-async def _changeable_service_principal(api: Api, key: str, action: str) -> IdentityRecord:
+async def changeable_service_principal(api: Api, key: str, action: str) -> IdentityRecord:
     """The service principal ``key``, if the caller may change it (see the module's rules)."""
     subscription = api.tenancy.subscription_scope
     api.require(WRITE, subscription, action)
-    record = await _service_principal(api, key)
+    record = await service_principal(api, key)
     held = await api.management.principals.assignments_of(record)
     if any(ASSIGN in (role.management if (role := role_by_id(a.role_definition_id)) else ()) for a in held):
         api.require(ASSIGN, subscription, action)
@@ -139,7 +141,7 @@ async def _user(api: Api, key: str) -> IdentityRecord:
     return record
 
 
-async def _service_principal(api: Api, key: str) -> IdentityRecord:
+async def service_principal(api: Api, key: str) -> IdentityRecord:
     record = await or_none(api.management.principals.find(key))
     if record is None or record.kind != SERVICE_PRINCIPAL:
         raise not_found("service principal", key)
@@ -151,7 +153,7 @@ async def _service_principal(api: Api, key: str) -> IdentityRecord:
 
 @router.get("/users", response_model=ListOf[User], operation_id="Users_List")
 async def list_users(api: ApiDep, filter_: UserFilter = None) -> ListOf[User]:
-    _require_read(api, f"{USERS}/standard/read")
+    require_read(api, f"{USERS}/standard/read")
     wanted = parse_filter(filter_, ("userPrincipalName", "displayName", "id"))
     records = await api.management.principals.list_principals(USER)
     return ListOf[User](
@@ -176,7 +178,7 @@ async def create_user(api: ApiDep, body: UserCreate) -> User:
 
 @router.get("/users/{userId}", response_model=User, operation_id="Users_Get")
 async def get_user(api: ApiDep, key: UserKey) -> User:
-    _require_read(api, f"{USERS}/standard/read", key)
+    require_read(api, f"{USERS}/standard/read", key)
     return user_view(await _user(api, key))
 
 
@@ -205,11 +207,15 @@ async def delete_user(api: ApiDep, key: UserKey) -> Response:
     "/servicePrincipals", response_model=ListOf[ServicePrincipal], operation_id="ServicePrincipals_List"
 )
 async def list_service_principals(api: ApiDep, filter_: SpFilter = None) -> ListOf[ServicePrincipal]:
-    _require_read(api, f"{SERVICE_PRINCIPALS}/standard/read")
-    wanted = parse_filter(filter_, ("appId", "displayName", "id"))
+    require_read(api, f"{SERVICE_PRINCIPALS}/standard/read")
+    wanted = parse_filter(filter_, ("appId", "displayName", "id", "servicePrincipalNames"))
     records = await api.management.principals.list_principals(SERVICE_PRINCIPAL)
     chosen = [
-        r for r in records if wanted.matches({"appid": r.app_id, "displayname": r.display_name, "id": r.id})
+        r
+        for r in records
+        if wanted.matches(
+            {"appid": r.app_id, "displayname": r.display_name, "id": r.id, "serviceprincipalnames": r.app_id}
+        )
     ]
     return ListOf[ServicePrincipal](value=[await service_principal_view(api, r) for r in chosen])
 
@@ -221,8 +227,15 @@ async def list_service_principals(api: ApiDep, filter_: SpFilter = None) -> List
     operation_id="ServicePrincipals_Create",
 )
 async def create_service_principal(api: ApiDep, body: ServicePrincipalCreate) -> ServicePrincipal:
-    """A service principal without credentials: add one with ``addPassword``."""
+    """A service principal without credentials: add one with ``addPassword``. With ``appId``:
+    the application's service principal (berth makes the two together)."""
     api.require(WRITE, api.tenancy.subscription_scope, f"{SERVICE_PRINCIPALS}/create")
+    if body.app_id is not None:
+        return await service_principal_view(api, await service_principal(api, body.app_id))
+    if body.display_name is None:
+        raise invalid(
+            "A service principal needs a displayName (or the appId of an application).", "displayName"
+        )
     record = await api.management.principals.create_service_principal(body.display_name)
     return await service_principal_view(api, record)
 
@@ -233,8 +246,8 @@ async def create_service_principal(api: ApiDep, body: ServicePrincipalCreate) ->
     operation_id="ServicePrincipals_Get",
 )
 async def get_service_principal(api: ApiDep, key: SpKey) -> ServicePrincipal:
-    _require_read(api, f"{SERVICE_PRINCIPALS}/standard/read", key)
-    return await service_principal_view(api, await _service_principal(api, key))
+    require_read(api, f"{SERVICE_PRINCIPALS}/standard/read", key)
+    return await service_principal_view(api, await service_principal(api, key))
 
 
 @router.patch(
@@ -243,7 +256,7 @@ async def get_service_principal(api: ApiDep, key: SpKey) -> ServicePrincipal:
     operation_id="ServicePrincipals_Update",
 )
 async def update_service_principal(api: ApiDep, key: SpKey, body: AccountUpdate) -> ServicePrincipal:
-    record = await _changeable_service_principal(api, key, f"{SERVICE_PRINCIPALS}/update")
+    record = await changeable_service_principal(api, key, f"{SERVICE_PRINCIPALS}/update")
     if body.account_enabled is not None:
         record = await api.management.principals.set_enabled(record, body.account_enabled)
     return await service_principal_view(api, record)
@@ -257,7 +270,7 @@ async def update_service_principal(api: ApiDep, key: SpKey, body: AccountUpdate)
 )
 async def delete_service_principal(api: ApiDep, key: SpKey) -> Response:
     """Delete a service principal with its secrets and role assignments."""
-    record = await _changeable_service_principal(api, key, f"{SERVICE_PRINCIPALS}/delete")
+    record = await changeable_service_principal(api, key, f"{SERVICE_PRINCIPALS}/delete")
     await api.management.principals.delete(record)
     return Response(status_code=204)
 
@@ -269,7 +282,7 @@ async def delete_service_principal(api: ApiDep, key: SpKey) -> Response:
 )
 async def add_password(api: ApiDep, key: SpKey, body: AddPasswordRequest | None = None) -> AddedPassword:
     """A new client secret (``secretText``: shown only here); the others stay valid."""
-    record = await _changeable_service_principal(api, key, f"{SERVICE_PRINCIPALS}/credentials/update")
+    record = await changeable_service_principal(api, key, f"{SERVICE_PRINCIPALS}/credentials/update")
     credential = body.password_credential if body is not None else None
     end = credential.end_date_time if credential is not None else None
     new = await api.management.principals.reset_secret(
@@ -295,6 +308,6 @@ async def add_password(api: ApiDep, key: SpKey, body: AddPasswordRequest | None 
     operation_id="ServicePrincipals_RemovePassword",
 )
 async def remove_password(api: ApiDep, key: SpKey, body: RemovePasswordRequest) -> Response:
-    record = await _changeable_service_principal(api, key, f"{SERVICE_PRINCIPALS}/credentials/update")
+    record = await changeable_service_principal(api, key, f"{SERVICE_PRINCIPALS}/credentials/update")
     await api.management.principals.remove_secret(record, body.key_id)
     return Response(status_code=204)

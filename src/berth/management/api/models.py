@@ -72,6 +72,7 @@ class Subscription(Wire):
     tenant_id: str
     display_name: str
     state: str
+    managed_by_tenants: list[dict[str, str]] = Field(default_factory=list)
 
 
 class Sku(Wire):
@@ -374,11 +375,16 @@ class ServicePrincipal(Wire):
     display_name: str
     account_enabled: bool
     service_principal_type: str
+    service_principal_names: list[str]
     password_credentials: list[PasswordCredential]
 
 
 class ServicePrincipalCreate(Wire):
-    display_name: Name
+    """``displayName`` makes a new service principal; ``appId`` (as az sends after creating an
+    application) names the application's, which berth made with it."""
+
+    display_name: Name | None = None
+    app_id: Guid | None = None
 
 
 class PasswordCredentialInput(Wire):

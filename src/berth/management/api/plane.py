@@ -13,8 +13,11 @@ from starlette.routing import BaseRoute, Route
 
 from berth.management.api import (
     credentials,
+    discovery,
     errors,
     graph,
+    graph_apps,
+    imports,
     logs,
     registries,
     role_assignments,
@@ -32,12 +35,16 @@ DESCRIPTION = (
     "is accepted. See docs/management-api.md."
 )
 ROUTERS = (
+    discovery.metadata_router,
+    discovery.router,
     registries.router,
     credentials.router,
     scope_maps.router,
     tokens.router,
     role_assignments.router,
     graph.router,
+    graph_apps.router,
+    imports.router,
     logs.router,
 )
 
