@@ -1,8 +1,9 @@
 """The real Azure CLI (azure-cli from PyPI) in its own cached virtualenv, and a runner for it.
 
-azure-cli is a test-only dependency that berth never imports. It is installed once into
-``<repo>/.cache/azure-cli-<version>`` (or ``$BERTH_AZ_CACHE``), a folder that survives test runs
-and is git-ignored, so only the first run pays the install (a few minutes, about 730 MB). A
+azure-cli is a test-only dependency that berth never imports. It is installed once per machine
+into ``/var/cache/berth-tests/azure-cli-<version>`` (where that is writable, as for root in CI;
+else ``<repo>/.cache/``, git-ignored; or ``$BERTH_AZ_CACHE``), a folder that survives test runs
+and fresh clones, so only the first run pays the install (a few minutes, about 730 MB). A
 file lock makes concurrent sessions wait for one install; a marker file is written only once
 pip has succeeded, so an interrupted install is redone.
 
@@ -28,9 +29,15 @@ INSTALL_TIMEOUT = 1800.0
 COMMAND_TIMEOUT = 300.0
 
 
+MACHINE_CACHE = Path("/var/cache/berth-tests")
+
+
 def cache_dir() -> Path:
     configured = os.environ.get("BERTH_AZ_CACHE")
-    return Path(configured) if configured else REPO / ".cache" / f"azure-cli-{AZ_VERSION}"
+    if configured:
+        return Path(configured)
+    machine_wide = MACHINE_CACHE.exists() or os.access(MACHINE_CACHE.parent, os.W_OK)
+    return (MACHINE_CACHE if machine_wide else REPO / ".cache") / f"azure-cli-{AZ_VERSION}"
 
 
 def ensure_installed() -> Path:
