@@ -332,3 +332,9 @@ STALE_CREDENTIALS = Cause(
 STALE_REASONS = frozenset(
     {"bad_secret", "unknown_identity", "secret_expired", "token_expired", "identity_disabled"}
 )
+
+# Secretless sign-ins (federated tokens, certificates) have their own table; imported last because
+# it builds on Cause above.
+from berth.troubleshoot.identity_causes import IDENTITY_REASONS  # noqa: E402
+
+REASONS.update(IDENTITY_REASONS)

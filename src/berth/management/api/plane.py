@@ -15,6 +15,7 @@ from berth.management.api import (
     credentials,
     errors,
     graph,
+    identity_credentials,
     logs,
     registries,
     role_assignments,
@@ -38,6 +39,7 @@ ROUTERS = (
     tokens.router,
     role_assignments.router,
     graph.router,
+    identity_credentials.router,
     logs.router,
 )
 
