@@ -26,6 +26,7 @@ from berth.access.service import AccessService
 from berth.config import Settings
 from berth.directory.bootstrap import bootstrap_owner
 from berth.directory.endpoints import DirectoryEndpoints
+from berth.directory.managed_endpoint import ManagedIdentityEndpoint
 from berth.directory.service import Directory
 from berth.directory.tokens import DirectoryTokens
 from berth.errors import JSON_CONTENT_TYPE, WireError
@@ -176,7 +177,7 @@ def build_app(settings: Settings) -> BerthApp:
     services.observer = recorder
     return BerthApp(
         services,
-        service_routes=directory.routes(),
+        service_routes=[*directory.routes(), *ManagedIdentityEndpoint(services, directory_tokens).routes()],
         on_startup=[
             lambda: bootstrap_owner(settings, db, tenancy),
             lambda: _start_events(settings, recorder),

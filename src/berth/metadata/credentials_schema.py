@@ -38,3 +38,33 @@ key_credentials = Table(
     Column("expires_at", Float, nullable=False),
     Index("ix_key_credential_identity", "identity_id"),
 )
+
+# User-assigned managed identities: an ``identities`` row (kind "managed_identity", app_id = the
+# client id) plus where the ARM resource lives.
+managed_identities = Table(
+    "managed_identities",
+    metadata,
+    Column("identity_id", String(36), ForeignKey("identities.id", ondelete="CASCADE"), primary_key=True),
+    Column("resource_group", String(90), nullable=False),
+    Column("resource_group_lower", String(90), nullable=False),
+    Column("name", String(128), nullable=False),
+    Column("name_lower", String(128), nullable=False),
+    Column("location", String(64), nullable=False, server_default="local"),
+    Column("tags", Text, nullable=False, server_default="{}"),  # JSON object
+    UniqueConstraint("resource_group_lower", "name_lower", name="uq_managed_identity_name"),
+)
+
+# A host's proof that it may use a managed identity: a secret (argon2 hash only) handed out once,
+# which the host sends as IDENTITY_HEADER to the managed identity token endpoint.
+identity_host_credentials = Table(
+    "identity_host_credentials",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("identity_id", String(36), ForeignKey("identities.id", ondelete="CASCADE"), nullable=False),
+    Column("host", String(128), nullable=False),
+    Column("host_lower", String(128), nullable=False),
+    Column("secret_hash", Text, nullable=False),
+    Column("hint", String(8), nullable=False),
+    Column("created_at", Float, nullable=False),
+    UniqueConstraint("identity_id", "host_lower", name="uq_identity_host"),
+)

@@ -88,4 +88,19 @@ IDENTITY_REASONS: dict[str, Cause] = {
         "Sign a fresh assertion with the certificate's key for this token endpoint (azure-identity's "
         "CertificateCredential does), and check the clocks.",
     ),
+    "host_secret_invalid": Cause(
+        "MANAGED_IDENTITY_HOST_SECRET_INVALID",
+        SeedCause.INVALID_CREDENTIALS,
+        "The host's IDENTITY_HEADER is not a host credential of any managed identity (wrong, replaced or "
+        "deleted): {detail}.",
+        "berth identity host-credential create -n <identity> -g <group> --host <host>  (then set "
+        "IDENTITY_ENDPOINT and IDENTITY_HEADER on the host to what it prints)",
+    ),
+    "identity_not_assigned": Cause(
+        "MANAGED_IDENTITY_NOT_ASSIGNED",
+        SeedCause.NOT_AUTHORIZED,
+        "{detail}.",
+        "Ask for the identity the host holds (or none), or give the host a credential of the other "
+        "identity: berth identity host-credential create -n <identity> -g <group> --host <host>",
+    ),
 }

@@ -17,6 +17,7 @@ from berth.management.api import (
     graph,
     identity_credentials,
     logs,
+    managed_identities,
     registries,
     role_assignments,
     scope_maps,
@@ -40,6 +41,7 @@ ROUTERS = (
     role_assignments.router,
     graph.router,
     identity_credentials.router,
+    managed_identities.router,
     logs.router,
 )
 
