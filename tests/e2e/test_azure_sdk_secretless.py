@@ -5,7 +5,10 @@ azure-containerregistry with the tokens they yield (challenge → ``/oauth2/exch
   ``AZURE_FEDERATED_TOKEN_FILE`` names, as AKS's workload identity webhook mounts it;
 - ``ClientAssertionCredential``: a GitHub-Actions-style job token from a callback;
 - ``CertificateCredential``: a certificate made by the CLI's ``--create-cert`` code, whose public
-  part alone is registered with berth.
+  part alone is registered with berth;
+- ``ManagedIdentityCredential``: a host whose ``IDENTITY_ENDPOINT`` and ``IDENTITY_HEADER`` come
+  from a host credential of a user-assigned identity (App Service's protocol), and
+  ``berth acr login --identity`` on the same kind of host.
 
 The external issuer is :class:`tests.support.oidc_issuer.OidcIssuer` on loopback; the federated
 credentials and certificates are arranged in the server's database (the API and CLI for them
@@ -16,6 +19,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import subprocess
+import sys
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +32,12 @@ import pytest
 from azure.containerregistry import ContainerRegistryClient
 from azure.core.credentials import TokenCredential
 from azure.core.exceptions import ClientAuthenticationError
-from azure.identity import CertificateCredential, ClientAssertionCredential, WorkloadIdentityCredential
+from azure.identity import (
+    CertificateCredential,
+    ClientAssertionCredential,
+    ManagedIdentityCredential,
+    WorkloadIdentityCredential,
+)
 
 from berth.cli.certificates import self_signed, write_private
 from berth.directory.certificates import parse_certificate
@@ -199,3 +211,84 @@ def test_certificate_credential(world: World, tmp_path: Path) -> None:
     )
     with pytest.raises(ClientAuthenticationError, match="AADSTS700027"):
         stranger.get_token(f"{AUDIENCE}/.default")
+
+
+def _owner_token(world: World) -> str:
+    with httpx.Client(base_url=world.server.url, verify=world.server.ssl_context(), trust_env=False) as http:
+        answer = http.post(
+            "/organizations/oauth2/v2.0/token",
+            data={
+                "grant_type": "password",
+                "username": "admin@localhost",
+                "password": "owner-Passw0rd",
+                "scope": "https://management.azure.com/.default",
+            },
+        )
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["access_token"])
+
+
+def _managed_identity_on_host(world: World, name: str, host: str) -> tuple[dict[str, str], dict[str, str]]:
+    """An identity with AcrPull on the default registry, and the environment of a host that may use it."""
+    group = f"/subscriptions/{world.setup.tenancy.subscription_id}/resourceGroups/hosts"
+    path = f"{group}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}"
+    auth = {"Authorization": f"Bearer {_owner_token(world)}"}
+    with httpx.Client(base_url=world.server.url, verify=world.server.ssl_context(), trust_env=False) as http:
+        identity = http.put(path, json={}, headers=auth, params={"api-version": "2023-01-31"}).json()
+        host_credential = http.post(
+            f"{path}/hostCredentials", json={"host": host}, headers=auth, params={"api-version": "2023-01-31"}
+        ).json()
+    world.setup.assign(identity["properties"]["principalId"], "AcrPull", world.setup.registry_id("default"))
+    env = {
+        "IDENTITY_ENDPOINT": host_credential["identityEndpoint"],
+        "IDENTITY_HEADER": host_credential["identityHeader"],
+    }
+    return identity["properties"], env
+
+
+def test_managed_identity_credential_from_the_host_environment(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    properties, env = _managed_identity_on_host(world, "web-vm", "vm-1")
+    assert env["IDENTITY_ENDPOINT"] == f"{world.server.url}/msi/token"
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", world.ca)
+
+    credential = ManagedIdentityCredential(client_id=properties["clientId"])
+    with ContainerRegistryClient(world.server.url, credential, audience=AUDIENCE) as client:
+        assert client.get_manifest(REPOSITORY, "v1").digest == world.digest
+    with pytest.raises(ClientAuthenticationError):
+        ManagedIdentityCredential(client_id=str(uuid.uuid4())).get_token(f"{AUDIENCE}/.default")
+
+
+def test_berth_acr_login_with_the_identity(world: World, tmp_path: Path) -> None:
+    properties, env = _managed_identity_on_host(world, "build-vm", "vm-2")
+    world.setup.assign(properties["principalId"], "Reader", world.setup.registry_id("default"))
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("BERTH_", "IDENTITY_"))}
+    environment.update(env, REQUESTS_CA_BUNDLE=world.ca, BERTH_CONFIG_DIR=str(tmp_path / "config"))
+    command = [sys.executable, "-m", "berth", "acr", "login", "-n", "default", "--identity", "--expose-token"]
+    result = subprocess.run(
+        command, env=environment, capture_output=True, text=True, timeout=120, check=False
+    )
+
+    assert result.returncode == 0, result.stderr
+    login = json.loads(result.stdout)
+    assert login["username"] == "00000000-0000-0000-0000-000000000000"
+    assert login["loginServer"] == world.server.host  # looked up with the identity (it holds Reader)
+    with httpx.Client(base_url=world.server.url, verify=world.server.ssl_context(), trust_env=False) as http:
+        pull = http.post(
+            "/oauth2/token",
+            data={
+                "grant_type": "refresh_token",
+                "service": world.server.host,
+                "scope": f"repository:{REPOSITORY}:pull",
+                "refresh_token": login["refreshToken"],
+            },
+        )
+        token = pull.json()["access_token"]
+        manifest = http.get(
+            f"/v2/{REPOSITORY}/manifests/v1",
+            headers={"Authorization": f"Bearer {token}", "Accept": OCI_MANIFEST},
+        )
+    assert manifest.headers["Docker-Content-Digest"] == world.digest
