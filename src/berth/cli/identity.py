@@ -17,6 +17,7 @@ from berth.cli.framework import CliError, command, group, warn
 
 app = group("identity", "Manage user-assigned managed identities.")
 host_app = group("host-credential", "Manage the hosts that may use a managed identity.")
+federated_app = group("federated-credential", "Manage a managed identity's federated identity credentials.")
 
 TYPE = "Microsoft.ManagedIdentity/userAssignedIdentities"
 API_VERSION = "2023-01-31"
@@ -105,7 +106,47 @@ def host_delete(name: Name, resource_group: Group, host: Host) -> None:
     _request("DELETE", f"{_path(resource_group, name)}/hostCredentials/{quote(host, safe='')}")
 
 
+IdentityName = Annotated[str, typer.Option("--identity-name", help="The identity's name.")]
+CredentialName = Annotated[str, typer.Option("--name", "-n", help="The federated credential's name.")]
+
+
+def _federated(resource_group: str, identity_name: str, name: str | None = None) -> str:
+    path = f"{_path(resource_group, identity_name)}/federatedIdentityCredentials"
+    return f"{path}/{quote(name, safe='')}" if name else path
+
+
+def federated_create(
+    identity_name: IdentityName,
+    resource_group: Group,
+    name: CredentialName,
+    issuer: Annotated[str, typer.Option("--issuer", help="The OIDC issuer URL (https).")],
+    subject: Annotated[str, typer.Option("--subject", help="The subject, e.g. system:serviceaccount:ns:sa.")],
+    audiences: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option("--audiences", help="The audience (default api://AzureADTokenExchange)."),
+    ] = None,
+) -> dict[str, Any]:
+    """Trust an issuer's tokens for one subject as this identity (az identity federated-credential create)."""
+    body = {"properties": {"issuer": issuer, "subject": subject, "audiences": audiences or None}}
+    return flatten(_request("PUT", _federated(resource_group, identity_name, name), body))
+
+
+def federated_list(identity_name: IdentityName, resource_group: Group) -> list[dict[str, Any]]:
+    """List the identity's federated identity credentials."""
+    answer = _request("GET", _federated(resource_group, identity_name)) or {}
+    return [flatten(item) for item in answer.get("value", [])]
+
+
+def federated_delete(identity_name: IdentityName, resource_group: Group, name: CredentialName) -> None:
+    """Delete a federated identity credential of the identity."""
+    _request("DELETE", _federated(resource_group, identity_name, name))
+
+
 def register(root: typer.Typer) -> None:
+    command(federated_app, "create")(federated_create)
+    command(federated_app, "list")(federated_list)
+    command(federated_app, "delete")(federated_delete)
+    app.add_typer(federated_app, name="federated-credential")
     command(app, "create")(create)
     command(app, "list")(list_identities)
     command(app, "show")(show)

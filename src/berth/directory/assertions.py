@@ -30,6 +30,7 @@ from berth.metadata import identities as identity_rows
 from berth.metadata.database import Database
 from berth.metadata.federated import FederatedCredentialRecord
 from berth.metadata.identities import IdentityRecord
+from berth.metadata.managed_identities import MANAGED_IDENTITY
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 DEFAULT_AUDIENCE = "api://AzureADTokenExchange"
@@ -251,6 +252,6 @@ def _time_failure(reason: str, identity: Identity, claims: dict[str, Any], detai
 
 def _service_principal(conn: Connection, client_id: str) -> IdentityRecord | None:
     record = identity_rows.by_app_id(conn, client_id) if GUID.match(client_id) else None
-    if record is None or record.kind != identity_rows.SERVICE_PRINCIPAL:
+    if record is None or record.kind not in (identity_rows.SERVICE_PRINCIPAL, MANAGED_IDENTITY):
         return None
     return record

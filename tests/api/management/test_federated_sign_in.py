@@ -211,3 +211,25 @@ def test_certificate_assertions(app: BerthApp, owner: ArmCaller, client: TestCli
         "certificate_assertion_invalid",
         "certificate_unknown",
     ]
+
+
+def test_a_managed_identity_trusts_a_cluster_too(
+    owner: ArmCaller, client: TestClient, cluster: OidcIssuer
+) -> None:
+    path = f"{owner.group()}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/aks-web"
+    identity = owner.ok(owner.put(path, {}), 201)["properties"]
+    body = {"properties": {"issuer": cluster.url, "subject": "system:serviceaccount:shop:web"}}
+    created = owner.ok(owner.put(f"{path}/federatedIdentityCredentials/web", body), 201)
+    listed = owner.ok(owner.get(f"{path}/federatedIdentityCredentials"))["value"]
+
+    assert created["properties"]["audiences"] == ["api://AzureADTokenExchange"]
+    assert listed == [created]
+    answer = _assertion_sign_in(client, identity["clientId"], cluster.kubernetes_token("shop", "web"))
+    assert answer.status_code == 200, answer.text
+    claims = jwt.decode(answer.json()["access_token"], options={"verify_signature": False})
+    assert claims["oid"] == identity["principalId"]
+    assert owner.delete(f"{path}/federatedIdentityCredentials/web").status_code == 200
+    assert (
+        _assertion_sign_in(client, identity["clientId"], cluster.kubernetes_token("shop", "web")).status_code
+        == 401
+    )

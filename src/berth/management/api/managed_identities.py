@@ -28,7 +28,9 @@ from berth.management.api.deps import (
 from berth.management.api.fields import Location, Tags, iso
 from berth.management.api.models import ListOf, Wire
 from berth.management.authz import ASSIGN, READ, WRITE
+from berth.management.identity_credentials import CredentialAdmin
 from berth.management.managed_identities import ManagedIdentityAdmin
+from berth.metadata.federated import FederatedCredentialRecord
 from berth.metadata.managed_identities import HostCredentialRecord, ManagedIdentityRecord
 
 router = APIRouter(dependencies=COMMON, responses=ERRORS, tags=["Managed identities"])
@@ -215,3 +217,85 @@ async def delete_host(scope: GroupDep, name: ResourceName, host: HostName) -> Re
     record = await _identity(scope, name, WRITE, f"{TYPE}/assign/action")
     await _admin(scope).remove_host(record, host)
     return Response(status_code=204)
+
+
+# --- federated identity credentials of an identity (az identity federated-credential) --------
+
+FEDERATED = IDENTITY + "/federatedIdentityCredentials"
+CredentialName = Annotated[
+    str, Path(alias="federatedIdentityCredentialResourceName", max_length=120, description="The name.")
+]
+
+
+class FederatedProperties(Wire):
+    issuer: Annotated[str, Field(max_length=600)]
+    subject: Annotated[str, Field(max_length=600)]
+    audiences: Annotated[list[Annotated[str, Field(max_length=600)]] | None, Field(max_length=5)] = None
+
+
+class FederatedCredentialPut(Wire):
+    properties: FederatedProperties
+
+
+class FederatedCredentialResource(Wire):
+    id: str
+    name: str
+    type: str = f"{TYPE}/federatedIdentityCredentials"
+    properties: FederatedProperties
+
+
+def federated_view(
+    scope: Scope, record: ManagedIdentityRecord, credential: FederatedCredentialRecord
+) -> FederatedCredentialResource:
+    return FederatedCredentialResource(
+        id=f"{_identity_id(scope, record)}/federatedIdentityCredentials/{credential.name}",
+        name=credential.name,
+        properties=FederatedProperties(
+            issuer=credential.issuer, subject=credential.subject, audiences=list(credential.audiences)
+        ),
+    )
+
+
+@router.get(
+    FEDERATED,
+    response_model=ListOf[FederatedCredentialResource],
+    operation_id="FederatedIdentityCredentials_ListForIdentity",
+)
+async def list_federated(scope: GroupDep, name: ResourceName) -> ListOf[FederatedCredentialResource]:
+    record = await _identity(scope, name, READ, f"{TYPE}/read")
+    found = await CredentialAdmin(scope.api.services.db).federated(record.identity)
+    return ListOf[FederatedCredentialResource](value=[federated_view(scope, record, c) for c in found])
+
+
+@router.put(
+    FEDERATED + "/{federatedIdentityCredentialResourceName}",
+    response_model=FederatedCredentialResource,
+    status_code=201,
+    operation_id="FederatedIdentityCredentials_CreateForIdentity",
+)
+async def put_federated(
+    scope: GroupDep, name: ResourceName, credential: CredentialName, body: FederatedCredentialPut
+) -> FederatedCredentialResource:
+    """Trust tokens of ``issuer`` for ``subject`` as this identity (az identity federated-credential)."""
+    record = await _identity(scope, name, WRITE, f"{TYPE}/federatedIdentityCredentials/write")
+    await _may_hand_out(scope, record)
+    admin = CredentialAdmin(scope.api.services.db)
+    props = body.properties
+    created = await admin.add_federated(
+        record.identity, credential, props.issuer, props.subject, props.audiences
+    )
+    return federated_view(scope, record, created)
+
+
+@router.delete(
+    FEDERATED + "/{federatedIdentityCredentialResourceName}",
+    status_code=200,
+    response_class=Response,
+    operation_id="FederatedIdentityCredentials_DeleteForIdentity",
+)
+async def delete_federated(scope: GroupDep, name: ResourceName, credential: CredentialName) -> Response:
+    async def work() -> None:
+        record = await _identity(scope, name, WRITE, f"{TYPE}/federatedIdentityCredentials/delete")
+        await CredentialAdmin(scope.api.services.db).remove_federated(record.identity, credential)
+
+    return await deleted(work())
