@@ -201,3 +201,98 @@ def test_certificate_from_create_cert_pulls_and_reset_replaces_it(
     )
     assert _sign_in(url, sp["appId"], _certificate_assertion(first, sp["appId"], audience)).status_code == 401
     assert "CERTIFICATE_NOT_REGISTERED" in diagnose(stage, REGISTRY).verdict_codes
+
+
+def _check_acr(stage: Stage, *args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    """``check-acr`` as a host with no berth session runs it."""
+    environment = {"BERTH_SERVER": stage.service_url, **(env or {})}
+    result = stage.berth(
+        "acr", "check-acr", "-n", REGISTRY, *args, identity="host", env=environment, check=False
+    )
+    return result.returncode, result.stdout, result.stderr
+
+
+def test_check_acr_on_a_cluster_node_a_vm_and_with_a_pull_secret(
+    stage: Stage, image: str, tmp_path: Path
+) -> None:
+    login_server = stage.login_server(REGISTRY)
+    tenant = stage.berth("account", "show", "--query", "tenantId", "-o", "tsv").stdout.strip()
+    registry_id = stage.berth("acr", "show", "-n", REGISTRY, "--query", "id", "-o", "tsv").stdout.strip()
+    with OidcIssuer("node") as cluster:
+        sp = _puller(stage, "fleet-node")
+        parameters = json.dumps(
+            {"name": "node", "issuer": cluster.url, "subject": "system:serviceaccount:kube:app"}
+        )
+        stage.berth(
+            "ad", "app", "federated-credential", "create", "--id", sp["appId"], "--parameters", parameters
+        )
+        token_file = tmp_path / "token"
+        workload = {
+            "AZURE_CLIENT_ID": sp["appId"],
+            "AZURE_TENANT_ID": tenant,
+            "AZURE_FEDERATED_TOKEN_FILE": str(token_file),
+            "AZURE_AUTHORITY_HOST": stage.service_url,
+        }
+        token_file.write_text(cluster.kubernetes_token("kube", "app"))
+        code, _, lines = _check_acr(stage, env=workload)
+        assert code == 0, lines
+        assert "Validating image pull permission: SUCCEEDED" in lines
+        assert f"Your host can pull images from {login_server}!" in lines
+
+        token_file.write_text(cluster.kubernetes_token("kube", "other"))
+        code, _, lines = _check_acr(stage, env=workload)
+        assert code == 1
+        assert "Signing in with the federated token: FAILED (FEDERATION_SUBJECT_MISMATCH)" in lines
+        assert "Fix: Add a federated credential with exactly that subject" in lines
+
+        token_file.write_text(cluster.kubernetes_token("kube", "app", issued_at=time.time() - 7200))
+        code, _, lines = _check_acr(stage, env=workload)
+        assert "FAILED (FEDERATION_TOKEN_EXPIRED)" in lines
+
+    stage.berth("identity", "create", "-n", "fleet-vm", "-g", "scenarios")
+    host = stage.berth_json(
+        "identity", "host-credential", "create", "-n", "fleet-vm", "-g", "scenarios", "--host", "vm-1"
+    )
+    stage.remember(host["identityHeader"])
+    vm = {"IDENTITY_ENDPOINT": host["identityEndpoint"], "IDENTITY_HEADER": host["identityHeader"]}
+    code, _, lines = _check_acr(stage, env=vm)
+    assert code == 1
+    assert "FAILED (CONNECTIVITY_REFRESH_TOKEN_ERROR)" in lines  # no role yet
+    principal = stage.berth(
+        "identity", "show", "-n", "fleet-vm", "-g", "scenarios", "--query", "principalId", "-o", "tsv"
+    ).stdout.strip()
+    stage.berth(
+        "role",
+        "assignment",
+        "create",
+        "--assignee-object-id",
+        principal,
+        "--role",
+        "AcrPull",
+        "--scope",
+        registry_id,
+    )
+    code, _, lines = _check_acr(stage, env=vm)
+    assert code == 0, lines
+    code, _, lines = _check_acr(stage, env={**vm, "IDENTITY_HEADER": host["identityHeader"][:-2] + "xx"})
+    assert "FAILED (MANAGED_IDENTITY_HOST_SECRET_INVALID)" in lines
+
+    token = stage.berth_json(
+        "acr", "token", "create", "-r", REGISTRY, "-n", "cluster-pull", "--scope-map", "_repositories_pull"
+    )
+    password = token["credentials"]["passwords"][0]["value"]
+    stage.remember(password)
+    code, secret, lines = _check_acr(
+        stage, "--username", "cluster-pull", "--password", password, "--create-pull-secret"
+    )
+    assert code == 0, lines
+    document = json.loads(secret)
+    assert document["type"] == "kubernetes.io/dockerconfigjson"
+    config = json.loads(base64.b64decode(document["data"][".dockerconfigjson"]))
+    assert config["auths"][login_server]["username"] == "cluster-pull"
+    (tmp_path / "secret.json").write_text(secret)
+    code, _, lines = _check_acr(stage, "--pull-secret", str(tmp_path / "secret.json"))
+    assert code == 0, lines
+    code, _, lines = _check_acr(stage)
+    assert "FAILED (NO_HOST_IDENTITY)" in lines
+    stage.assert_no_secrets(REGISTRY)
