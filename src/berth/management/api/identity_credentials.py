@@ -15,11 +15,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from berth.access.principals import GUID
 from berth.management.api.deps import COMMON, ERRORS, Api, ApiDep
-from berth.management.api.fields import iso
+from berth.management.api.fields import _clean, iso
 from berth.management.api.graph import (
     SERVICE_PRINCIPALS,
     _changeable_service_principal,
@@ -57,11 +57,13 @@ class FederatedIdentityCredential(Wire):
 
 
 class FederatedIdentityCredentialCreate(Wire):
-    name: Annotated[str, Field(max_length=120)]
-    issuer: Annotated[str, Field(max_length=600)]
-    subject: Annotated[str, Field(max_length=600)]
-    audiences: Annotated[list[Annotated[str, Field(max_length=600)]] | None, Field(max_length=5)] = None
-    description: Annotated[str | None, Field(max_length=600)] = None
+    name: Annotated[str, Field(max_length=120), AfterValidator(_clean)]
+    issuer: Annotated[str, Field(max_length=600), AfterValidator(_clean)]
+    subject: Annotated[str, Field(max_length=600), AfterValidator(_clean)]
+    audiences: Annotated[
+        list[Annotated[str, Field(max_length=600), AfterValidator(_clean)]] | None, Field(max_length=5)
+    ] = None
+    description: Annotated[str, Field(max_length=600), AfterValidator(_clean)] | None = None
 
 
 class KeyCredential(Wire):
@@ -75,8 +77,12 @@ class KeyCredential(Wire):
 
 
 class KeyCredentialInput(Wire):
-    key: Annotated[str, Field(max_length=16384, description="The certificate: PEM or base64 DER.")]
-    display_name: Annotated[str | None, Field(max_length=256)] = None
+    key: Annotated[
+        str,
+        Field(max_length=16384, description="The certificate: PEM or base64 DER."),
+        AfterValidator(_clean),
+    ]
+    display_name: Annotated[str, Field(max_length=256), AfterValidator(_clean)] | None = None
 
 
 class AddKeyCredentialRequest(Wire):

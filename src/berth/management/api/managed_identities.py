@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from berth.access.roles import role_by_id
 from berth.management.api.deps import (
@@ -25,7 +25,7 @@ from berth.management.api.deps import (
     SubscriptionDep,
     deleted,
 )
-from berth.management.api.fields import Location, Tags, iso
+from berth.management.api.fields import Location, Tags, _clean, iso
 from berth.management.api.models import ListOf, Wire
 from berth.management.authz import ASSIGN, READ, WRITE
 from berth.management.identity_credentials import CredentialAdmin
@@ -65,7 +65,11 @@ class IdentityCreate(Wire):
 
 
 class HostCredentialCreate(Wire):
-    host: Annotated[str, Field(max_length=128, description="A name for the host (a VM, a container).")]
+    host: Annotated[
+        str,
+        Field(max_length=128, description="A name for the host (a VM, a container)."),
+        AfterValidator(_clean),
+    ]
 
 
 class HostCredential(Wire):
@@ -228,9 +232,11 @@ CredentialName = Annotated[
 
 
 class FederatedProperties(Wire):
-    issuer: Annotated[str, Field(max_length=600)]
-    subject: Annotated[str, Field(max_length=600)]
-    audiences: Annotated[list[Annotated[str, Field(max_length=600)]] | None, Field(max_length=5)] = None
+    issuer: Annotated[str, Field(max_length=600), AfterValidator(_clean)]
+    subject: Annotated[str, Field(max_length=600), AfterValidator(_clean)]
+    audiences: Annotated[
+        list[Annotated[str, Field(max_length=600), AfterValidator(_clean)]] | None, Field(max_length=5)
+    ] = None
 
 
 class FederatedCredentialPut(Wire):
