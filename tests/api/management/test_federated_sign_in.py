@@ -162,9 +162,11 @@ def test_every_refusal_has_its_reason_and_verdict(
     assert f"--id {sp['appId']}" in verdicts["federation_subject_mismatch"].fix
 
 
-def _certificate_assertion(app_id: str, private_pem: str, certificate_pem: str, audience: str) -> str:
+def _certificate_assertion(
+    app_id: str, private_pem: str, certificate_pem: str, audience: str, *, sha256: bool = False
+) -> str:
     key = serialization.load_pem_private_key(private_pem.encode(), None)
-    der = x509.load_pem_x509_certificate(certificate_pem.encode()).fingerprint(hashes.SHA1())
+    certificate = x509.load_pem_x509_certificate(certificate_pem.encode())
     now = int(time.time())
     claims = {
         "iss": app_id,
@@ -174,19 +176,23 @@ def _certificate_assertion(app_id: str, private_pem: str, certificate_pem: str, 
         "nbf": now,
         "exp": now + 600,
     }
-    x5t = base64.urlsafe_b64encode(der).decode().rstrip("=")
-    return jwt.encode(claims, key, algorithm="RS256", headers={"x5t": x5t})  # type: ignore[arg-type]
+    digest = certificate.fingerprint(hashes.SHA256() if sha256 else hashes.SHA1())
+    header = {"x5t#S256" if sha256 else "x5t": base64.urlsafe_b64encode(digest).decode().rstrip("=")}
+    return jwt.encode(claims, key, algorithm="RS256", headers=header)  # type: ignore[arg-type]
 
 
 def test_certificate_assertions(app: BerthApp, owner: ArmCaller, client: TestClient) -> None:
     sp, _ = owner.create_service_principal("cert-sp")
     certificate, private = _certificate_pem()
     other_certificate, other_private = _certificate_pem()
-    owner.ok(
-        owner.post(
-            f"/v1.0/servicePrincipals/{sp['id']}/addKeyCredential", {"keyCredential": {"key": certificate}}
+    expired_certificate, expired_private = _certificate_pem(days=-1)
+    for key in (certificate, expired_certificate):
+        owner.ok(
+            owner.post(
+                f"/v1.0/servicePrincipals/{sp['id']}/addKeyCredential",
+                {"keyCredential": {"key": key}, "append": True},
+            )
         )
-    )
     tenant = app.services.tenancy.tenant_id
     endpoint = f"http://localhost:5000/{tenant}/oauth2/v2.0/token"
 
@@ -199,6 +205,14 @@ def test_certificate_assertions(app: BerthApp, owner: ArmCaller, client: TestCli
     wrong_key = _assertion_sign_in(
         client, sp["appId"], _certificate_assertion(sp["appId"], other_private, certificate, endpoint)
     )
+    by_sha256 = _assertion_sign_in(
+        client, sp["appId"], _certificate_assertion(sp["appId"], private, certificate, endpoint, sha256=True)
+    )
+    expired = _assertion_sign_in(
+        client,
+        sp["appId"],
+        _certificate_assertion(sp["appId"], expired_private, expired_certificate, endpoint),
+    )
     elsewhere = _assertion_sign_in(
         client,
         sp["appId"],
@@ -206,11 +220,14 @@ def test_certificate_assertions(app: BerthApp, owner: ArmCaller, client: TestCli
     )
 
     assert good.status_code == 200, good.text
-    assert (unknown.status_code, wrong_key.status_code, elsewhere.status_code) == (401, 401, 401)
+    assert by_sha256.status_code == 200, by_sha256.text
+    refused = (unknown, wrong_key, expired, elsewhere)
+    assert [r.status_code for r in refused] == [401, 401, 401, 401]
     events = _login_events(app, owner)
     assert sorted(e["reason"] for e in events) == [
         "certificate_assertion_invalid",
         "certificate_assertion_invalid",
+        "certificate_expired",
         "certificate_unknown",
     ]
 

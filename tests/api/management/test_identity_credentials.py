@@ -22,7 +22,8 @@ def _federated(sp_id: str) -> str:
     return f"/v1.0/applications/{sp_id}/federatedIdentityCredentials"
 
 
-def _certificate_pem(days: int = 30) -> tuple[str, str]:
+def _certificate_pem(days: float = 30) -> tuple[str, str]:
+    """A self-signed certificate valid from a day ago for ``days`` from now (negative: expired)."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ci")])
     now = datetime.now(UTC)
@@ -32,7 +33,7 @@ def _certificate_pem(days: int = 30) -> tuple[str, str]:
         .issuer_name(name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_before(now - timedelta(days=abs(days) + 1))
         .not_valid_after(now + timedelta(days=days))
         .sign(key, hashes.SHA256())
     )
