@@ -144,6 +144,9 @@ def test_cluster_workload_and_ci_job_pull_without_secrets(stage: Stage, image: s
     assert "system:serviceaccount:staging:web" in verdict["cause"]
     assert "berth ad app federated-credential create --id" in verdict["fix"]
     assert "FEDERATION_SUBJECT_MISMATCH" in found.text
+    # what the workload printed (azure-identity's wording) leads to the same cause
+    said = diagnose(stage, REGISTRY, "--error", refused.json()["error_description"])
+    assert said.document["symptoms"][0]["symptom"] == "Federated sign-in refused (cluster or pipeline)"
     stage.berth(
         "ad",
         "app",

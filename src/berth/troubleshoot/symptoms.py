@@ -255,3 +255,10 @@ SYMPTOMS: tuple[Symptom, ...] = (
 def match(text: str) -> list[Symptom]:
     """The symptoms an error text shows, most specific first."""
     return [symptom for symptom in SYMPTOMS if symptom.matches(text)]
+
+
+# The secretless sign-ins' symptoms come first (most specific); imported last because they build
+# on the types above.
+from berth.troubleshoot.identity_symptoms import IDENTITY_SYMPTOMS  # noqa: E402
+
+SYMPTOMS = IDENTITY_SYMPTOMS + SYMPTOMS
