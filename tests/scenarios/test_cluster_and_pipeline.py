@@ -203,6 +203,9 @@ def test_certificate_from_create_cert_pulls_and_reset_replaces_it(
         _sign_in(url, sp["appId"], _certificate_assertion(second, sp["appId"], audience)).status_code == 200
     )
     assert _sign_in(url, sp["appId"], _certificate_assertion(first, sp["appId"], audience)).status_code == 401
+    certificates = stage.berth_json("ad", "sp", "credential", "list", "--id", sp["appId"], "--cert")
+    assert len(certificates) == 1
+    assert stage.berth_json("ad", "sp", "credential", "list", "--id", sp["appId"]) == []  # no password left
     assert "CERTIFICATE_NOT_REGISTERED" in diagnose(stage, REGISTRY).verdict_codes
 
 

@@ -156,9 +156,16 @@ def credential_reset(
     return {"appId": sp.get("appId"), "password": password, "tenant": tenant}
 
 
-def credential_list(sp_id: SpId) -> list[dict[str, Any]]:
-    """List a service principal's password credentials (never their values)."""
-    return list(_service_principal(sp_id).get("passwordCredentials") or [])
+def credential_list(
+    sp_id: SpId,
+    cert: Annotated[bool, typer.Option("--cert", help="List certificate credentials instead.")] = False,
+) -> list[dict[str, Any]]:
+    """List a service principal's password (or, with --cert, certificate) credentials, never secrets."""
+    sp = _service_principal(sp_id)
+    if cert:
+        answer = context.current().management.graph("GET", f"/servicePrincipals/{sp['id']}/keyCredentials")
+        return list((answer or {}).get("value", []))
+    return list(sp.get("passwordCredentials") or [])
 
 
 def sp_list(
