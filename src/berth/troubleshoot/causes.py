@@ -333,8 +333,6 @@ STALE_REASONS = frozenset(
     {"bad_secret", "unknown_identity", "secret_expired", "token_expired", "identity_disabled"}
 )
 
-# Secretless sign-ins (federated tokens, certificates) have their own table; imported last because
-# it builds on Cause above.
-from berth.troubleshoot.identity_causes import IDENTITY_REASONS  # noqa: E402
-
-REASONS.update(IDENTITY_REASONS)
+# Secretless sign-ins (federated tokens, certificates, managed identities) have their own table,
+# which adds itself to REASONS; imported last because it builds on Cause above.
+import berth.troubleshoot.identity_causes  # noqa: E402, F401

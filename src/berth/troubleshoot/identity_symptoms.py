@@ -1,10 +1,12 @@
 """The seed's fourth symptom — "the registry cannot be reached from a cluster, a pipeline or another
 service" — in the words the secretless sign-ins fail with (azure-identity's and the directory's
 ``AADSTS`` messages, the managed identity endpoint's), each with its possible causes.
-:data:`berth.troubleshoot.symptoms.SYMPTOMS` starts with these (they are the most specific)."""
+:data:`berth.troubleshoot.symptoms.SYMPTOMS` starts with these (they are the most specific): this
+module puts them there, whichever of the two is imported first."""
 
 from __future__ import annotations
 
+from berth.troubleshoot import symptoms
 from berth.troubleshoot.causes import SeedCause
 from berth.troubleshoot.symptoms import PossibleCause, Symptom, _p
 
@@ -98,3 +100,5 @@ IDENTITY_SYMPTOMS: tuple[Symptom, ...] = (
         (_HOST,),
     ),
 )
+
+symptoms.SYMPTOMS = IDENTITY_SYMPTOMS + symptoms.SYMPTOMS

@@ -257,8 +257,6 @@ def match(text: str) -> list[Symptom]:
     return [symptom for symptom in SYMPTOMS if symptom.matches(text)]
 
 
-# The secretless sign-ins' symptoms come first (most specific); imported last because they build
-# on the types above.
-from berth.troubleshoot.identity_symptoms import IDENTITY_SYMPTOMS  # noqa: E402
-
-SYMPTOMS = IDENTITY_SYMPTOMS + SYMPTOMS
+# The secretless sign-ins' symptoms put themselves first in SYMPTOMS (most specific); imported
+# last because they build on the types above.
+import berth.troubleshoot.identity_symptoms  # noqa: E402, F401
