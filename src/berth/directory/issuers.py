@@ -4,7 +4,8 @@ An issuer's discovery document (``<issuer>/.well-known/openid-configuration``) n
 both are fetched on first use and cached for :data:`CACHE_SECONDS`. A token signed with a key id
 the cache does not know triggers one refetch (key rotation), at most every
 :data:`REFETCH_SECONDS` per issuer. Only issuers named by some federated credential are ever
-fetched, so a caller cannot make berth fetch a URL of its choosing.
+fetched, so a caller cannot make berth fetch a URL of its choosing; a failed fetch is remembered for
+:data:`FAILURE_SECONDS`, so callers retrying against an issuer that is down fail fast.
 
 Issuers must be ``https://``; plain ``http://`` is accepted only for a loopback host (a local
 issuer on the same machine, as the tests run), where no network lies between the two.
@@ -24,6 +25,7 @@ import jwt
 CACHE_SECONDS = 300.0
 REFETCH_SECONDS = 30.0
 FETCH_TIMEOUT = 5.0
+FAILURE_SECONDS = 10.0  # after a failed fetch, refuse at once (same message) for this long
 _MAX_DOCUMENT = 256 * 1024
 
 
@@ -61,6 +63,7 @@ class IssuerKeys:
         self._transport = transport
         self._verify = verify
         self._cache: dict[str, _Entry] = {}
+        self._failures: dict[str, tuple[float, str]] = {}
 
     async def key(self, issuer: str, kid: str | None) -> jwt.PyJWK:
         """The issuer's signing key ``kid`` (the only key when ``kid`` is None and there is one)."""
@@ -70,13 +73,27 @@ class IssuerKeys:
         if not stale and entry is not None and _pick(entry.keys, kid) is None:
             stale = now - entry.fetched_at > REFETCH_SECONDS
         if stale:
-            entry = _Entry(now, await self._fetch(issuer))
+            entry = _Entry(now, await self._fetch_or_remember(issuer, now))
             self._cache[issuer] = entry
         assert entry is not None
         found = _pick(entry.keys, kid)
         if found is None:
             raise UnknownKey(f"issuer {issuer} publishes no signing key with key id {kid!r}")
         return found
+
+    async def _fetch_or_remember(self, issuer: str, now: float) -> dict[str, jwt.PyJWK]:
+        """Fetch, unless a fetch failed moments ago: many workloads retrying against an issuer that
+        is down then cost no network wait each."""
+        failed = self._failures.get(issuer)
+        if failed is not None and now - failed[0] < FAILURE_SECONDS:
+            raise IssuerUnreachable(failed[1])
+        try:
+            keys = await self._fetch(issuer)
+        except IssuerUnreachable as exc:
+            self._failures[issuer] = (now, str(exc))
+            raise
+        self._failures.pop(issuer, None)
+        return keys
 
     async def _fetch(self, issuer: str) -> dict[str, jwt.PyJWK]:
         if not secure_url(issuer):

@@ -56,7 +56,15 @@ def test_keys_are_cached_and_refetched_for_an_unknown_kid() -> None:
         asyncio.run(keys.key("http://issuer.example", "k1"))
 
 
-def test_an_issuer_that_answers_errors_is_unreachable() -> None:
-    transport = httpx.MockTransport(lambda request: httpx.Response(503))
-    with pytest.raises(IssuerUnreachable, match="answered 503"):
-        asyncio.run(IssuerKeys(transport=transport).key(ISSUER, None))
+def test_an_issuer_that_answers_errors_is_unreachable_and_remembered() -> None:
+    calls: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request.url.path)
+        return httpx.Response(503)
+
+    keys = IssuerKeys(transport=httpx.MockTransport(handler))
+    for _ in range(3):
+        with pytest.raises(IssuerUnreachable, match="answered 503"):
+            asyncio.run(keys.key(ISSUER, None))
+    assert len(calls) == 1  # the failure is remembered for a while: no fetch per retry
