@@ -135,6 +135,16 @@ def test_cluster_workload_and_ci_job_pull_without_secrets(stage: Stage, image: s
                 stage, name, login_server, _refresh_token(login_server, answer.json()["access_token"]), image
             )
 
+        # the berth CLI in the CI job, as az login --service-principal --federated-token
+        stage.berth(
+            "login", "--service-principal", "-u", app_ids["github"],
+            "--federated-token", ci.github_token("acme/shop"),
+            "--tenant", url.split("/")[3], "--server", stage.service_url, identity="ci-job",
+        )  # fmt: skip
+        exposed = stage.berth_json("acr", "login", "-n", REGISTRY, "--expose-token", identity="ci-job")
+        stage.remember(exposed["refreshToken"])
+        assert exposed["loginServer"] == login_server
+
         # the same cluster, another namespace: refused, and diagnose says why and what fixes it
         refused = _sign_in(url, app_ids["web"], cluster.kubernetes_token("staging", "web"))
         assert refused.status_code == 401
