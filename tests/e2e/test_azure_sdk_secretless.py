@@ -137,7 +137,7 @@ def test_workload_identity_credential_from_a_token_file(
     monkeypatch.setenv("AZURE_AUTHORITY_HOST", world.server.url)
     credential = WorkloadIdentityCredential(disable_instance_discovery=True, connection_verify=world.ca)
 
-    with world.registry_client(credential) as client:
+    with credential, world.registry_client(credential) as client:
         assert list(client.list_repository_names()) == [REPOSITORY]
         assert client.get_manifest(REPOSITORY, "v1").digest == world.digest
 
@@ -154,7 +154,7 @@ def test_client_assertion_credential_with_a_ci_job_token(world: World) -> None:
         connection_verify=world.ca,
     )
 
-    with world.registry_client(credential) as client:
+    with credential, world.registry_client(credential) as client:
         assert client.get_manifest(REPOSITORY, "v1").digest == world.digest
 
 
@@ -170,7 +170,7 @@ def test_a_job_of_another_branch_is_refused(world: World) -> None:
         connection_verify=world.ca,
     )
 
-    with pytest.raises(ClientAuthenticationError, match="AADSTS70021"):
+    with credential, pytest.raises(ClientAuthenticationError, match="AADSTS70021"):
         credential.get_token(f"{AUDIENCE}/.default")
 
 
@@ -197,7 +197,7 @@ def test_certificate_credential(world: World, tmp_path: Path) -> None:
         connection_verify=world.ca,
     )
 
-    with world.registry_client(credential) as client:
+    with credential, world.registry_client(credential) as client:
         assert client.get_manifest(REPOSITORY, "v1").digest == world.digest
     assert pem_file.stat().st_mode & 0o777 == 0o600
     other, other_key = self_signed("not-registered", 1)
@@ -209,7 +209,7 @@ def test_certificate_credential(world: World, tmp_path: Path) -> None:
         disable_instance_discovery=True,
         connection_verify=world.ca,
     )
-    with pytest.raises(ClientAuthenticationError, match="AADSTS700027"):
+    with stranger, pytest.raises(ClientAuthenticationError, match="AADSTS700027"):
         stranger.get_token(f"{AUDIENCE}/.default")
 
 
@@ -256,10 +256,11 @@ def test_managed_identity_credential_from_the_host_environment(
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", world.ca)
 
     credential = ManagedIdentityCredential(client_id=properties["clientId"])
-    with ContainerRegistryClient(world.server.url, credential, audience=AUDIENCE) as client:
+    with credential, ContainerRegistryClient(world.server.url, credential, audience=AUDIENCE) as client:
         assert client.get_manifest(REPOSITORY, "v1").digest == world.digest
-    with pytest.raises(ClientAuthenticationError):
-        ManagedIdentityCredential(client_id=str(uuid.uuid4())).get_token(f"{AUDIENCE}/.default")
+    other = ManagedIdentityCredential(client_id=str(uuid.uuid4()))
+    with other, pytest.raises(ClientAuthenticationError):
+        other.get_token(f"{AUDIENCE}/.default")
 
 
 def test_berth_acr_login_with_the_identity(world: World, tmp_path: Path) -> None:
