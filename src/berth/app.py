@@ -30,6 +30,7 @@ from berth.config import Settings
 from berth.content.janitor import UploadJanitor
 from berth.directory.bootstrap import bootstrap_owner
 from berth.directory.endpoints import DirectoryEndpoints
+from berth.directory.managed_endpoint import ManagedIdentityEndpoint
 from berth.directory.service import Directory
 from berth.directory.tokens import DirectoryTokens
 from berth.diskspace import DiskSpace
@@ -200,7 +201,7 @@ def build_app(settings: Settings) -> BerthApp:
     services.request_log = RequestLog(settings.request_log, settings.request_log_sample)
     return BerthApp(
         services,
-        service_routes=directory.routes(),
+        service_routes=[*directory.routes(), *ManagedIdentityEndpoint(services, directory_tokens).routes()],
         on_startup=[
             lambda: bootstrap_owner(settings, db, tenancy),
             lambda: _start_events(settings, recorder),

@@ -16,6 +16,7 @@ from berth.cli.client.directory import (
     discover,
     sign_in_service_principal,
     sign_in_user,
+    sign_in_with_federated_token,
 )
 from berth.cli.client.http import new_client
 from berth.cli.client.management import ManagementClient
@@ -78,6 +79,13 @@ def login(
     service_principal: Annotated[
         bool, typer.Option("--service-principal", help="Sign in as a service principal.")
     ] = False,
+    federated_token: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--federated-token",
+            help="With --service-principal: an OIDC token of an issuer the SP trusts (a CI job's, a pod's).",
+        ),
+    ] = None,
     tenant: Annotated[
         Optional[str],  # noqa: UP045
         typer.Option("--tenant", "-t", help="The tenant id (berth has one; checked if given)."),
@@ -109,7 +117,13 @@ def login(
         found = discover(client, url, tenant)
         if tenant and tenant.lower() not in (found.tenant_id.lower(), "organizations", "common"):
             raise CliError(f"Tenant '{tenant}' not found. This service's tenant is {found.tenant_id}.")
-        if service_principal:
+        if federated_token and (not service_principal or not username or password):
+            raise CliError("usage error: --service-principal --username APP_ID --federated-token TOKEN")
+        if federated_token:
+            assert username is not None
+            secret = None
+            first = sign_in_with_federated_token(client, found.token_endpoint, username, federated_token)
+        elif service_principal:
             if not username:
                 raise CliError("usage error: --service-principal --username NAME --password SECRET")
             secret = password or prompt_secret("Password: ", NON_INTERACTIVE_CREDENTIALS)
@@ -133,6 +147,7 @@ def login(
         user_type=SERVICE_PRINCIPAL if service_principal else USER,
         refresh_token=None if service_principal else first.refresh_token,
         client_secret=secret if service_principal else None,
+        federated_token=federated_token,
         ca_cert=ca_path,
         tokens={MANAGEMENT: CachedToken(first.access_token, first.expires_on)},
     )

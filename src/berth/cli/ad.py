@@ -10,7 +10,8 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from berth.cli import context
+from berth.cli import ad_app, context
+from berth.cli.certificates import add_certificate, certificate_message
 from berth.cli.framework import CliError, all_words, command, group, warn, words_option
 from berth.cli.role import find_definition, resolve_principal
 
@@ -30,6 +31,14 @@ CREDENTIALS_WARNING = (
 SpId = Annotated[str, typer.Option("--id", help="The service principal's app id or object id.")]
 UserId = Annotated[str, typer.Option("--id", help="The user's principal name (UPN) or object id.")]
 Years = Annotated[float, typer.Option("--years", min=0.01, help="How many years the password is valid.")]
+CreateCert = Annotated[
+    bool,
+    typer.Option(
+        "--create-cert",
+        help="A new self-signed certificate instead of a password: its key is written to a file here, "
+        "only the public certificate goes to berth.",
+    ),
+]
 
 
 def _end(years: float) -> str:
@@ -79,10 +88,11 @@ def create_for_rbac(
         ),
     ] = None,
     years: Years = 1,
+    create_cert: CreateCert = False,
 ) -> dict[str, Any]:
     """Create a service principal (or reset an existing one's password) and assign it a role.
 
-    The password is shown once, here.
+    The password is shown once, here; with --create-cert, the certificate's key file is named instead.
     """
     scope_list = all_words(scopes)
     if bool(role) != bool(scope_list):
@@ -97,17 +107,24 @@ def create_for_rbac(
         warn(f"Found an existing application instance: (id) {sp.get('id')}. We will patch it.")
     else:
         sp = management.graph_create(SPS, {"displayName": display_name})
-    password = _new_password(sp, years, append=False, end_date=None)
+    secret = _new_secret(sp, years, create_cert)
     for scope, definition in definitions.items():
         warn(f"Creating '{role}' role assignment under scope '{scope}'")
         management.create_role_assignment(scope, str(uuid.uuid4()), str(definition["id"]), str(sp["id"]))
     warn(CREDENTIALS_WARNING)
-    return {
-        "appId": sp.get("appId"),
-        "displayName": display_name,
-        "password": password,
-        "tenant": ctx.session.tenant_id,
-    }
+    return {"appId": sp.get("appId"), "displayName": display_name, **secret, "tenant": ctx.session.tenant_id}
+
+
+def _new_secret(sp: dict[str, Any], years: float, create_cert: bool, append: bool = False) -> dict[str, Any]:
+    """A new password, or with ``create_cert`` a certificate whose key file is named (az's output)."""
+    if not create_cert:
+        return {"password": _new_password(sp, years, append, end_date=None)}
+    path = add_certificate(sp, years, append)
+    if not append:
+        for credential in sp.get("passwordCredentials") or []:
+            context.current().management.remove_password(str(sp["id"]), str(credential.get("keyId")))
+    warn(certificate_message(path))
+    return {"fileWithCertAndPrivateKey": str(path), "password": None}
 
 
 def credential_reset(
@@ -122,17 +139,33 @@ def credential_reset(
         Optional[str],  # noqa: UP045
         typer.Option("--display-name", help="A name for the password."),
     ] = None,
+    create_cert: CreateCert = False,
 ) -> dict[str, Any]:
-    """Reset a service principal's password (others removed unless --append); shown once, here."""
+    """Reset a service principal's password (others removed unless --append); shown once, here.
+
+    With --create-cert: a new certificate in place of the credentials (its key file is named).
+    """
     sp = _service_principal(sp_id)
+    tenant = context.current().session.tenant_id
+    if create_cert:
+        secret = _new_secret(sp, years, True, append)
+        warn(CREDENTIALS_WARNING)
+        return {"appId": sp.get("appId"), **secret, "tenant": tenant}
     password = _new_password(sp, years, append, end_date, display_name or "rbac")
     warn(CREDENTIALS_WARNING)
-    return {"appId": sp.get("appId"), "password": password, "tenant": context.current().session.tenant_id}
+    return {"appId": sp.get("appId"), "password": password, "tenant": tenant}
 
 
-def credential_list(sp_id: SpId) -> list[dict[str, Any]]:
-    """List a service principal's password credentials (never their values)."""
-    return list(_service_principal(sp_id).get("passwordCredentials") or [])
+def credential_list(
+    sp_id: SpId,
+    cert: Annotated[bool, typer.Option("--cert", help="List certificate credentials instead.")] = False,
+) -> list[dict[str, Any]]:
+    """List a service principal's password (or, with --cert, certificate) credentials, never secrets."""
+    sp = _service_principal(sp_id)
+    if cert:
+        answer = context.current().management.graph("GET", f"/servicePrincipals/{sp['id']}/keyCredentials")
+        return list((answer or {}).get("value", []))
+    return list(sp.get("passwordCredentials") or [])
 
 
 def sp_list(
@@ -257,4 +290,5 @@ def register(root: typer.Typer) -> None:
     sp_app.add_typer(sp_credential_app, name="credential")
     app.add_typer(sp_app, name="sp")
     app.add_typer(user_app, name="user")
+    ad_app.register(app)
     root.add_typer(app, name="ad")

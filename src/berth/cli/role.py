@@ -136,20 +136,35 @@ def assignment_table(result: Any) -> list[dict[str, Any]]:
 
 
 def create(
-    assignee: Annotated[
-        str,
-        typer.Option(
-            "--assignee", help="The user (UPN or object id) or service principal (app id, object id or name)."
-        ),
-    ],
     role: Annotated[str, typer.Option("--role", help="Role name or id, e.g. AcrPull or AcrPush.")],
     scope: Annotated[
         str, typer.Option("--scope", help="Scope: the subscription, a resource group, or a registry id.")
     ],
+    assignee: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--assignee", help="The user (UPN or object id) or service principal (app id, object id or name)."
+        ),
+    ] = None,
+    assignee_object_id: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--assignee-object-id",
+            help="The principal's object id, without a directory lookup (a managed identity's principalId).",
+        ),
+    ] = None,
+    assignee_principal_type: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--assignee-principal-type", help="Accepted for az compatibility (User, ServicePrincipal)."
+        ),
+    ] = None,
 ) -> dict[str, Any]:
     """Create a role assignment: give a principal a role at a scope."""
+    if bool(assignee) == bool(assignee_object_id):
+        raise CliError("usage error: give exactly one of --assignee and --assignee-object-id.")
     management = context.current().management
-    principal = resolve_principal(assignee)
+    principal = resolve_principal(assignee) if assignee else {"id": assignee_object_id}
     definition = find_definition(role, scope)
     created = management.create_role_assignment(
         scope, str(uuid.uuid4()), str(definition["id"]), str(principal["id"])

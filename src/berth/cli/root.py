@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from berth.cli import account, acr, ad, admin, role, serve, tls
+from berth.cli import account, acr, ad, admin, identity, role, serve, tls
 
 app = typer.Typer(
     name="berth",
@@ -19,6 +19,7 @@ account.register(app)
 app.add_typer(acr.app, name="acr")
 role.register(app)
 ad.register(app)
+identity.register(app)
 
 
 @app.callback()

@@ -19,6 +19,7 @@ from starlette.routing import BaseRoute, Route
 
 from berth.access.model import AuthOutcome, Identity, IdentityKind
 from berth.access.tokens import TokenRejected
+from berth.directory.assertions import ClientAssertions
 from berth.directory.device_code import DEVICE_CODE_GRANT
 from berth.directory.interactive import DeviceEndpoints
 from berth.directory.service import Directory, SignInFailure
@@ -26,7 +27,9 @@ from berth.directory.tokens import REFRESH_TYPE, DirectoryTokens, audience_for_s
 from berth.directory.wire import oauth_error as _oauth_error
 from berth.directory.wire import report_sign_in
 from berth.metadata.identities import USER, IdentityRecord
+from berth.metadata.registries import RegistryRecord
 from berth.registry import clients
+from berth.registry.hosts import target_for
 from berth.services import Services
 
 TENANT_ALIASES = ("organizations", "common")
@@ -39,6 +42,7 @@ class DirectoryEndpoints:
         self.directory = directory
         self.tokens = tokens
         self.device = DeviceEndpoints(services, directory, tokens.tenant_id)
+        self.assertions = ClientAssertions(services.db)
 
     def routes(self) -> list[BaseRoute]:
         return [
@@ -137,7 +141,14 @@ class DirectoryEndpoints:
                 headers={"Retry-After": str(wait)},
             )
         result: IdentityRecord | SignInFailure
-        if grant_type == "client_credentials":
+        if grant_type == "client_credentials" and "client_assertion_type" in form:
+            result = await self.assertions.sign_in(
+                form.get("client_id", ""),
+                form["client_assertion_type"],
+                form.get("client_assertion", ""),
+                self._token_endpoints(request),
+            )
+        elif grant_type == "client_credentials":
             result = await self.directory.sign_in_client(
                 form.get("client_id", ""), form.get("client_secret", "")
             )
@@ -159,10 +170,14 @@ class DirectoryEndpoints:
             )
         if isinstance(result, SignInFailure):
             limits.record_failure(client_ip, presented)
+            # Workloads sign in here just before they pull: their refusals go to the registry this
+            # host serves, where ``berth acr logs`` and ``berth acr diagnose`` look for them.
+            registry = await self._host_registry(request) if "client_assertion_type" in form else None
             self._report(
                 request,
                 client_ip,
                 AuthOutcome("directory", result.identity, result.reason, result.detail, status=result.status),
+                registry,
             )
             return _oauth_error(result.error, result.code, result.description, status=result.status)
         audience = audience_for_scope(form.get("scope", ""), self.services.settings.service_url)
@@ -192,6 +207,12 @@ class DirectoryEndpoints:
         kind = IdentityKind.USER if result.kind == USER else IdentityKind.SERVICE_PRINCIPAL
         self._report(request, client_ip, AuthOutcome("directory", Identity(kind, result.name, result.id)))
         return JSONResponse(response, headers={"Cache-Control": "no-store"})
+
+    def _token_endpoints(self, request: Request) -> tuple[str, ...]:
+        """The audiences a certificate assertion may name: this token endpoint, any tenant alias."""
+        base = self._base(request)
+        tenants = (self.tokens.tenant_id, *TENANT_ALIASES)
+        return (*(f"{base}/{t}/oauth2/v2.0/token" for t in tenants), self.tokens.issuer)
 
     async def _refresh(self, token: str) -> IdentityRecord | SignInFailure:
         try:
@@ -225,8 +246,15 @@ class DirectoryEndpoints:
             }
         )
 
-    def _report(self, request: Request, client_ip: str, outcome: AuthOutcome) -> None:
-        report_sign_in(self.services, request, client_ip, outcome)
+    async def _host_registry(self, request: Request) -> RegistryRecord | None:
+        settings = self.services.settings
+        target = target_for(request.headers.get("host", ""), settings.domain, settings.default_registry)
+        return await self.services.registries.find(target.name)
+
+    def _report(
+        self, request: Request, client_ip: str, outcome: AuthOutcome, registry: RegistryRecord | None = None
+    ) -> None:
+        report_sign_in(self.services, request, client_ip, outcome, registry)
 
 
 def _client_info(object_id: str, tenant_id: str) -> str:

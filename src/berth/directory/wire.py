@@ -11,6 +11,7 @@ from starlette.responses import JSONResponse, Response
 from berth.access.model import AuthOutcome
 from berth.events.observer import RequestSummary, new_correlation_id
 from berth.events.requestlog import correlation_id_of, note_caller
+from berth.metadata.registries import RegistryRecord
 from berth.registry.hosts import split_host
 from berth.services import Services
 
@@ -34,7 +35,13 @@ def oauth_error(
     )
 
 
-def report_sign_in(services: Services, request: Request, client_ip: str, outcome: AuthOutcome) -> None:
+def report_sign_in(
+    services: Services,
+    request: Request,
+    client_ip: str,
+    outcome: AuthOutcome,
+    registry: RegistryRecord | None = None,
+) -> None:
     """One directory sign-in (or refusal) for the login events, the metrics and the request log."""
     if outcome.identity is not None:
         note_caller(request.scope, outcome.identity.label)
@@ -50,5 +57,6 @@ def report_sign_in(services: Services, request: Request, client_ip: str, outcome
             correlation_id=correlation_id_of(request.scope) or new_correlation_id(),
             login_server=split_host(request.headers.get("host", ""))[0],
             auth=outcome,
+            registry=registry,
         )
     )

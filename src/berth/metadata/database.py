@@ -20,6 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 
 from berth.metadata import access_schema as _access_schema  # noqa: F401  (registers its tables)
+from berth.metadata import credentials_schema as _credentials_schema  # noqa: F401  (registers its tables)
 from berth.metadata import events_schema as _events_schema  # noqa: F401  (registers its tables)
 from berth.metadata.schema import SCHEMA_VERSION, metadata, settings_table
 

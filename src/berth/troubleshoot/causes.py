@@ -382,3 +382,7 @@ STALE_CREDENTIALS = Cause(
 STALE_REASONS = frozenset(
     {"bad_secret", "unknown_identity", "secret_expired", "token_expired", "identity_disabled"}
 )
+
+# Secretless sign-ins (federated tokens, certificates, managed identities) have their own table,
+# which adds itself to REASONS; imported last because it builds on Cause above.
+import berth.troubleshoot.identity_causes  # noqa: E402, F401

@@ -323,3 +323,8 @@ SYMPTOMS: tuple[Symptom, ...] = (
 def match(text: str) -> list[Symptom]:
     """The symptoms an error text shows, most specific first."""
     return [symptom for symptom in SYMPTOMS if symptom.matches(text)]
+
+
+# The secretless sign-ins' symptoms put themselves first in SYMPTOMS (most specific); imported
+# last because they build on the types above.
+import berth.troubleshoot.identity_symptoms  # noqa: E402, F401

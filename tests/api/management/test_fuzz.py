@@ -45,7 +45,29 @@ def _arrange(owner: ArmCaller) -> dict[str, str]:
         ),
         201,
     )
+    owner.ok(
+        owner.post(
+            f"/v1.0/applications/{sp['id']}/federatedIdentityCredentials",
+            {"name": "fuzz-fic", "issuer": "https://issuer.example", "subject": "fuzz"},
+        ),
+        201,
+    )
+    identity = f"{owner.group('fuzz')}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/fuzz-id"
+    owner.ok(owner.put(identity, {}), 201)
+    owner.ok(owner.post(f"{identity}/hostCredentials", {"host": "fuzz-host"}), 201)
+    owner.ok(
+        owner.put(
+            f"{identity}/federatedIdentityCredentials/fuzz-mi-fic",
+            {"properties": {"issuer": "https://issuer.example", "subject": "fuzz"}},
+        ),
+        201,
+    )
     return {
+        "applicationId": sp["id"],
+        "federatedIdentityCredentialId": "fuzz-fic",
+        "resourceName": "fuzz-id",
+        "hostName": "fuzz-host",
+        "federatedIdentityCredentialResourceName": "fuzz-mi-fic",
         "subscriptionId": owner.subscription_id,
         "resourceGroupName": "fuzz",
         "registryName": "fuzzreg",

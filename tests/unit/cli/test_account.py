@@ -136,3 +136,36 @@ def test_missing_password_in_non_interactive_mode(
     route(_directory([]))
     outcome = cli("login", "-u", "a@b", "--server", SERVER)
     assert outcome.stderr == "ERROR: Please specify both username and password in non-interactive mode.\n"
+
+
+def test_service_principal_login_with_a_federated_token(
+    cli: Callable[..., Outcome], route: Callable[[Any], None], config_dir: Path, monkeypatch: Any
+) -> None:
+    forms: list[dict[str, str]] = []
+
+    def directory(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/oauth2/v2.0/token"):
+            form = {k: v[0] for k, v in parse_qs(request.content.decode()).items()}
+            forms.append(form)
+            return httpx.Response(200, json={"access_token": "mgmt", "expires_in": 3600})
+        return _directory([])(request)
+
+    route(directory)
+    monkeypatch.setenv("BERTH_SERVER", SERVER)
+    outcome = cli("login", "--service-principal", "-u", "app-id", "--federated-token", "job.jwt.token")
+    assert outcome.code == 0, outcome.stderr
+    assert forms[0] == {
+        "grant_type": "client_credentials",
+        "client_id": "app-id",
+        "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        "client_assertion": "job.jwt.token",
+        "scope": "https://management.azure.com/.default",
+    }
+    saved = json.loads((config_dir / "session.json").read_text())
+    assert saved["federated_token"] == "job.jwt.token"
+    assert saved["client_secret"] is None
+    refused = cli("login", "-u", "app-id", "--federated-token", "t")
+    assert (
+        refused.stderr
+        == "ERROR: usage error: --service-principal --username APP_ID --federated-token TOKEN\n"
+    )

@@ -8,6 +8,7 @@ commands (``check-health``, ``diagnose``, ``logs``) plug in the same way: a modu
 from __future__ import annotations
 
 from berth.cli.acr import (
+    check_acr,
     check_health,
     credential,
     diagnose,
@@ -34,6 +35,7 @@ MODULES = (
     check_health,
     diagnose,
     logs,
+    check_acr,
 )
 
 for module in MODULES:

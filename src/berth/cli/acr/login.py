@@ -7,7 +7,7 @@ name the null GUID, so docker stores an ``identitytoken`` in its config.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -16,6 +16,7 @@ from berth.cli.acr.common import Password, RegistryName, ResourceGroup, Username
 from berth.cli.client.docker import docker_login, find_docker
 from berth.cli.client.registry import NULL_GUID
 from berth.cli.framework import CliError, command, warn
+from berth.cli.managed_identity import identity_login
 
 REFRESH_TOKEN_NOTE = (
     "Note: The token in both the accessToken and refreshToken fields is an ACR Refresh Token, not an ACR "
@@ -52,6 +53,16 @@ def login(
         ),
     ] = False,
     resource_group: ResourceGroup = None,
+    identity: Annotated[
+        bool,
+        typer.Option(
+            "--identity", help="Use this host's managed identity (IDENTITY_ENDPOINT, IDENTITY_HEADER)."
+        ),
+    ] = False,
+    client_id: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--client-id", help="With --identity: the client id of the identity to use."),
+    ] = None,
 ) -> dict[str, Any] | None:
     """Log in to a registry: docker gets the null-GUID user and an ACR refresh token.
 
@@ -59,10 +70,16 @@ def login(
     token), those are passed to docker unchanged.
     """
     name = registry_name_from(name)
+    if identity and (username or password):
+        raise CliError("`--identity` cannot be combined with `--username` or `--password`.")
     if expose_token:
         if username or password:
             raise CliError("`--expose-token` cannot be combined with `--username` or `--password`.")
-        credentials = get_credentials(name, only_refresh_token=True, login_context=True)
+        credentials = (
+            identity_login(name, client_id)
+            if identity
+            else get_credentials(name, only_refresh_token=True, login_context=True)
+        )
         warn_uppercase(name, credentials.login_server)
         warn(REFRESH_TOKEN_NOTE)
         warn(MANUAL_LOGIN_TIP)
@@ -83,7 +100,11 @@ def login(
         if docker.error.is_fatal or docker.command is None:
             raise CliError(tips)
     assert docker.command is not None
-    credentials = get_credentials(name, username, password, only_refresh_token=True, login_context=True)
+    credentials = (
+        identity_login(name, client_id)
+        if identity
+        else get_credentials(name, username, password, only_refresh_token=True, login_context=True)
+    )
     warn_uppercase(name, credentials.login_server)
     docker_login(docker.command, credentials.username, credentials.password, credentials.login_server)
     return None

@@ -105,6 +105,24 @@ def sign_in_service_principal(
     return _token(client, token_endpoint, form)
 
 
+ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+
+def sign_in_with_federated_token(
+    client: httpx.Client, token_endpoint: str, app_id: str, token: str, audience: str = MANAGEMENT
+) -> TokenResponse:
+    """``az login --service-principal --federated-token``: an external issuer's token as the
+    client assertion, trusted through a federated identity credential."""
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": app_id,
+        "client_assertion_type": ASSERTION_TYPE,
+        "client_assertion": token,
+        "scope": scope_for(audience),
+    }
+    return _token(client, token_endpoint, form)
+
+
 class Credential:
     """Directory access tokens for the signed-in identity, cached in the session file."""
 
@@ -132,6 +150,10 @@ class Credential:
 
     def _acquire(self, audience: str) -> TokenResponse:
         session = self.session
+        if session.user_type == SERVICE_PRINCIPAL and session.federated_token:
+            return sign_in_with_federated_token(
+                self.client, session.token_endpoint, session.user_name, session.federated_token, audience
+            )
         if session.user_type == SERVICE_PRINCIPAL:
             if not session.client_secret:
                 raise CliError(f"The session holds no secret for {session.user_name}. {LOGIN_AGAIN}")

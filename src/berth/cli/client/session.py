@@ -55,6 +55,7 @@ class Session:
     user_type: str  # USER or SERVICE_PRINCIPAL
     refresh_token: str | None = None  # users
     client_secret: str | None = None  # service principals
+    federated_token: str | None = None  # service principals signing in with an external issuer's token
     ca_cert: str | None = None
     tokens: dict[str, CachedToken] = field(default_factory=dict)
 

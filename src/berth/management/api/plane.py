@@ -17,8 +17,10 @@ from berth.management.api import (
     errors,
     graph,
     graph_apps,
+    identity_credentials,
     imports,
     logs,
+    managed_identities,
     registries,
     role_assignments,
     scope_maps,
@@ -45,6 +47,8 @@ ROUTERS = (
     graph.router,
     graph_apps.router,
     imports.router,
+    identity_credentials.router,
+    managed_identities.router,
     logs.router,
 )
 
