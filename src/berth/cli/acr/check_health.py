@@ -24,7 +24,14 @@ import typer
 
 from berth.cli import context
 from berth.cli.acr import self_service
-from berth.cli.acr.common import Addressed, RegistryRef, ResourceGroup, addressed, find_registry
+from berth.cli.acr.common import (
+    Addressed,
+    RegistryRef,
+    ResourceGroup,
+    addressed,
+    find_registry,
+    registry_name_for,
+)
 from berth.cli.acr.diagnose import explain_request
 from berth.cli.client.directory import CONTAINER_REGISTRY, discover
 from berth.cli.client.http import ApiError, new_client
@@ -230,7 +237,7 @@ def check_health(
     if password and not username:
         raise CliError("Please also specify username if password is specified.", exit_code=2)
     target = addressed(name) if name else None  # -n may be the login server the user addressed
-    name = target.name if target else None
+    name = registry_name_for(target) if target else None
     resolved = _resolve(name, resource_group)
     if resolved.registry is None and name:  # what the owner runs to fill in a role assignment's scope
         resolved.registry_id = f"$(berth acr show -n {name} --query id -o tsv)"

@@ -4,6 +4,7 @@ name, ARM resources flattened the way az prints them (``properties`` lifted to t
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass
 from typing import Annotated, Any, Optional
@@ -106,26 +107,56 @@ class Addressed:
     scheme: str | None = None
 
 
+def _bare_address(host: str) -> bool:
+    """The service's own address (an IP literal, ``localhost``, or a dotless host with a port),
+    where berth serves its default registry: no registry name can be read off it."""
+    if host.startswith("["):
+        return True
+    hostname, colon, _ = host.rpartition(":") if ":" in host else (host, "", "")
+    try:
+        ipaddress.ip_address(hostname)
+    except ValueError:
+        return hostname.lower() == "localhost" or (bool(colon) and "." not in hostname)
+    return True
+
+
 def addressed(value: str) -> Addressed:
-    """``myreg``, ``myreg.<domain>[:port]`` (its login server) or ``http(s)://myreg.<domain>...``."""
+    """``myreg``, ``myreg.<domain>[:port]`` (its login server) or ``http(s)://myreg.<domain>...``;
+    the service's bare address (``localhost:5000``, ``127.0.0.1:5000``) names its default registry,
+    whose name it does not tell: ``name`` is then empty (see :func:`registry_name_for`)."""
     scheme, separator, rest = value.partition("://")
     if not separator:
         scheme, rest = "", value
     host = rest.split("/", 1)[0]
+    if _bare_address(host):
+        return Addressed("", host.lower(), scheme.lower() or None)
     position = host.find(".")
     if position <= 0:
         return Addressed(host or value)
     return Addressed(host[:position], host.lower(), scheme.lower() or None)
 
 
+def registry_name_for(target: Addressed) -> str:
+    """The registry ``target`` names; for a bare address, the registry whose login server it is
+    (asked of the service when signed in), else the address itself, as the user typed it."""
+    if target.name or target.login_server is None:
+        return target.name
+    if context.current().has_session():
+        for resource in context.current().management.list_registries():
+            server = str((resource.get("properties") or {}).get("loginServer") or "").lower()
+            if server == target.login_server:
+                return str(resource.get("name") or "")
+    return target.login_server
+
+
 def registry_name_from(name: str) -> str:
     """The resource name in ``name``: az strips a login server's suffix with a warning, so
     ``-n myreg.<domain>[:port]`` (the login server) means the registry ``myreg``."""
     found = addressed(name)
-    if found.login_server is not None:
+    if found.name and found.login_server is not None:
         suffix = found.login_server[len(found.name) :]
         warn(f"The login server endpoint suffix '{suffix}' is automatically omitted.")
-    return found.name
+    return registry_name_for(found)
 
 
 def find_registry_id(name: str, resource_group: str | None = None) -> str:

@@ -21,7 +21,14 @@ import typer
 from berth.cli import context
 from berth.cli.acr import self_service
 from berth.cli.acr.common import Password as PasswordOption
-from berth.cli.acr.common import RegistryName, RegistryRef, ResourceGroup, addressed, find_registry
+from berth.cli.acr.common import (
+    RegistryName,
+    RegistryRef,
+    ResourceGroup,
+    addressed,
+    find_registry,
+    registry_name_for,
+)
 from berth.cli.acr.common import Username as UsernameOption
 from berth.cli.acr.diagnosis import Diagnosis, render_text
 from berth.cli.acr.logs import parse_since, query_events
@@ -266,7 +273,7 @@ def diagnose(
     if password and not username:
         raise CliError("Please also specify username if password is specified.", exit_code=2)
     target = addressed(name)
-    name = target.name
+    name = registry_name_for(target)
     notes: list[str] = []
     lead: list[str] = []
     registry = None if username else _registry(name, resource_group, notes, lead)

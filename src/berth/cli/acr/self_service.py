@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import base64
+import ipaddress
 import os
 import time
 from dataclasses import dataclass
@@ -24,16 +25,38 @@ from berth.events.columns import from_columns
 BASE = "/acr/v1/_diagnostics"
 
 
-@dataclass(frozen=True)
+@dataclass
 class Plane:
     """A registry's login server as the user addressed it, and a client to reach it."""
 
     client: httpx.Client
     scheme: str
     login_server: str
+    # No scheme was given for a loopback address: as docker does there, try HTTPS, then HTTP.
+    may_fall_back_to_http: bool = False
 
     def url(self, path: str) -> str:
         return f"{self.scheme}://{self.login_server}{BASE}/{path}"
+
+    def get(self, path: str, **options: Any) -> httpx.Response:
+        try:
+            return self.client.get(self.url(path), **options)
+        except httpx.TransportError:
+            if not (self.may_fall_back_to_http and self.scheme == "https"):
+                raise
+        self.scheme, self.may_fall_back_to_http = "http", False
+        return self.client.get(self.url(path), **options)
+
+
+def _loopback(login_server: str) -> bool:
+    host = login_server.rsplit(":", 1)[0] if login_server.count(":") == 1 else login_server
+    host = host.strip("[]").split("]:")[0]
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def plane_for(target: Addressed, known_login_server: str | None = None) -> Plane | None:
@@ -45,7 +68,8 @@ def plane_for(target: Addressed, known_login_server: str | None = None) -> Plane
     default_scheme = ctx.scheme if signed_in else (server.split("://", 1)[0] if server else "https")
     client = ctx.http if signed_in else new_client()
     if target.login_server:
-        return Plane(client, target.scheme or default_scheme, target.login_server)
+        guess = target.scheme is None and not signed_in and _loopback(target.login_server)
+        return Plane(client, target.scheme or default_scheme, target.login_server, guess)
     if known_login_server:
         return Plane(client, default_scheme, known_login_server)
     host = ctx.service_host if signed_in else server.split("://", 1)[-1] if server else ""
@@ -61,7 +85,7 @@ def _basic(username: str, password: str) -> dict[str, str]:
 def identity(plane: Plane, username: str, password: str) -> dict[str, Any] | None:
     """Who the credentials are and what they may do; None when the registry rejects them."""
     try:
-        response = plane.client.get(plane.url("identity"), headers=_basic(username, password))
+        response = plane.get("identity", headers=_basic(username, password))
     except httpx.HTTPError:
         return None
     if response.status_code != 200:
@@ -76,7 +100,7 @@ def own_events(
     """The failed login events of the credentials' own identity (stored field names), or an error."""
     params = {"correlationId": correlation_id} if correlation_id else {"since": str(int(since_seconds))}
     try:
-        response = plane.client.get(plane.url("events"), params=params, headers=_basic(username, password))
+        response = plane.get("events", params=params, headers=_basic(username, password))
     except httpx.HTTPError as exc:
         return [], f"the registry could not be reached: {exc}"
     if response.status_code != 200:
@@ -91,7 +115,7 @@ def rejected(plane: Plane, correlation_id: str, wait: float = 3.0) -> dict[str, 
     deadline = time.monotonic() + wait
     while True:
         try:
-            response = plane.client.get(plane.url(f"requests/{correlation_id}"))
+            response = plane.get(f"requests/{correlation_id}")
         except httpx.HTTPError:
             return None
         if response.status_code == 200 or time.monotonic() > deadline:
