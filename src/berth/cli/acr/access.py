@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import httpx
 
 from berth.cli import context
-from berth.cli.acr.common import RegistryRef, find_registry
+from berth.cli.acr.common import RegistryRef, addressed, find_registry
 from berth.cli.client.directory import CONTAINER_REGISTRY, LOGIN_AGAIN, discover
 from berth.cli.client.http import ApiError
 from berth.cli.client.registry import NULL_GUID, RegistryAuthError, RegistryEndpoint
@@ -85,8 +85,12 @@ def resolve_target(name: str) -> Target:
     else:
         client, scheme, host = _service_without_session()
         not_found = LOGIN_AGAIN
-    login_server = f"{name}.{host}".lower()
-    return Target(None, login_server, RegistryEndpoint(client, login_server, scheme), not_found)
+    # A bare address (localhost:5000, an IP) that no signed-in lookup named is the login server.
+    bare = addressed(name)
+    login_server = bare.login_server if not bare.name and bare.login_server else f"{name}.{host}".lower()
+    return Target(
+        None, login_server, RegistryEndpoint(client, login_server, bare.scheme or scheme), not_found
+    )
 
 
 def check_reachable(target: Target, name: str) -> httpx.Response:

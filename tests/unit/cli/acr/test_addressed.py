@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from berth.cli import context
-from berth.cli.acr import self_service
+from berth.cli.acr import access, self_service
 from berth.cli.acr.common import Addressed, addressed, registry_name_for
 
 
@@ -76,3 +76,19 @@ def test_a_guessed_https_falls_back_to_http_on_loopback_as_docker_does() -> None
     assert seen == ["https", "http", "http"]
     with pytest.raises(httpx.ConnectError):
         given.get("identity")
+
+
+def test_without_a_sign_in_a_bare_address_is_the_login_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``berth acr login -n localhost:5000 --identity`` on a host with no session."""
+
+    class NoSession:
+        def has_session(self) -> bool:
+            return False
+
+    client = httpx.Client()
+    monkeypatch.setattr(context, "current", NoSession)
+    monkeypatch.setattr(access, "_service_without_session", lambda: (client, "https", "service.example"))
+
+    assert access.resolve_target("localhost:5000").login_server == "localhost:5000"
+    assert access.resolve_target("myreg").login_server == "myreg.service.example"
+    client.close()
