@@ -22,6 +22,7 @@ from tests.api.access.wire import (
     bearer,
     digest_of,
     exchange,
+    image_manifest,
     sp_directory_token,
     user_directory_token,
 )
@@ -69,25 +70,7 @@ def image_for(registry: str, repository: str) -> Image:
     seed = f"{registry}/{repository}"
     config = json.dumps({"architecture": "amd64", "os": "linux", "seed": seed}).encode()
     layer = f"layer of {seed}".encode()
-    manifest = json.dumps(
-        {
-            "schemaVersion": 2,
-            "mediaType": OCI_MANIFEST,
-            "config": {
-                "mediaType": "application/vnd.oci.image.config.v1+json",
-                "digest": digest_of(config),
-                "size": len(config),
-            },
-            "layers": [
-                {
-                    "mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
-                    "digest": digest_of(layer),
-                    "size": len(layer),
-                }
-            ],
-        },
-        separators=(",", ":"),
-    ).encode()
+    manifest = image_manifest(config, layer)
     return Image(config, layer, manifest)
 
 

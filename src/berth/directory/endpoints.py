@@ -24,12 +24,11 @@ from berth.directory.device_code import DEVICE_CODE_GRANT
 from berth.directory.interactive import DeviceEndpoints
 from berth.directory.service import Directory, SignInFailure
 from berth.directory.tokens import REFRESH_TYPE, DirectoryTokens, audience_for_scope, granted_scope
+from berth.directory.wire import host_registry, report_sign_in
 from berth.directory.wire import oauth_error as _oauth_error
-from berth.directory.wire import report_sign_in
 from berth.metadata.identities import USER, IdentityRecord
 from berth.metadata.registries import RegistryRecord
 from berth.registry import clients
-from berth.registry.hosts import target_for
 from berth.services import Services
 
 TENANT_ALIASES = ("organizations", "common")
@@ -247,9 +246,7 @@ class DirectoryEndpoints:
         )
 
     async def _host_registry(self, request: Request) -> RegistryRecord | None:
-        settings = self.services.settings
-        target = target_for(request.headers.get("host", ""), settings.domain, settings.default_registry)
-        return await self.services.registries.find(target.name)
+        return await host_registry(self.services, request)
 
     def _report(
         self, request: Request, client_ip: str, outcome: AuthOutcome, registry: RegistryRecord | None = None

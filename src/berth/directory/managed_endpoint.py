@@ -12,7 +12,6 @@ A secret names exactly one identity; the optional selector must name that same i
 from __future__ import annotations
 
 import time
-import uuid
 from typing import Any
 
 from starlette.requests import Request
@@ -22,12 +21,10 @@ from starlette.routing import BaseRoute, Route
 from berth.access.model import AuthOutcome, Identity, IdentityKind
 from berth.access.secrets import SecretVerifier
 from berth.directory.tokens import DirectoryTokens, audience_for_scope
-from berth.events.observer import RequestSummary
+from berth.directory.wire import host_registry, report_sign_in
 from berth.metadata import managed_identities as managed_rows
 from berth.metadata.managed_identities import ManagedIdentityRecord
-from berth.metadata.registries import RegistryRecord
 from berth.registry import clients
-from berth.registry.hosts import split_host, target_for
 from berth.services import Services
 
 PATH = "/msi/token"
@@ -123,27 +120,9 @@ class ManagedIdentityEndpoint:
         )
         return all(wanted is None or wanted.lower() == actual.lower() for wanted, actual in checks)
 
-    async def _registry(self, request: Request) -> RegistryRecord | None:
-        settings = self.services.settings
-        target = target_for(request.headers.get("host", ""), settings.domain, settings.default_registry)
-        return await self.services.registries.find(target.name)
-
     async def _report(self, request: Request, client_ip: str, outcome: AuthOutcome) -> None:
-        self.services.observer.request_finished(
-            RequestSummary(
-                method=request.method,
-                path=request.url.path,
-                route="managed-identity-token",
-                status=outcome.status,
-                duration_ms=0.0,
-                client_ip=client_ip,
-                user_agent=request.headers.get("user-agent", ""),
-                correlation_id=str(uuid.uuid4()),
-                login_server=split_host(request.headers.get("host", ""))[0],
-                auth=outcome,
-                registry=await self._registry(request) if outcome.reason else None,
-            )
-        )
+        registry = await host_registry(self.services, request) if outcome.reason else None
+        report_sign_in(self.services, request, client_ip, outcome, registry, route="managed-identity-token")
 
 
 def _selector(request: Request) -> str:

@@ -12,7 +12,7 @@ from berth.access.model import AuthOutcome
 from berth.events.observer import RequestSummary, new_correlation_id
 from berth.events.requestlog import correlation_id_of, note_caller
 from berth.metadata.registries import RegistryRecord
-from berth.registry.hosts import split_host
+from berth.registry.hosts import split_host, target_for
 from berth.services import Services
 
 
@@ -41,6 +41,7 @@ def report_sign_in(
     client_ip: str,
     outcome: AuthOutcome,
     registry: RegistryRecord | None = None,
+    route: str = "directory-token",
 ) -> None:
     """One directory sign-in (or refusal) for the login events, the metrics and the request log."""
     if outcome.identity is not None:
@@ -49,7 +50,7 @@ def report_sign_in(
         RequestSummary(
             method=request.method,
             path=request.url.path,
-            route="directory-token",
+            route=route,
             status=outcome.status,
             duration_ms=0.0,
             client_ip=client_ip,
@@ -60,3 +61,11 @@ def report_sign_in(
             registry=registry,
         )
     )
+
+
+async def host_registry(services: Services, request: Request) -> RegistryRecord | None:
+    """The registry of the host a client addressed the directory at (the bare address: the
+    default registry), so that a refusal there shows in that registry's login events."""
+    settings = services.settings
+    target = target_for(request.headers.get("host", ""), settings.domain, settings.default_registry)
+    return await services.registries.find(target.name)

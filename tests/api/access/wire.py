@@ -164,24 +164,9 @@ def digest_of(data: bytes) -> str:
     return f"sha256:{hashlib.sha256(data).hexdigest()}"
 
 
-def push_image(client: TestClient, repository: str, tag: str, *, seed: str) -> str:
-    """Push a config, a layer and an OCI manifest tagged ``tag``; returns the manifest digest.
-
-    The caller supplies credentials (see :func:`authorized`).
-    """
-    config = json.dumps({"architecture": "amd64", "os": "linux", "seed": seed}).encode()
-    layer = f"layer of {seed}".encode()
-    for blob in (config, layer):
-        started = client.post(f"/v2/{repository}/blobs/uploads/")
-        assert started.status_code == 202, started.text
-        done = client.put(
-            started.headers["Location"],
-            params={"digest": digest_of(blob)},
-            content=blob,
-            headers={"Content-Type": "application/octet-stream"},
-        )
-        assert done.status_code == 201, done.text
-    manifest = json.dumps(
+def image_manifest(config: bytes, layer: bytes) -> bytes:
+    """The OCI image manifest of one config and one layer, canonically encoded."""
+    return json.dumps(
         {
             "schemaVersion": 2,
             "mediaType": OCI_MANIFEST,
@@ -200,6 +185,26 @@ def push_image(client: TestClient, repository: str, tag: str, *, seed: str) -> s
         },
         separators=(",", ":"),
     ).encode()
+
+
+def push_image(client: TestClient, repository: str, tag: str, *, seed: str) -> str:
+    """Push a config, a layer and an OCI manifest tagged ``tag``; returns the manifest digest.
+
+    The caller supplies credentials (see :func:`authorized`).
+    """
+    config = json.dumps({"architecture": "amd64", "os": "linux", "seed": seed}).encode()
+    layer = f"layer of {seed}".encode()
+    for blob in (config, layer):
+        started = client.post(f"/v2/{repository}/blobs/uploads/")
+        assert started.status_code == 202, started.text
+        done = client.put(
+            started.headers["Location"],
+            params={"digest": digest_of(blob)},
+            content=blob,
+            headers={"Content-Type": "application/octet-stream"},
+        )
+        assert done.status_code == 201, done.text
+    manifest = image_manifest(config, layer)
     response = client.put(
         f"/v2/{repository}/manifests/{tag}", content=manifest, headers={"Content-Type": OCI_MANIFEST}
     )
