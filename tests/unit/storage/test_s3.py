@@ -1,0 +1,86 @@
+"""The S3 driver against moto in server mode (a separate process, spoken to over HTTP):
+the shared driver suite, plus the S3 layout and the commit paths."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import boto3
+import pytest
+
+from berth.storage import StorageDriver
+from berth.storage.s3 import MIN_MULTIPART, S3Driver
+from tests.support.objectstores import S3Server, moto_server
+from tests.unit.storage.driver_suite import REGISTRY_A, UPLOAD, DriverSuite, digest_of, joined, store_blob, write_part
+
+
+@pytest.fixture(scope="module")
+def s3_server() -> Iterator[S3Server]:
+    with moto_server() as server:
+        yield server
+
+
+def s3_client(server: S3Server):  # type: ignore[no-untyped-def]
+    return boto3.client(
+        "s3",
+        endpoint_url=server.endpoint,
+        region_name=server.region,
+        aws_access_key_id=server.access_key,
+        aws_secret_access_key=server.secret_key,
+    )
+
+
+@pytest.fixture
+def bucket(s3_server: S3Server) -> str:
+    name = f"berth-{uuid.uuid4().hex[:12]}"
+    s3_client(s3_server).create_bucket(Bucket=name)
+    return name
+
+
+class TestS3Driver(DriverSuite):
+    @pytest.fixture
+    def driver(self, s3_server: S3Server, bucket: str) -> StorageDriver:
+        return S3Driver(s3_client(s3_server), bucket, prefix="berth")
+
+
+def keys(server: S3Server, bucket: str) -> list[str]:
+    listed = s3_client(server).list_objects_v2(Bucket=bucket)
+    return sorted(item["Key"] for item in listed.get("Contents", []))
+
+
+def test_layout_under_the_prefix(s3_server: S3Server, bucket: str) -> None:
+    driver = S3Driver(s3_client(s3_server), bucket, prefix="/team/berth/")
+    store = driver.registry(REGISTRY_A)
+    digest = store_blob(store, b"laid out")
+
+    assert keys(s3_server, bucket) == [
+        f"team/berth/registries/{REGISTRY_A}/blobs/sha256/{digest.split(':')[1]}",
+        f"team/berth/registries/{REGISTRY_A}/uploads/{UPLOAD}/p0",
+    ]
+    assert store.local_path(digest) is None
+
+
+def test_large_parts_are_composed_by_server_side_copy(s3_server: S3Server, bucket: str) -> None:
+    """Parts of 5 MiB or more (all but the last) become a multipart upload of copies."""
+    store = S3Driver(s3_client(s3_server), bucket).registry(REGISTRY_A)
+    data = bytes(range(256)) * (MIN_MULTIPART // 256) * 2 + b"tail"
+    write_part(store, UPLOAD, "p1", data[:MIN_MULTIPART])
+    write_part(store, UPLOAD, "p2", data[MIN_MULTIPART:])
+    digest = digest_of(data)
+
+    store.commit_upload(UPLOAD, ["p1", "p2"], digest)
+
+    assert store.stat(digest) == len(data)
+    assert joined(store.read(digest)) == data
+    assert joined(store.read(digest, MIN_MULTIPART - 3, 10)) == data[MIN_MULTIPART - 3 : MIN_MULTIPART + 7]
+
+
+@pytest.mark.parametrize("digest", ["sha256:../../x", "sha256:a/b", "sha256:", ":abc"])
+def test_digests_that_would_escape_the_registry_are_refused(s3_server: S3Server, bucket: str, digest: str) -> None:
+    store = S3Driver(s3_client(s3_server), bucket).registry(REGISTRY_A)
+
+    with pytest.raises(ValueError, match="unsafe storage key"):
+        store.stat(digest)
+    with pytest.raises(ValueError, match="unsafe storage key"):
+        store.part_writer("..", "p0")
