@@ -1,0 +1,74 @@
+"""The Azure Blob Storage driver against Azurite (Microsoft's emulator, a separate process
+on loopback): the shared driver suite, with and without server-side copies at commit."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from azure.storage.blob import BlobServiceClient, ContainerClient
+
+from berth.storage import StorageDriver
+from berth.storage.azure import AzureDriver
+from tests.support.objectstores import AzureServer, azurite_server
+from tests.unit.storage.driver_suite import REGISTRY_A, UPLOAD, DriverSuite, digest_of, joined, store_blob, write_part
+
+
+@pytest.fixture(scope="module")
+def azure_server() -> Iterator[AzureServer]:
+    with azurite_server() as server:
+        yield server
+
+
+@pytest.fixture
+def container(azure_server: AzureServer) -> Iterator[ContainerClient]:
+    service = BlobServiceClient.from_connection_string(azure_server.connection_string)
+    client = service.create_container(f"berth-{uuid.uuid4().hex[:12]}")
+    yield client
+    client.close()
+    service.close()
+
+
+class TestAzureDriver(DriverSuite):
+    """Commit copies the parts server-side (Put Block From URL with a short-lived SAS)."""
+
+    @pytest.fixture
+    def driver(self, container: ContainerClient, azure_server: AzureServer) -> StorageDriver:
+        return AzureDriver(container, prefix="berth", account_key=azure_server.key)
+
+
+class TestAzureDriverStreamingCommit(DriverSuite):
+    """Without the account key (a token credential), commit streams the parts through berth."""
+
+    @pytest.fixture
+    def driver(self, container: ContainerClient) -> StorageDriver:
+        return AzureDriver(container)
+
+
+def test_layout_under_the_prefix(container: ContainerClient, azure_server: AzureServer) -> None:
+    store = AzureDriver(container, prefix="/team/berth/", account_key=azure_server.key).registry(REGISTRY_A)
+    digest = store_blob(store, b"laid out")
+
+    assert sorted(b.name for b in container.list_blobs()) == [
+        f"team/berth/registries/{REGISTRY_A}/blobs/sha256/{digest.split(':')[1]}",
+        f"team/berth/registries/{REGISTRY_A}/uploads/{UPLOAD}/p0",
+    ]
+    assert container.get_blob_client(
+        f"team/berth/registries/{REGISTRY_A}/blobs/sha256/{digest.split(':')[1]}"
+    ).get_blob_properties().blob_type == "BlockBlob"
+    assert store.local_path(digest) is None
+
+
+def test_a_part_larger_than_a_block_is_staged_in_blocks(container: ContainerClient, azure_server: AzureServer) -> None:
+    store = AzureDriver(container, account_key=azure_server.key).registry(REGISTRY_A)
+    data = bytes(range(256)) * 4096 * 9 + b"end"  # 9 MiB and a bit: three staged blocks
+    write_part(store, UPLOAD, "p0", data[:5_000_000], data[5_000_000:])
+    digest = digest_of(data)
+
+    part = container.get_blob_client(f"registries/{REGISTRY_A}/uploads/{UPLOAD}/p0")
+    committed, _ = part.get_block_list("committed")
+    store.commit_upload(UPLOAD, ["p0"], digest)
+
+    assert len(committed) == 3
+    assert joined(store.read(digest)) == data
