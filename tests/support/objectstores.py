@@ -58,7 +58,7 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 class S3Server:
     endpoint: str
     access_key: str = "berth-test"
-    secret_key: str = "berth-test-secret"  # noqa: S105 - moto accepts any credentials
+    secret_key: str = "berth-test-secret"  # moto accepts any credentials
     region: str = "us-east-1"
 
 
@@ -103,7 +103,15 @@ def ensure_azurite() -> Path:
             raise RuntimeError("npm is not installed: install Debian's 'npm' package (make test does this)")
         prefix.mkdir(parents=True, exist_ok=True)
         result = subprocess.run(
-            [npm, "install", "--prefix", str(prefix), "--no-audit", "--no-fund", f"azurite@{AZURITE_VERSION}"],
+            [
+                npm,
+                "install",
+                "--prefix",
+                str(prefix),
+                "--no-audit",
+                "--no-fund",
+                f"azurite@{AZURITE_VERSION}",
+            ],
             capture_output=True,
             text=True,
             timeout=900,
@@ -137,7 +145,17 @@ def azurite_server() -> Iterator[AzureServer]:
     with tempfile.TemporaryDirectory(prefix="berth-azurite-") as data:
         log = tempfile.TemporaryFile()  # noqa: SIM115 - closed below
         process = subprocess.Popen(
-            [str(binary), "--blobHost", "127.0.0.1", "--blobPort", str(port), "--location", data, "--silent", "--skipApiVersionCheck"],
+            [
+                str(binary),
+                "--blobHost",
+                "127.0.0.1",
+                "--blobPort",
+                str(port),
+                "--location",
+                data,
+                "--silent",
+                "--skipApiVersionCheck",
+            ],
             stdout=log,
             stderr=subprocess.STDOUT,
         )

@@ -140,7 +140,9 @@ class AzureBlobStore:
 
     def part_sizes(self, upload_id: str) -> dict[str, int]:
         prefix = f"{self._uploads}{_safe_component(upload_id)}/"
-        return {b.name[len(prefix) :]: int(b.size) for b in self._container.list_blobs(name_starts_with=prefix)}
+        return {
+            b.name[len(prefix) :]: int(b.size) for b in self._container.list_blobs(name_starts_with=prefix)
+        }
 
     def read_parts(self, upload_id: str, parts: Sequence[str]) -> Iterator[bytes]:
         names = [self._part_name(upload_id, part) for part in parts]
@@ -173,7 +175,7 @@ class AzureBlobStore:
                 target.commit_block_list(blocks)
                 return
             except HttpResponseError as error:
-                if error.error_code != "InvalidBlockList" or attempt == COMMIT_ATTEMPTS - 1:
+                if getattr(error, "error_code", None) != "InvalidBlockList" or attempt == COMMIT_ATTEMPTS - 1:
                     raise
 
     def _stage_parts(self, target: BlobClient, names: Sequence[str], sizes: Sequence[int]) -> list[BlobBlock]:
@@ -189,7 +191,9 @@ class AzureBlobStore:
                     blocks.append(BlobBlock(block_id=block))
                     continue
                 for chunk_start in range(start, start + length, BLOCK_SIZE):
-                    chunk = source.download_blob(offset=chunk_start, length=min(BLOCK_SIZE, start + length - chunk_start))
+                    chunk = source.download_blob(
+                        offset=chunk_start, length=min(BLOCK_SIZE, start + length - chunk_start)
+                    )
                     block = _block_id()
                     target.stage_block(block, chunk.readall())
                     blocks.append(BlobBlock(block_id=block))
@@ -240,7 +244,9 @@ class AzureDriver:
         self._root = (prefix.strip("/") + "/" if prefix.strip("/") else "") + "registries/"
 
     def registry(self, registry_id: str) -> AzureBlobStore:
-        return AzureBlobStore(self._container, f"{self._root}{_safe_component(registry_id)}/", self._account_key)
+        return AzureBlobStore(
+            self._container, f"{self._root}{_safe_component(registry_id)}/", self._account_key
+        )
 
     def registry_ids(self) -> Iterator[str]:
         found = [
@@ -251,4 +257,3 @@ class AzureDriver:
 
     def delete_registry(self, registry_id: str) -> None:
         _delete_prefix(self._container, f"{self._root}{_safe_component(registry_id)}/")
-

@@ -12,7 +12,15 @@ from azure.storage.blob import BlobServiceClient, ContainerClient
 from berth.storage import StorageDriver
 from berth.storage.azure import AzureDriver
 from tests.support.objectstores import AzureServer, azurite_server
-from tests.unit.storage.driver_suite import REGISTRY_A, UPLOAD, DriverSuite, digest_of, joined, store_blob, write_part
+from tests.unit.storage.driver_suite import (
+    REGISTRY_A,
+    UPLOAD,
+    DriverSuite,
+    digest_of,
+    joined,
+    store_blob,
+    write_part,
+)
 
 
 @pytest.fixture(scope="module")
@@ -54,13 +62,18 @@ def test_layout_under_the_prefix(container: ContainerClient, azure_server: Azure
         f"team/berth/registries/{REGISTRY_A}/blobs/sha256/{digest.split(':')[1]}",
         f"team/berth/registries/{REGISTRY_A}/uploads/{UPLOAD}/p0",
     ]
-    assert container.get_blob_client(
-        f"team/berth/registries/{REGISTRY_A}/blobs/sha256/{digest.split(':')[1]}"
-    ).get_blob_properties().blob_type == "BlockBlob"
+    assert (
+        container.get_blob_client(f"team/berth/registries/{REGISTRY_A}/blobs/sha256/{digest.split(':')[1]}")
+        .get_blob_properties()
+        .blob_type
+        == "BlockBlob"
+    )
     assert store.local_path(digest) is None
 
 
-def test_a_part_larger_than_a_block_is_staged_in_blocks(container: ContainerClient, azure_server: AzureServer) -> None:
+def test_a_part_larger_than_a_block_is_staged_in_blocks(
+    container: ContainerClient, azure_server: AzureServer
+) -> None:
     store = AzureDriver(container, account_key=azure_server.key).registry(REGISTRY_A)
     data = bytes(range(256)) * 4096 * 9 + b"end"  # 9 MiB and a bit: three staged blocks
     write_part(store, UPLOAD, "p0", data[:5_000_000], data[5_000_000:])

@@ -12,7 +12,15 @@ import pytest
 from berth.storage import StorageDriver
 from berth.storage.s3 import MIN_MULTIPART, S3Driver
 from tests.support.objectstores import S3Server, moto_server
-from tests.unit.storage.driver_suite import REGISTRY_A, UPLOAD, DriverSuite, digest_of, joined, store_blob, write_part
+from tests.unit.storage.driver_suite import (
+    REGISTRY_A,
+    UPLOAD,
+    DriverSuite,
+    digest_of,
+    joined,
+    store_blob,
+    write_part,
+)
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +85,9 @@ def test_large_parts_are_composed_by_server_side_copy(s3_server: S3Server, bucke
 
 
 @pytest.mark.parametrize("digest", ["sha256:../../x", "sha256:a/b", "sha256:", ":abc"])
-def test_digests_that_would_escape_the_registry_are_refused(s3_server: S3Server, bucket: str, digest: str) -> None:
+def test_digests_that_would_escape_the_registry_are_refused(
+    s3_server: S3Server, bucket: str, digest: str
+) -> None:
     store = S3Driver(s3_client(s3_server), bucket).registry(REGISTRY_A)
 
     with pytest.raises(ValueError, match="unsafe storage key"):
