@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from azure.storage.blob import BlobServiceClient, ContainerClient
 
+from berth.config import load_settings
 from berth.storage import StorageDriver
 from berth.storage.azure import AzureDriver
+from berth.storage.configured import azure_account_name, build_storage
 from tests.support.objectstores import AzureServer, azurite_server
 from tests.unit.storage.driver_suite import (
     REGISTRY_A,
@@ -85,3 +88,30 @@ def test_a_part_larger_than_a_block_is_staged_in_blocks(
 
     assert len(committed) == 3
     assert joined(store.read(digest)) == data
+
+
+def test_the_settings_build_an_azure_driver_with_the_key_from_a_file(
+    container: ContainerClient, azure_server: AzureServer, tmp_path: Path
+) -> None:
+    key_file = tmp_path / "azure-key"
+    key_file.write_text(azure_server.key + "\n")
+    settings = load_settings(
+        overrides={
+            "storage_driver": "azure",
+            "azure_account_url": azure_server.endpoint,
+            "azure_container": container.container_name,
+            "azure_account_key_file": key_file,
+        },
+        environ={},
+    )
+
+    driver = build_storage(settings, environ={})
+    store = driver.registry(REGISTRY_A)
+    write_part(store, UPLOAD, "a", b"through ")
+    write_part(store, UPLOAD, "b", b"the settings")
+    digest = digest_of(b"through the settings")
+    store.commit_upload(UPLOAD, ["a", "b"], digest)
+
+    assert isinstance(driver, AzureDriver)
+    assert azure_account_name(settings) == "devstoreaccount1"
+    assert joined(store.read(digest)) == b"through the settings"

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import boto3
 import pytest
 
+from berth.config import load_settings
 from berth.storage import StorageDriver
+from berth.storage.configured import build_storage
 from berth.storage.s3 import MIN_MULTIPART, S3Driver
 from tests.support.objectstores import S3Server, moto_server
 from tests.unit.storage.driver_suite import (
@@ -94,3 +97,34 @@ def test_digests_that_would_escape_the_registry_are_refused(
         store.stat(digest)
     with pytest.raises(ValueError, match="unsafe storage key"):
         store.part_writer("..", "p0")
+
+
+def test_the_settings_build_an_s3_driver_with_credentials_from_a_file(
+    s3_server: S3Server, bucket: str, tmp_path: Path
+) -> None:
+    credentials = tmp_path / "s3-credentials"
+    credentials.write_text(
+        f"[default]\naws_access_key_id = {s3_server.access_key}\n"
+        f"aws_secret_access_key = {s3_server.secret_key}\n"
+    )
+    settings = load_settings(
+        overrides={
+            "storage_driver": "s3",
+            "s3_endpoint": s3_server.endpoint,
+            "s3_bucket": bucket,
+            "s3_region": s3_server.region,
+            "s3_credentials_file": credentials,
+            "storage_prefix": "configured",
+        },
+        environ={},
+    )
+
+    driver = build_storage(settings)
+    digest = store_blob(driver.registry(REGISTRY_A), b"through the settings")
+
+    assert isinstance(driver, S3Driver)
+    assert list(driver.registry_ids()) == [REGISTRY_A]
+    assert (
+        keys(s3_server, bucket)[0]
+        == f"configured/registries/{REGISTRY_A}/blobs/sha256/{digest.split(':')[1]}"
+    )
