@@ -3,6 +3,7 @@ the shared driver suite, plus the S3 layout and the commit paths."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,11 +12,14 @@ import boto3
 import pytest
 
 from berth.config import load_settings
+from berth.content.janitor import STRAY_GRACE_SECONDS, PurgeReport, UploadJanitor
+from berth.metadata.database import Database
 from berth.storage import StorageDriver
 from berth.storage.configured import build_storage
 from berth.storage.s3 import MIN_MULTIPART, S3Driver
 from tests.support.objectstores import S3Server, moto_server
 from tests.unit.storage.driver_suite import (
+    OTHER_UPLOAD,
     REGISTRY_A,
     UPLOAD,
     DriverSuite,
@@ -128,3 +132,22 @@ def test_the_settings_build_an_s3_driver_with_credentials_from_a_file(
         keys(s3_server, bucket)[0]
         == f"configured/registries/{REGISTRY_A}/blobs/sha256/{digest.split(':')[1]}"
     )
+
+
+def test_the_upload_janitor_removes_stray_sessions_from_the_bucket(
+    s3_server: S3Server, bucket: str, tmp_path: Path
+) -> None:
+    """Session times come from the objects' LastModified: an hour-old stray session is purged."""
+    db = Database(f"sqlite:///{tmp_path / 'metadata.db'}")
+    db.create_schema()
+    driver = S3Driver(s3_client(s3_server), bucket)
+    digest = store_blob(driver.registry(REGISTRY_A), b"kept blob")
+    write_part(driver.registry(REGISTRY_A), OTHER_UPLOAD, "p0", b"stray bytes")
+    janitor = UploadJanitor(db, driver, 3600.0)
+
+    assert janitor.purge() == PurgeReport(0, 0, 0)  # too recent to be a stray
+    report = janitor.purge(now=time.time() + 2 * STRAY_GRACE_SECONDS)
+    db.dispose()
+
+    assert report == PurgeReport(0, 2, len(b"kept blob") + len(b"stray bytes"))
+    assert keys(s3_server, bucket) == [f"registries/{REGISTRY_A}/blobs/sha256/{digest.split(':')[1]}"]
