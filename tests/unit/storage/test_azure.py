@@ -3,6 +3,9 @@ on loopback): the shared driver suite, with and without server-side copies at co
 
 from __future__ import annotations
 
+import logging
+import re
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -115,3 +118,46 @@ def test_the_settings_build_an_azure_driver_with_the_key_from_a_file(
     assert isinstance(driver, AzureDriver)
     assert azure_account_name(settings) == "devstoreaccount1"
     assert joined(store.read(digest)) == b"through the settings"
+
+
+def test_two_commits_of_one_digest_at_once_both_succeed(
+    container: ContainerClient, azure_server: AzureServer
+) -> None:
+    """A Put Block List discards the other committer's staged blocks: the loser restages."""
+    store = AzureDriver(container, account_key=azure_server.key).registry(REGISTRY_A)
+    data = bytes(range(256)) * 4096 * 2
+    digest = digest_of(data)
+    sessions = [str(uuid.uuid4()) for _ in range(4)]
+    for session in sessions:
+        write_part(store, session, "a", data[:1000])
+        write_part(store, session, "b", data[1000:])
+    errors: list[BaseException] = []
+
+    def commit(session: str) -> None:
+        try:
+            store.commit_upload(session, ["a", "b"], digest)
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=commit, args=(session,)) for session in sessions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert errors == []
+    assert joined(store.read(digest)) == data
+
+
+def test_the_account_key_and_sas_signatures_are_never_logged(
+    container: ContainerClient, azure_server: AzureServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = AzureDriver(container, account_key=azure_server.key).registry(REGISTRY_A)
+    with caplog.at_level(logging.DEBUG):
+        write_part(store, UPLOAD, "a", b"logged ")
+        write_part(store, UPLOAD, "b", b"or not")
+        store.commit_upload(UPLOAD, ["a", "b"], digest_of(b"logged or not"))
+
+    assert caplog.records  # the SDK did log at debug level
+    assert azure_server.key not in caplog.text
+    assert re.search(r"sig=(?!\*)", caplog.text) is None

@@ -3,6 +3,7 @@ the shared driver suite, plus the S3 layout and the commit paths."""
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import Iterator
@@ -151,3 +152,14 @@ def test_the_upload_janitor_removes_stray_sessions_from_the_bucket(
 
     assert report == PurgeReport(0, 2, len(b"kept blob") + len(b"stray bytes"))
     assert keys(s3_server, bucket) == [f"registries/{REGISTRY_A}/blobs/sha256/{digest.split(':')[1]}"]
+
+
+def test_the_secret_key_is_never_logged(
+    s3_server: S3Server, bucket: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = S3Driver(s3_client(s3_server), bucket).registry(REGISTRY_A)
+    with caplog.at_level(logging.DEBUG):
+        store_blob(store, b"logged or not")
+
+    assert caplog.records  # botocore did log at debug level
+    assert s3_server.secret_key not in caplog.text
