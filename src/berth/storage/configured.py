@@ -31,9 +31,7 @@ def build_storage(settings: Settings, environ: Mapping[str, str] | None = None) 
 
 def _s3(settings: Settings) -> StorageDriver:
     import boto3
-    from botocore.config import Config
-
-    from berth.storage.s3 import S3Driver
+    from berth.storage.s3 import S3Driver, client_config
 
     options: dict[str, Any] = {}
     if settings.s3_credentials_file is not None:
@@ -51,7 +49,7 @@ def _s3(settings: Settings) -> StorageDriver:
         "s3",
         endpoint_url=settings.s3_endpoint or None,
         region_name=settings.s3_region or None,
-        config=Config(retries={"mode": "standard", "max_attempts": 5}, max_pool_connections=64),
+        config=client_config(),
         **options,
     )
     return S3Driver(client, settings.s3_bucket, prefix=settings.storage_prefix)

@@ -29,6 +29,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from berth.storage.filesystem import CHUNK_SIZE, _safe_component
@@ -41,6 +42,23 @@ MAX_COPY = 5 * 1024 * 1024 * 1024
 COPY_PART = 512 * 1024 * 1024
 SPOOL_IN_MEMORY = 8 * 1024 * 1024
 _MISSING = ("404", "NoSuchKey", "NotFound", "NoSuchUpload")
+
+
+def client_config() -> Config:
+    """The botocore settings berth's S3 client needs.
+
+    Checksums only ``when_required``: botocore's default since 1.36 adds CRC checksums to every
+    upload and validates them on every download, which S3-compatible servers implement
+    unevenly (an object composed by a multipart upload or copied from one carries a composite
+    checksum that a whole-object read then fails to validate). berth verifies every blob's
+    digest itself, so these checksums add nothing.
+    """
+    return Config(
+        request_checksum_calculation="when_required",
+        response_checksum_validation="when_required",
+        retries={"mode": "standard", "max_attempts": 5},
+        max_pool_connections=64,
+    )
 
 
 def _missing(error: ClientError) -> bool:

@@ -17,7 +17,7 @@ from berth.content.janitor import STRAY_GRACE_SECONDS, PurgeReport, UploadJanito
 from berth.metadata.database import Database
 from berth.storage import StorageDriver
 from berth.storage.configured import build_storage
-from berth.storage.s3 import MIN_MULTIPART, S3Driver
+from berth.storage.s3 import MIN_MULTIPART, S3Driver, client_config
 from tests.support.objectstores import S3Server, moto_server
 from tests.unit.storage.driver_suite import (
     OTHER_UPLOAD,
@@ -44,6 +44,7 @@ def s3_client(server: S3Server):  # type: ignore[no-untyped-def]
         region_name=server.region,
         aws_access_key_id=server.access_key,
         aws_secret_access_key=server.secret_key,
+        config=client_config(),
     )
 
 
@@ -163,3 +164,16 @@ def test_the_secret_key_is_never_logged(
 
     assert caplog.records  # botocore did log at debug level
     assert s3_server.secret_key not in caplog.text
+
+
+def test_a_part_put_by_multipart_upload_is_copied_and_read_whole(s3_server: S3Server, bucket: str) -> None:
+    """A part over boto3's multipart threshold (8 MiB) is a multipart object, with a composite
+    checksum; reading the blob copied from it must not trip over that checksum."""
+    store = S3Driver(s3_client(s3_server), bucket).registry(REGISTRY_A)
+    data = bytes(range(256)) * 4096 * 10  # 10 MiB
+    write_part(store, UPLOAD, "p0", data)
+    digest = digest_of(data)
+
+    store.commit_upload(UPLOAD, ["p0"], digest)
+
+    assert joined(store.read(digest)) == data
