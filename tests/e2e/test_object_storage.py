@@ -4,70 +4,34 @@ in server mode, azure against Azurite, both separate processes on loopback start
 from __future__ import annotations
 
 import re
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
-import boto3
 import httpx
 import pytest
-from azure.storage.blob import BlobServiceClient
 
 from tests.e2e.conftest import ServerFactory
 from tests.support.dockerd import DockerDaemon
 from tests.support.images import rootfs_tarball, sha256_digest
-from tests.support.objectstores import azurite_server, moto_server
+from tests.support.objectstores import Backend, azurite_server, moto_server
+from tests.support.objectstores import azure_backend as azure_backend_for
+from tests.support.objectstores import s3_backend as s3_backend_for
 
 pytestmark = pytest.mark.e2e
 
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 
-# A storage backend: the berth environment that selects it, and a lister of its stored keys.
-Backend = tuple[dict[str, str], Callable[[], list[str]]]
-
 
 @pytest.fixture(scope="module")
 def s3_backend() -> Iterator[Backend]:
     with moto_server() as server:
-        bucket = f"berth-{uuid.uuid4().hex[:12]}"
-        client = boto3.client(
-            "s3",
-            endpoint_url=server.endpoint,
-            region_name=server.region,
-            aws_access_key_id=server.access_key,
-            aws_secret_access_key=server.secret_key,
-        )
-        client.create_bucket(Bucket=bucket)
-        env = {
-            "BERTH_STORAGE_DRIVER": "s3",
-            "BERTH_S3_ENDPOINT": server.endpoint,
-            "BERTH_S3_BUCKET": bucket,
-            "BERTH_S3_REGION": server.region,
-            "AWS_ACCESS_KEY_ID": server.access_key,
-            "AWS_SECRET_ACCESS_KEY": server.secret_key,
-        }
-
-        def keys() -> list[str]:
-            pages = client.get_paginator("list_objects_v2").paginate(Bucket=bucket)
-            return [item["Key"] for page in pages for item in page.get("Contents", [])]
-
-        yield env, keys
+        yield s3_backend_for(server)
 
 
 @pytest.fixture(scope="module")
 def azure_backend() -> Iterator[Backend]:
-    with (
-        azurite_server() as server,
-        BlobServiceClient.from_connection_string(server.connection_string) as service,
-    ):
-        container = service.create_container(f"berth-{uuid.uuid4().hex[:12]}")
-        env = {
-            "BERTH_STORAGE_DRIVER": "azure",
-            "BERTH_AZURE_ACCOUNT_URL": server.endpoint,
-            "BERTH_AZURE_CONTAINER": container.container_name,
-            "AZURE_STORAGE_KEY": server.key,
-        }
-        yield env, lambda: [blob.name for blob in container.list_blobs()]
+    with azurite_server() as server:
+        yield azure_backend_for(server)
 
 
 @pytest.mark.parametrize("backend_name", ["s3_backend", "azure_backend"])

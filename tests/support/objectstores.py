@@ -18,7 +18,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -165,3 +166,54 @@ def azurite_server() -> Iterator[AzureServer]:
         finally:
             _stop(process)
             log.close()
+
+
+# What ``berth serve`` needs to store blobs on one of these servers: the environment that
+# selects the driver (in a new bucket or container), and a lister of the stored keys.
+Backend = tuple[dict[str, str], Callable[[], list[str]]]
+
+
+def s3_backend(server: S3Server) -> Backend:
+    import boto3
+
+    from berth.storage.s3 import client_config
+
+    bucket = f"berth-{uuid.uuid4().hex[:12]}"
+    client = boto3.client(
+        "s3",
+        endpoint_url=server.endpoint,
+        region_name=server.region,
+        aws_access_key_id=server.access_key,
+        aws_secret_access_key=server.secret_key,
+        config=client_config(),
+    )
+    client.create_bucket(Bucket=bucket)
+    env = {
+        "BERTH_STORAGE_DRIVER": "s3",
+        "BERTH_S3_ENDPOINT": server.endpoint,
+        "BERTH_S3_BUCKET": bucket,
+        "BERTH_S3_REGION": server.region,
+        "AWS_ACCESS_KEY_ID": server.access_key,
+        "AWS_SECRET_ACCESS_KEY": server.secret_key,
+    }
+
+    def keys() -> list[str]:
+        pages = client.get_paginator("list_objects_v2").paginate(Bucket=bucket)
+        return [item["Key"] for page in pages for item in page.get("Contents", [])]
+
+    return env, keys
+
+
+def azure_backend(server: AzureServer) -> Backend:
+    from azure.storage.blob import ContainerClient
+
+    name = f"berth-{uuid.uuid4().hex[:12]}"
+    container = ContainerClient.from_connection_string(server.connection_string, name)
+    container.create_container()
+    env = {
+        "BERTH_STORAGE_DRIVER": "azure",
+        "BERTH_AZURE_ACCOUNT_URL": server.endpoint,
+        "BERTH_AZURE_CONTAINER": name,
+        "AZURE_STORAGE_KEY": server.key,
+    }
+    return env, lambda: [blob.name for blob in container.list_blobs()]

@@ -31,6 +31,7 @@ def build_storage(settings: Settings, environ: Mapping[str, str] | None = None) 
 
 def _s3(settings: Settings) -> StorageDriver:
     import boto3
+
     from berth.storage.s3 import S3Driver, client_config
 
     options: dict[str, Any] = {}
