@@ -52,7 +52,7 @@ from berth.registry.dispatch import RegistryPlane
 from berth.registry.hosts import RegistryDirectory
 from berth.registry.routes import ROUTES
 from berth.services import Services
-from berth.storage import FilesystemDriver
+from berth.storage.configured import build_storage
 from berth.tenancy import Tenancy
 
 log = logging.getLogger("berth")
@@ -174,7 +174,7 @@ def build_app(settings: Settings) -> BerthApp:
         directory_tokens,
     )
     access: AccessController = AllowAll() if settings.insecure_no_auth else TokenAccessController(auth)
-    storage = FilesystemDriver(settings.resolved_storage_path)
+    storage = build_storage(settings)
     registries = RegistryDirectory(db)
     directory_service = Directory(db, verifier)
     services = Services(
@@ -213,7 +213,7 @@ def build_app(settings: Settings) -> BerthApp:
 
 def _disk_space(settings: Settings, db: Database) -> DiskSpace:
     """The volumes berth writes to: blob storage, and a SQLite database's folder."""
-    paths = [settings.resolved_storage_path]
+    paths = [settings.resolved_storage_path] if settings.storage_driver == "filesystem" else []
     database = make_url(db.url).database if db.is_sqlite else None
     if database and database != ":memory:":
         paths.append(Path(database).parent)

@@ -37,6 +37,18 @@ class Settings:
     default_registry: str = "default"
     database_url: str = ""
     storage_path: Path | None = None
+    # Blob storage driver (docs/configuration.md#object-storage): filesystem, s3 or azure.
+    # Credentials are never settings: they come from the environment or a file named here.
+    storage_driver: str = "filesystem"
+    storage_prefix: str = ""
+    s3_endpoint: str = ""
+    s3_bucket: str = ""
+    s3_region: str = ""
+    s3_credentials_file: Path | None = None
+    azure_account_url: str = ""
+    azure_account: str = ""
+    azure_container: str = ""
+    azure_account_key_file: Path | None = None
     tls_cert: Path | None = None
     tls_key: Path | None = None
     public_port: int = 0
@@ -129,7 +141,14 @@ def _coerce(name: str, raw: Any) -> Any:
     """Turn a TOML value, environment string or flag value into the type of setting ``name``."""
     default = getattr(Settings(), name)
     kind = type(default)
-    if name in ("storage_path", "tls_cert", "tls_key", "data_dir"):
+    if name in (
+        "storage_path",
+        "tls_cert",
+        "tls_key",
+        "data_dir",
+        "s3_credentials_file",
+        "azure_account_key_file",
+    ):
         if raw in (None, ""):
             return None if name != "data_dir" else _default_data_dir()
         return Path(str(raw)).expanduser()
@@ -257,12 +276,27 @@ def validate(settings: Settings) -> None:
     if settings.upload_max_age_hours < 1:
         raise ConfigError("upload_max_age_hours: must be at least 1")
     _validate_limits(settings)
+    _validate_storage(settings)
     if settings.log_format not in ("text", "json"):
         raise ConfigError(f"log_format: {settings.log_format!r} is not text or json")
     if not 0 <= settings.request_log_sample <= 100:
         raise ConfigError(f"request_log_sample: {settings.request_log_sample} is not a percentage (0 to 100)")
     if settings.log_level.lower() not in ("critical", "error", "warning", "info", "debug"):
         raise ConfigError(f"log_level: {settings.log_level!r} is not one of error, warning, info, debug")
+
+
+def _validate_storage(settings: Settings) -> None:
+    driver = settings.storage_driver
+    if driver not in ("filesystem", "s3", "azure"):
+        raise ConfigError(f"storage_driver: {driver!r} is not one of filesystem, s3, azure")
+    required = {"s3": ("s3_bucket",), "azure": ("azure_account_url", "azure_container")}.get(driver, ())
+    for name in required:
+        if not getattr(settings, name):
+            raise ConfigError(f"{name}: required with storage_driver = {driver!r}")
+    for name in ("s3_credentials_file", "azure_account_key_file"):
+        path = getattr(settings, name)
+        if path is not None and not Path(path).is_file():
+            raise ConfigError(f"{name}: file {path} does not exist")
 
 
 def _validate_limits(settings: Settings) -> None:

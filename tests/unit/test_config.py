@@ -283,3 +283,46 @@ def test_every_setting_is_documented() -> None:
     assert set(rows) == {field.name for field in fields(Settings)}
     for field in fields(Settings):
         assert f"`BERTH_{field.name.upper()}`" in rows[field.name], field.name
+
+
+def test_storage_driver_defaults_to_the_filesystem() -> None:
+    assert load_settings(environ={}).storage_driver == "filesystem"
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"storage_driver": "gcs"}, "storage_driver: 'gcs' is not one of filesystem, s3, azure"),
+        ({"storage_driver": "s3"}, "s3_bucket: required with storage_driver = 's3'"),
+        ({"storage_driver": "azure", "azure_container": "c"}, "azure_account_url: required"),
+        (
+            {"storage_driver": "azure", "azure_account_url": "https://a.blob.core.windows.net"},
+            "azure_container",
+        ),
+        (
+            {"s3_credentials_file": "/nonexistent/creds"},
+            "s3_credentials_file: file /nonexistent/creds does not",
+        ),
+    ],
+)
+def test_storage_settings_are_checked(values: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_settings(overrides=values, environ={})
+
+
+def test_storage_settings_from_the_environment(tmp_path: Path) -> None:
+    key_file = tmp_path / "key"
+    key_file.write_text("c2VjcmV0\n")
+
+    settings = load_settings(
+        environ={
+            "BERTH_STORAGE_DRIVER": "azure",
+            "BERTH_AZURE_ACCOUNT_URL": "https://acct.blob.core.windows.net",
+            "BERTH_AZURE_CONTAINER": "blobs",
+            "BERTH_AZURE_ACCOUNT_KEY_FILE": str(key_file),
+        }
+    )
+
+    assert (settings.storage_driver, settings.azure_container) == ("azure", "blobs")
+    assert settings.azure_account_key_file == key_file
+    assert "c2VjcmV0" not in repr(settings)  # the key itself is never a setting

@@ -55,7 +55,7 @@ def purge_uploads(
     """Remove abandoned upload sessions and their bytes now (a running service does it hourly)."""
     from berth.content.janitor import UploadJanitor
     from berth.metadata.database import Database
-    from berth.storage import FilesystemDriver
+    from berth.storage.configured import build_storage
 
     settings = _settings(config, data_dir, database_url)
     hours = settings.upload_max_age_hours if older_than_hours is None else older_than_hours
@@ -64,6 +64,6 @@ def purge_uploads(
         sys.exit(2)
     db = Database(settings.resolved_database_url)
     db.create_schema()
-    report = UploadJanitor(db, FilesystemDriver(settings.resolved_storage_path), hours * 3600.0).purge()
+    report = UploadJanitor(db, build_storage(settings), hours * 3600.0).purge()
     db.dispose()
     typer.echo(str(report))

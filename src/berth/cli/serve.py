@@ -25,6 +25,9 @@ def serve_command(
     storage_path: Annotated[
         Path | None, typer.Option(help="Folder for blobs (default <data-dir>/storage).")
     ] = None,
+    storage_driver: Annotated[
+        str | None, typer.Option(help="filesystem (the default), s3 or azure: see docs/configuration.md.")
+    ] = None,
     tls_cert: Annotated[Optional[Path], typer.Option(help="PEM certificate; serve HTTPS.")] = None,  # noqa: UP045
     tls_key: Annotated[Optional[Path], typer.Option(help="PEM private key for --tls-cert.")] = None,  # noqa: UP045
     public_port: Annotated[int | None, typer.Option(help="Port clients use, if not the listen port.")] = None,
@@ -62,6 +65,7 @@ def serve_command(
         "default_registry": default_registry,
         "database_url": database_url,
         "storage_path": storage_path,
+        "storage_driver": storage_driver,
         "tls_cert": tls_cert,
         "tls_key": tls_key,
         "public_port": public_port,

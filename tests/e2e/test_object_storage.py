@@ -1,0 +1,81 @@
+"""docker push and pull through ``berth serve`` on each object storage driver: s3 against moto
+in server mode, azure against Azurite, both separate processes on loopback started here."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import ServerFactory
+from tests.support.dockerd import DockerDaemon
+from tests.support.images import rootfs_tarball, sha256_digest
+from tests.support.objectstores import Backend, azurite_server, moto_server
+from tests.support.objectstores import azure_backend as azure_backend_for
+from tests.support.objectstores import s3_backend as s3_backend_for
+
+pytestmark = pytest.mark.e2e
+
+DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
+
+
+@pytest.fixture(scope="module")
+def s3_backend() -> Iterator[Backend]:
+    with moto_server() as server:
+        yield s3_backend_for(server)
+
+
+@pytest.fixture(scope="module")
+def azure_backend() -> Iterator[Backend]:
+    with azurite_server() as server:
+        yield azure_backend_for(server)
+
+
+@pytest.mark.parametrize("backend_name", ["s3_backend", "azure_backend"])
+def test_docker_push_and_pull_through_an_object_store(
+    backend_name: str,
+    request: pytest.FixtureRequest,
+    dockerd: DockerDaemon,
+    make_berth_server: ServerFactory,
+    tmp_path: Path,
+) -> None:
+    env, stored_keys = request.getfixturevalue(backend_name)
+    server = make_berth_server(env=env)
+    reference = f"{server.address}/objects/{backend_name.split('_')[0]}:v1"
+    image_id = dockerd.run("import", str(rootfs_tarball(tmp_path / "rootfs.tar")), reference).stdout.strip()
+
+    pushed = re.search(r"digest: (sha256:[0-9a-f]{64})", dockerd.run("push", reference).stdout)
+    assert pushed is not None
+    with httpx.Client(base_url=server.url, timeout=30.0, trust_env=False) as http:
+        path = reference.split("/", 1)[1].replace(":", "/manifests/")
+        stored = http.get(f"/v2/{path}", headers={"Accept": DOCKER_MANIFEST})
+        assert stored.headers["Docker-Content-Digest"] == pushed.group(1) == sha256_digest(stored.content)
+        manifest = stored.json()
+        assert manifest["config"]["digest"] == image_id
+        blobs = [manifest["config"], *manifest["layers"]]
+        for descriptor in blobs:
+            repository = path.split("/manifests/")[0]
+            blob = http.get(f"/v2/{repository}/blobs/{descriptor['digest']}")
+            assert sha256_digest(blob.content) == descriptor["digest"]
+            assert len(blob.content) == descriptor["size"]
+            ranged = http.get(
+                f"/v2/{repository}/blobs/{descriptor['digest']}", headers={"Range": "bytes=1-10"}
+            )
+            assert ranged.status_code == 206
+            assert ranged.content == blob.content[1:11]
+
+    in_store = stored_keys()
+    for descriptor in blobs:
+        hex_digest = descriptor["digest"].split(":", 1)[1]
+        assert any(key.endswith(f"/blobs/sha256/{hex_digest}") for key in in_store), in_store
+    assert not [key for key in in_store if "/uploads/" in key]  # every session's parts were dropped
+    assert [p for p in (server.data_dir / "storage").rglob("*") if p.is_file()] == []  # nothing local
+
+    dockerd.run("rmi", reference)
+    pulled = re.search(r"Digest: (sha256:[0-9a-f]{64})", dockerd.run("pull", reference).stdout)
+    assert pulled is not None
+    assert pulled.group(1) == pushed.group(1)
+    assert dockerd.run("image", "inspect", "--format", "{{.Id}}", reference).stdout.strip() == image_id
