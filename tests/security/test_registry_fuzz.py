@@ -40,7 +40,7 @@ from argon2 import PasswordHasher
 from hypothesis import HealthCheck, Phase, given, settings
 
 from berth.access import secrets
-from berth.app import BerthApp, build_app
+from berth.app import REGISTRY_PREFIXES, BerthApp, build_app
 from berth.config import load_settings
 from berth.errors import registered_codes
 from berth.registry.routes import ROUTES, Route
@@ -201,6 +201,17 @@ def _problem(attempt: Attempt, response: httpx.Response) -> str | None:
         document = response.json()
     except ValueError:
         return f"{status} whose body is not JSON: {text[:200]}"
+    if not response.request.url.path.startswith(REGISTRY_PREFIXES):
+        # A path whose dot segments the client resolved (/v2/../x is /x) leaves the registry
+        # plane: the service plane answers in ARM's envelope.
+        error = document.get("error") if isinstance(document, dict) else None
+        if (
+            isinstance(error, dict)
+            and isinstance(error.get("code"), str)
+            and isinstance(error.get("message"), str)
+        ):
+            return None
+        return f"{status} outside the registry plane without ARM's error envelope: {text[:200]}"
     entries = document.get("errors") if isinstance(document, dict) else None
     if not isinstance(entries, list) or not entries:
         return f"{status} without an errors list: {text[:200]}"
