@@ -12,6 +12,7 @@ from berth.cli.acr import (
     check_health,
     credential,
     diagnose,
+    gc,
     login,
     logs,
     network_rules,
@@ -36,6 +37,7 @@ MODULES = (
     diagnose,
     logs,
     check_acr,
+    gc,
 )
 
 for module in MODULES:

@@ -104,6 +104,10 @@ class ManagementClient:
         path = f"{self.registry_id(resource_group, name)}/regenerateCredential"
         return dict(self.request("POST", path, json={"name": password_name}))
 
+    def garbage_collect(self, resource_group: str, name: str, dry_run: bool) -> dict[str, Any]:
+        path = f"{self.registry_id(resource_group, name)}/garbageCollect"
+        return dict(self.request("POST", path, json={"dryRun": dry_run}))
+
     def check_name(self, name: str) -> dict[str, Any]:
         path = f"{self.subscription_scope}/providers/{PROVIDER}/checkNameAvailability"
         body = {"name": name, "type": f"{PROVIDER}/registries"}

@@ -12,6 +12,7 @@ from fastapi.openapi.utils import get_openapi
 from starlette.routing import BaseRoute, Route
 
 from berth.management.api import (
+    collection,
     credentials,
     discovery,
     errors,
@@ -41,6 +42,7 @@ ROUTERS = (
     discovery.router,
     registries.router,
     credentials.router,
+    collection.router,
     scope_maps.router,
     tokens.router,
     role_assignments.router,

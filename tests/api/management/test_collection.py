@@ -1,0 +1,69 @@
+"""garbageCollect (``berth acr gc``): what a collection frees, dry runs, and who may run one."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+
+from sqlalchemy import Connection, update
+
+from berth.app import BerthApp
+from berth.metadata import blobs as blob_rows
+from berth.metadata import registries as registry_rows
+from berth.metadata import repositories as repository_rows
+from berth.metadata.schema import blobs, repository_blobs
+from tests.api.management.arm import ArmCaller, assert_arm_error
+
+DAY = 86400.0
+
+
+def _old_orphan(app: BerthApp, registry_name: str, data: bytes) -> tuple[str, str]:
+    """A blob pushed a day ago that no manifest references: (registry id, digest)."""
+    db, storage = app.services.db, app.services.storage
+    record = db.read_sync(registry_rows.get_by_name, registry_name)
+    assert record is not None
+    digest = "sha256:" + hashlib.sha256(data).hexdigest()
+    store = storage.registry(record.id)
+    writer = store.part_writer("u", "p")
+    writer.write(data)
+    writer.close()
+    store.commit_upload("u", ["p"], digest)
+    store.delete_upload("u")
+    db.write_sync(blob_rows.record_blob, record.id, digest, len(data))
+    db.write_sync(blob_rows.link, db.write_sync(repository_rows.ensure, record.id, "app").id, digest)
+
+    def age(conn: Connection) -> None:
+        conn.execute(update(blobs).values(created_at=blobs.c.created_at - DAY))
+        conn.execute(update(repository_blobs).values(created_at=repository_blobs.c.created_at - DAY))
+
+    db.write_sync(age)
+    return record.id, digest
+
+
+def test_a_dry_run_lists_and_a_collection_frees(owner: ArmCaller, app: BerthApp) -> None:
+    owner.create_registry("gcreg")
+    registry_id, digest = _old_orphan(app, "gcreg", b"nobody wants me")
+    path = owner.registry("gcreg") + "/garbageCollect"
+
+    dry = owner.ok(owner.post(path, {"dryRun": True}))
+    freed = owner.ok(owner.post(path, {}))
+    again = owner.ok(owner.post(path, {}))
+
+    assert dry == {
+        "registry": "gcreg",
+        "dryRun": True,
+        "blobsFreed": 1,
+        "bytesFreed": 15,
+        "digests": [digest],
+        "summary": "would free 1 unreferenced blob(s), 15 bytes",
+    }
+    assert (freed["dryRun"], freed["blobsFreed"], freed["digests"]) == (False, 1, [digest])
+    assert app.services.storage.registry(registry_id).stat(digest) is None
+    assert again["blobsFreed"] == 0
+
+
+def test_a_reader_may_not_collect(owner: ArmCaller, principal: Callable[..., ArmCaller]) -> None:
+    owner.create_registry("gcreg")
+    reader = principal("Reader", owner.registry("gcreg"))
+
+    assert_arm_error(reader.post(owner.registry("gcreg") + "/garbageCollect", {}), 403, "AuthorizationFailed")

@@ -1,0 +1,46 @@
+"""``berth acr gc`` against an in-process fake of the management API."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from tests.unit.cli.conftest import SUBSCRIPTION, Outcome
+
+PROVIDER = "providers/Microsoft.ContainerRegistry/registries"
+REGISTRY_ID = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/default/{PROVIDER}/myreg"
+REGISTRY = {"id": REGISTRY_ID, "name": "myreg", "properties": {"loginServer": "myreg.berth.test:5000"}}
+RESULT = {
+    "registry": "myreg",
+    "dryRun": True,
+    "blobsFreed": 2,
+    "bytesFreed": 300,
+    "digests": ["sha256:" + "a" * 64, "sha256:" + "b" * 64],
+    "summary": "would free 2 unreferenced blob(s), 300 bytes",
+}
+
+
+def test_gc_posts_the_action_and_prints_what_it_freed(
+    signed_in: Callable[[Any], None], cli: Callable[..., Outcome]
+) -> None:
+    bodies: list[Any] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        path = request.url.raw_path.decode().split("?", 1)[0]
+        if path.endswith("/providers/Microsoft.ContainerRegistry/registries"):
+            return httpx.Response(200, json={"value": [REGISTRY]})
+        assert (request.method, path) == ("POST", REGISTRY_ID + "/garbageCollect")
+        bodies.append(json.loads(request.content))
+        return httpx.Response(200, json=RESULT)
+
+    signed_in(handler)
+    outcome = cli("acr", "gc", "-n", "myreg", "--dry-run")
+    table = cli("acr", "gc", "-n", "myreg", "--output", "table")
+
+    assert outcome.code == 0, outcome.stderr
+    assert json.loads(outcome.stdout) == RESULT
+    assert bodies == [{"dryRun": True}, {"dryRun": False}]
+    assert "300" in table.stdout
