@@ -9,9 +9,10 @@ from sqlalchemy import Connection, update
 
 from berth.app import BerthApp
 from berth.metadata import blobs as blob_rows
+from berth.metadata import manifests as manifest_rows
 from berth.metadata import registries as registry_rows
 from berth.metadata import repositories as repository_rows
-from berth.metadata.schema import blobs, repository_blobs
+from berth.metadata.schema import blobs, manifests, repository_blobs, tags
 from tests.api.management.arm import ArmCaller, assert_arm_error
 
 DAY = 86400.0
@@ -67,3 +68,67 @@ def test_a_reader_may_not_collect(owner: ArmCaller, principal: Callable[..., Arm
     reader = principal("Reader", owner.registry("gcreg"))
 
     assert_arm_error(reader.post(owner.registry("gcreg") + "/garbageCollect", {}), 403, "AuthorizationFailed")
+
+
+def _tagged(
+    app: BerthApp,
+    registry_name: str,
+    repository: str,
+    tag: str,
+    n: int,
+    days_old: float,
+    *,
+    locked: bool = False,
+) -> None:
+    db = app.services.db
+    record = db.read_sync(registry_rows.get_by_name, registry_name)
+    assert record is not None
+    digest = "sha256:" + f"{n:x}" * 64
+
+    def work(conn: Connection) -> None:
+        repo = repository_rows.ensure(conn, record.id, repository)
+        manifest_rows.put(
+            conn, repo.id, manifest_rows.ManifestInput(digest=digest, media_type="x", content=b"m")
+        )
+        repository_rows.put_tag(conn, repo.id, tag, digest)
+        if locked:
+            repository_rows.set_tag_attributes(conn, repo.id, tag, {"delete_enabled": False})
+        conn.execute(
+            update(tags).where(tags.c.name == tag).values(updated_at=tags.c.updated_at - days_old * DAY)
+        )
+        conn.execute(
+            update(manifests)
+            .where(manifests.c.digest == digest)
+            .values(updated_at=manifests.c.updated_at - DAY * 90)
+        )
+
+    db.write_sync(work)
+
+
+def test_purge_deletes_old_tags_and_untagged_manifests_and_skips_locks(
+    owner: ArmCaller, app: BerthApp
+) -> None:
+    owner.create_registry("purgereg")
+    _tagged(app, "purgereg", "team/web", "old", 1, 40)
+    _tagged(app, "purgereg", "team/web", "new", 2, 0)
+    _tagged(app, "purgereg", "team/web", "pinned", 3, 40, locked=True)
+    record = app.services.db.read_sync(registry_rows.get_by_name, "purgereg")
+    assert record is not None
+    web = app.services.db.read_sync(repository_rows.get, record.id, "team/web")
+    assert web is not None
+    path = owner.registry("purgereg") + "/purge"
+    body = {"filters": ["team/.*:.*"], "agoSeconds": 30 * DAY, "untagged": True}
+
+    dry = owner.ok(owner.post(path, {**body, "dryRun": True}))
+    done = owner.ok(owner.post(path, body))
+
+    assert dry == {**done, "dryRun": True}
+    assert done["deletedTags"] == ["team/web:old"]
+    assert done["deletedManifests"] == ["team/web@sha256:" + "1" * 64]
+    assert done["locked"] == ["team/web:pinned"]
+    assert sorted(t.name for t in app.services.db.read_sync(repository_rows.list_tags, web.id)) == [
+        "new",
+        "pinned",
+    ]
+    bad = owner.post(path, {**body, "filters": ["no-colon"]})
+    assert_arm_error(bad, 400, "InvalidParameter")

@@ -108,6 +108,9 @@ class ManagementClient:
         path = f"{self.registry_id(resource_group, name)}/garbageCollect"
         return dict(self.request("POST", path, json={"dryRun": dry_run}))
 
+    def purge(self, resource_group: str, name: str, body: dict[str, Any]) -> dict[str, Any]:
+        return dict(self.request("POST", f"{self.registry_id(resource_group, name)}/purge", json=body))
+
     def check_name(self, name: str) -> dict[str, Any]:
         path = f"{self.subscription_scope}/providers/{PROVIDER}/checkNameAvailability"
         body = {"name": name, "type": f"{PROVIDER}/registries"}

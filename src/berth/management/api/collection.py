@@ -1,4 +1,7 @@
-"""``POST R/{name}/garbageCollect`` (``berth acr gc``): free the bytes of unreferenced blobs now.
+"""``POST R/{name}/garbageCollect`` (``berth acr gc``) and ``POST R/{name}/purge`` (``berth acr purge``).
+
+``garbageCollect`` frees the bytes of unreferenced blobs now; ``purge`` deletes old tags and
+untagged manifests (see ``berth.content.purge``).
 
 A berth extension shaped like an ARM action. The collection runs in a worker thread and answers
 with what it freed (or, with ``dryRun``, what it would free); see ``berth.content.collector``.
@@ -6,13 +9,18 @@ with what it freed (or, with ``dryRun``, what it would free); see ``berth.conten
 
 from __future__ import annotations
 
+import re
+import time
+
 import anyio.to_thread
 from fastapi import APIRouter
 
 from berth.content.collector import GarbageCollector
+from berth.content.purge import PurgeFilter, purge
 from berth.management.api.deps import COMMON, ERRORS, REGISTRY, RegistryDep
 from berth.management.api.models import Wire
 from berth.management.authz import WRITE
+from berth.management.errors import invalid
 
 router = APIRouter(dependencies=COMMON, responses=ERRORS, tags=["Garbage collection"])
 
@@ -50,4 +58,52 @@ async def garbage_collect(scope: RegistryDep, body: GarbageCollectRequest) -> Ga
         bytes_freed=report.bytes,
         digests=list(report.digests),
         summary=str(report),
+    )
+
+
+PURGE_ACTION = "Microsoft.ContainerRegistry/registries/purge/action"
+
+
+class PurgeRequest(Wire):
+    filters: list[str]
+    ago_seconds: float
+    untagged: bool = False
+    keep: int = 0
+    dry_run: bool = False
+
+
+class PurgeResponse(Wire):
+    registry: str
+    dry_run: bool
+    deleted_tags: list[str]
+    deleted_manifests: list[str]
+    locked: list[str]
+
+
+@router.post(REGISTRY + "/purge", response_model=PurgeResponse, operation_id="Registries_Purge")
+async def purge_content(scope: RegistryDep, body: PurgeRequest) -> PurgeResponse:
+    """Delete tags (with ``untagged``, untagged manifests too) older than ``agoSeconds``."""
+    record = await scope.authorized_registry(WRITE, PURGE_ACTION)
+    try:
+        filters = [PurgeFilter.parse(text) for text in body.filters]
+    except (ValueError, re.error) as error:
+        raise invalid(str(error), "filters") from None
+    cutoff = time.time() - body.ago_seconds
+    result = await scope.api.services.db.write(
+        purge,
+        record.id,
+        filters,
+        cutoff,
+        untagged=body.untagged,
+        keep=max(body.keep, 0),
+        dry_run=body.dry_run,
+    )
+    for entry in [*result.tags, *result.manifests]:
+        scope.api.services.pull_cache.invalidate(record.id, re.split("[:@]", entry, maxsplit=1)[0])
+    return PurgeResponse(
+        registry=record.name,
+        dry_run=body.dry_run,
+        deleted_tags=result.tags,
+        deleted_manifests=result.manifests,
+        locked=result.locked,
     )

@@ -44,3 +44,43 @@ def test_gc_posts_the_action_and_prints_what_it_freed(
     assert json.loads(outcome.stdout) == RESULT
     assert bodies == [{"dryRun": True}, {"dryRun": False}]
     assert "300" in table.stdout
+
+
+def test_purge_sends_the_filters_and_the_duration_in_seconds(
+    signed_in: Callable[[Any], None], cli: Callable[..., Outcome]
+) -> None:
+    bodies: list[Any] = []
+    answer = {
+        "registry": "myreg",
+        "dryRun": False,
+        "deletedTags": ["a:1"],
+        "deletedManifests": [],
+        "locked": [],
+    }
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        path = request.url.raw_path.decode().split("?", 1)[0]
+        if path.endswith("/providers/Microsoft.ContainerRegistry/registries"):
+            return httpx.Response(200, json={"value": [REGISTRY]})
+        assert (request.method, path) == ("POST", REGISTRY_ID + "/purge")
+        bodies.append(json.loads(request.content))
+        return httpx.Response(200, json=answer)
+
+    signed_in(handler)
+    args = ("acr", "purge", "-n", "myreg", "--filter", "team/.*:v.*", "--filter", "a:.*")
+    outcome = cli(*args, "--ago", "1d2h", "--untagged", "--keep", "3")
+    wrong = cli(*args, "--ago", "soon")
+
+    assert outcome.code == 0, outcome.stderr
+    assert json.loads(outcome.stdout) == answer
+    assert bodies == [
+        {
+            "filters": ["team/.*:v.*", "a:.*"],
+            "agoSeconds": 93600.0,
+            "untagged": True,
+            "keep": 3,
+            "dryRun": False,
+        }
+    ]
+    assert wrong.code == 1
+    assert "--ago must be a duration" in wrong.stderr
