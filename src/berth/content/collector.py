@@ -15,6 +15,7 @@ Scheduled runs happen on one replica at a time: the one holding the lease row.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 import uuid
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection
 
+from berth.content.purge import PurgeFilter, purge
 from berth.metadata import collection
 from berth.metadata import registries as registry_rows
 from berth.metadata.database import Database
@@ -31,6 +33,8 @@ log = logging.getLogger("berth.gc")
 
 COLLECT_EVERY_SECONDS = 3600.0
 DEFAULT_GRACE_SECONDS = 3600.0
+# every repository, no tag: the retention policy deletes untagged manifests only
+UNTAGGED_ONLY = PurgeFilter(re.compile(".*"), re.compile("(?!)"))
 
 
 @dataclass(frozen=True)
@@ -40,10 +44,16 @@ class CollectionReport:
     blobs: int = 0
     bytes: int = 0
     digests: tuple[str, ...] = field(default=())
+    manifests: tuple[str, ...] = field(default=())  # untagged manifests the retention policy deleted
 
     def __str__(self) -> str:
         verb = "would free" if self.dry_run else "freed"
-        return f"{verb} {self.blobs} unreferenced blob(s), {self.bytes} bytes"
+        retained = (
+            f"; deleted {len(self.manifests)} untagged manifest(s) by the retention policy"
+            if self.manifests
+            else ""
+        )
+        return f"{verb} {self.blobs} unreferenced blob(s), {self.bytes} bytes{retained}"
 
 
 class GarbageCollector:
@@ -63,6 +73,7 @@ class GarbageCollector:
         """Free (or, with ``dry_run``, list) the registry's unreferenced blobs."""
         start = time.time() if now is None else now
         cutoff = start - self.grace_seconds
+        retained = () if dry_run else self._apply_retention(registry_id, start)
         candidates = self._db.read_sync(collection.collectable, registry_id, cutoff)
         if dry_run:
             return CollectionReport(
@@ -87,11 +98,28 @@ class GarbageCollector:
             if self._db.write_sync(sweep):
                 freed.append((digest, size))
         report = CollectionReport(
-            registry_id, False, len(freed), sum(size for _, size in freed), tuple(d for d, _ in freed)
+            registry_id,
+            False,
+            len(freed),
+            sum(size for _, size in freed),
+            tuple(d for d, _ in freed),
+            retained,
         )
         if freed:
             log.info("garbage collection of registry %s: %s", registry_id, report)
         return report
+
+    def _apply_retention(self, registry_id: str, now: float) -> tuple[str, ...]:
+        """Delete the untagged manifests older than the registry's retention policy allows."""
+
+        def work(conn: Connection) -> tuple[str, ...]:
+            enabled, days = collection.get_retention(conn, registry_id)
+            if not enabled:
+                return ()
+            result = purge(conn, registry_id, [UNTAGGED_ONLY], now - days * 86400.0, untagged=True)
+            return tuple(result.manifests)
+
+        return self._db.write_sync(work)
 
     def collect_all(self, now: float | None = None) -> list[CollectionReport]:
         registries = self._db.read_sync(registry_rows.list_all)

@@ -128,3 +128,30 @@ def take_lease(conn: Connection, holder: str, seconds: float, now: float | None 
         .values(value=value)
     )
     return changed.rowcount == 1
+
+
+# --- the retention policy for untagged manifests (ACR's ``policies.retentionPolicy``) ---------
+
+
+def retention_key(registry_id: str) -> str:
+    return f"retention:{registry_id}"
+
+
+def get_retention(conn: Connection, registry_id: str) -> tuple[bool, int]:
+    """(enabled, days); ACR's default is disabled, 7 days."""
+    row = conn.execute(
+        select(settings_table.c.value).where(settings_table.c.key == retention_key(registry_id))
+    ).first()
+    if row is None:
+        return False, 7
+    status, _, days = str(row[0]).partition(" ")
+    return status == "enabled", int(days)
+
+
+def set_retention(conn: Connection, registry_id: str, enabled: bool, days: int) -> None:
+    key, value = retention_key(registry_id), f"{'enabled' if enabled else 'disabled'} {days}"
+    if (
+        conn.execute(update(settings_table).where(settings_table.c.key == key).values(value=value)).rowcount
+        == 0
+    ):
+        conn.execute(settings_table.insert().values(key=key, value=value))

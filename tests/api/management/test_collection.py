@@ -132,3 +132,16 @@ def test_purge_deletes_old_tags_and_untagged_manifests_and_skips_locks(
     ]
     bad = owner.post(path, {**body, "filters": ["no-colon"]})
     assert_arm_error(bad, 400, "InvalidParameter")
+
+
+def test_the_retention_policy_is_disabled_until_set(owner: ArmCaller) -> None:
+    owner.create_registry("retreg")
+    path = owner.registry("retreg") + "/retentionPolicy"
+
+    before = owner.ok(owner.get(path))
+    owner.ok(owner.put(path, {"status": "enabled", "days": 3, "type": "UntaggedManifests"}))
+    after = owner.ok(owner.get(path))
+
+    assert before == {"status": "disabled", "days": 7, "type": "UntaggedManifests"}
+    assert after == {"status": "enabled", "days": 3, "type": "UntaggedManifests"}
+    assert_arm_error(owner.put(path, {"status": "enabled", "days": 400}), 400, "InvalidRequestContent")

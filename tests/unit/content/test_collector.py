@@ -113,3 +113,25 @@ def test_collect_all_covers_every_registry_and_the_lease_elects_one_collector(
     reports = one.collect_all(now=time.time() + 1)
 
     assert sorted((r.registry_id, r.blobs) for r in reports) == sorted([(first.id, 1), (second.id, 1)])
+
+
+def test_the_retention_policy_deletes_old_untagged_manifests_and_frees_their_blobs(
+    db: Database, tmp_path: Path
+) -> None:
+    driver = FilesystemDriver(tmp_path)
+    registry = db.write_sync(registry_rows.create, "Retain")
+    layer = store_blob(db, driver, registry.id, "app", b"layer of an untagged image")
+    reference(db, registry.id, "app", layer)
+    collector = GarbageCollector(db, driver, grace_seconds=HOUR)
+    later = time.time() + 10 * 86400.0
+
+    assert collector.collect(registry.id, now=later).manifests == ()  # the policy is off by default
+    db.write_sync(collection.set_retention, registry.id, True, 7)
+    assert db.read_sync(collection.get_retention, registry.id) == (True, 7)
+
+    report = collector.collect(registry.id, now=later)
+
+    assert report.manifests == ("app@sha256:" + "e" * 64,)
+    assert report.digests == (layer,)
+    assert driver.registry(registry.id).stat(layer) is None
+    assert str(report).endswith("; deleted 1 untagged manifest(s) by the retention policy")

@@ -18,6 +18,7 @@ from berth.cli.acr import (
     network_rules,
     registry,
     repository,
+    retention,
     scope_maps,
     tokens,
 )
@@ -38,6 +39,7 @@ MODULES = (
     logs,
     check_acr,
     gc,
+    retention,
 )
 
 for module in MODULES:

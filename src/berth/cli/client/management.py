@@ -111,6 +111,14 @@ class ManagementClient:
     def purge(self, resource_group: str, name: str, body: dict[str, Any]) -> dict[str, Any]:
         return dict(self.request("POST", f"{self.registry_id(resource_group, name)}/purge", json=body))
 
+    def retention(
+        self, resource_group: str, name: str, policy: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        path = f"{self.registry_id(resource_group, name)}/retentionPolicy"
+        return dict(
+            self.request("PUT", path, json=policy) if policy is not None else self.request("GET", path)
+        )
+
     def check_name(self, name: str) -> dict[str, Any]:
         path = f"{self.subscription_scope}/providers/{PROVIDER}/checkNameAvailability"
         body = {"name": name, "type": f"{PROVIDER}/registries"}

@@ -11,16 +11,19 @@ from __future__ import annotations
 
 import re
 import time
+from typing import Literal
 
 import anyio.to_thread
 from fastapi import APIRouter
+from pydantic import Field
 
 from berth.content.collector import GarbageCollector
 from berth.content.purge import PurgeFilter, purge
 from berth.management.api.deps import COMMON, ERRORS, REGISTRY, RegistryDep
 from berth.management.api.models import Wire
-from berth.management.authz import WRITE
+from berth.management.authz import READ, WRITE
 from berth.management.errors import invalid
+from berth.metadata import collection
 
 router = APIRouter(dependencies=COMMON, responses=ERRORS, tags=["Garbage collection"])
 
@@ -107,3 +110,37 @@ async def purge_content(scope: RegistryDep, body: PurgeRequest) -> PurgeResponse
         deleted_manifests=result.manifests,
         locked=result.locked,
     )
+
+
+RETENTION_READ = "Microsoft.ContainerRegistry/registries/read"
+RETENTION_WRITE = "Microsoft.ContainerRegistry/registries/write"
+
+
+class RetentionPolicy(Wire):
+    """ACR's ``policies.retentionPolicy``: untagged manifests older than ``days`` are deleted."""
+
+    status: Literal["enabled", "disabled"] = "disabled"
+    days: int = Field(default=7, ge=0, le=365)
+    type: Literal["UntaggedManifests"] = "UntaggedManifests"
+
+
+@router.get(
+    REGISTRY + "/retentionPolicy", response_model=RetentionPolicy, operation_id="Registries_GetRetention"
+)
+async def get_retention(scope: RegistryDep) -> RetentionPolicy:
+    """The registry's retention policy for untagged manifests, applied by garbage collection."""
+    record = await scope.authorized_registry(READ, RETENTION_READ)
+    enabled, days = await scope.api.services.db.read(collection.get_retention, record.id)
+    return RetentionPolicy(status="enabled" if enabled else "disabled", days=days)
+
+
+@router.put(
+    REGISTRY + "/retentionPolicy", response_model=RetentionPolicy, operation_id="Registries_SetRetention"
+)
+async def set_retention(scope: RegistryDep, body: RetentionPolicy) -> RetentionPolicy:
+    """Enable, disable or change the retention policy for untagged manifests."""
+    record = await scope.authorized_registry(WRITE, RETENTION_WRITE)
+    await scope.api.services.db.write(
+        collection.set_retention, record.id, body.status == "enabled", body.days
+    )
+    return body

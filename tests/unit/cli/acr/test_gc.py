@@ -84,3 +84,25 @@ def test_purge_sends_the_filters_and_the_duration_in_seconds(
     ]
     assert wrong.code == 1
     assert "--ago must be a duration" in wrong.stderr
+
+
+def test_retention_update_and_show(signed_in: Callable[[Any], None], cli: Callable[..., Outcome]) -> None:
+    calls: list[tuple[str, Any]] = []
+    policy = {"status": "enabled", "days": 7, "type": "UntaggedManifests"}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        path = request.url.raw_path.decode().split("?", 1)[0]
+        if path.endswith("/providers/Microsoft.ContainerRegistry/registries"):
+            return httpx.Response(200, json={"value": [REGISTRY]})
+        assert path == REGISTRY_ID + "/retentionPolicy"
+        calls.append((request.method, json.loads(request.content) if request.content else None))
+        return httpx.Response(200, json=policy)
+
+    signed_in(handler)
+    update = ("acr", "config", "retention", "update", "-r", "myreg", "--status", "enabled")
+    updated = cli(*update, "--days", "7", "--type", "UntaggedManifests")
+    shown = cli("acr", "config", "retention", "show", "-r", "myreg")
+
+    assert updated.code == 0, updated.stderr
+    assert json.loads(shown.stdout) == policy
+    assert calls == [("PUT", policy), ("GET", None)]
