@@ -145,3 +145,19 @@ def test_the_retention_policy_is_disabled_until_set(owner: ArmCaller) -> None:
     assert before == {"status": "disabled", "days": 7, "type": "UntaggedManifests"}
     assert after == {"status": "enabled", "days": 3, "type": "UntaggedManifests"}
     assert_arm_error(owner.put(path, {"status": "enabled", "days": 400}), 400, "InvalidRequestContent")
+
+
+def test_list_usages_counts_stored_bytes_against_the_sku_limits(owner: ArmCaller, app: BerthApp) -> None:
+    owner.create_registry("usagereg")
+    _old_orphan(app, "usagereg", b"twelve bytes")
+
+    usages = owner.ok(owner.get(owner.registry("usagereg") + "/listUsages"))
+
+    assert usages == {
+        "value": [
+            {"name": "Size", "limit": 500 * 1024**3, "currentValue": 12, "unit": "Bytes"},
+            {"name": "Webhooks", "limit": 500, "currentValue": 0, "unit": "Count"},
+            {"name": "ScopeMaps", "limit": 50000, "currentValue": 0, "unit": "Count"},
+            {"name": "Tokens", "limit": 50000, "currentValue": 0, "unit": "Count"},
+        ]
+    }

@@ -86,6 +86,25 @@ def purge(
     return context.current().management.purge(registry.resource_group, registry.name, body)
 
 
+def usage_table(result: Any) -> list[dict[str, Any]]:
+    return [
+        {
+            "NAME": u.get("name"),
+            "LIMIT": u.get("limit"),
+            "CURRENT VALUE": u.get("currentValue"),
+            "UNIT": u.get("unit"),
+        }
+        for u in result.get("value") or []
+    ]
+
+
+def show_usage(name: RegistryName, resource_group: ResourceGroup = None) -> dict[str, Any]:
+    """Get the storage usage and the limits of a registry (storage, webhooks, scope maps, tokens)."""
+    registry = find_registry(name, resource_group)
+    return context.current().management.list_usages(registry.resource_group, registry.name)
+
+
 def register(acr: typer.Typer) -> None:
+    command(acr, "show-usage", table=usage_table)(show_usage)
     command(acr, "gc", table=gc_table)(gc)
     command(acr, "purge", table=purge_table)(purge)

@@ -119,6 +119,9 @@ class ManagementClient:
             self.request("PUT", path, json=policy) if policy is not None else self.request("GET", path)
         )
 
+    def list_usages(self, resource_group: str, name: str) -> dict[str, Any]:
+        return dict(self.request("GET", f"{self.registry_id(resource_group, name)}/listUsages"))
+
     def check_name(self, name: str) -> dict[str, Any]:
         path = f"{self.subscription_scope}/providers/{PROVIDER}/checkNameAvailability"
         body = {"name": name, "type": f"{PROVIDER}/registries"}

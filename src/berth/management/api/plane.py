@@ -26,6 +26,7 @@ from berth.management.api import (
     role_assignments,
     scope_maps,
     tokens,
+    usage,
 )
 from berth.services import Services
 
@@ -43,6 +44,7 @@ ROUTERS = (
     registries.router,
     credentials.router,
     collection.router,
+    usage.router,
     scope_maps.router,
     tokens.router,
     role_assignments.router,

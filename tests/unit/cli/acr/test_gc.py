@@ -106,3 +106,21 @@ def test_retention_update_and_show(signed_in: Callable[[Any], None], cli: Callab
     assert updated.code == 0, updated.stderr
     assert json.loads(shown.stdout) == policy
     assert calls == [("PUT", policy), ("GET", None)]
+
+
+def test_show_usage_lists_the_usages(signed_in: Callable[[Any], None], cli: Callable[..., Outcome]) -> None:
+    usages = {"value": [{"name": "Size", "limit": 10, "currentValue": 3, "unit": "Bytes"}]}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        path = request.url.raw_path.decode().split("?", 1)[0]
+        if path.endswith("/providers/Microsoft.ContainerRegistry/registries"):
+            return httpx.Response(200, json={"value": [REGISTRY]})
+        assert (request.method, path) == ("GET", REGISTRY_ID + "/listUsages")
+        return httpx.Response(200, json=usages)
+
+    signed_in(handler)
+    shown = cli("acr", "show-usage", "-n", "myreg")
+    table = cli("acr", "show-usage", "-n", "myreg", "--output", "table")
+
+    assert json.loads(shown.stdout) == usages
+    assert "Bytes" in table.stdout
