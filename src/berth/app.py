@@ -27,6 +27,7 @@ from berth.access.principals import PrincipalResolver
 from berth.access.secrets import SecretVerifier
 from berth.access.service import AccessService
 from berth.config import Settings
+from berth.content.collector import GarbageCollector
 from berth.content.janitor import UploadJanitor
 from berth.directory.bootstrap import bootstrap_owner
 from berth.directory.endpoints import DirectoryEndpoints
@@ -197,6 +198,7 @@ def build_app(settings: Settings) -> BerthApp:
     recorder = EventRecorder(db, Metrics(), settings.event_retention_days)
     services.observer = recorder
     janitor = UploadJanitor(db, storage, settings.upload_max_age_hours * 3600.0)
+    collector = GarbageCollector(db, storage)
     services.disk = _disk_space(settings, db)
     services.request_log = RequestLog(settings.request_log, settings.request_log_sample)
     return BerthApp(
@@ -206,8 +208,9 @@ def build_app(settings: Settings) -> BerthApp:
             lambda: bootstrap_owner(settings, db, tenancy),
             lambda: _start_events(settings, recorder),
             janitor.start,
+            collector.start,
         ],
-        on_shutdown=[janitor.stop, recorder.stop],
+        on_shutdown=[collector.stop, janitor.stop, recorder.stop],
     )
 
 

@@ -14,7 +14,7 @@ from berth import errors
 from berth.content import locks
 from berth.errors import WireError
 from berth.metadata import blobs as blob_rows
-from berth.metadata import pulls
+from berth.metadata import collection, pulls
 from berth.metadata import repositories as repository_rows
 from berth.metadata.database import Database
 from berth.names import Digest
@@ -114,6 +114,7 @@ class BlobService:
         """
 
         def work(conn: Connection) -> int | None:
+            collection.lock_registry(conn, self.registry_id)  # against the GC's sweep
             holders = blob_rows.repositories_linking(conn, self.registry_id, str(digest), source)
             readable = [r for r in holders if r.attributes.read_enabled and may_pull(r.name)]
             if not readable:

@@ -15,8 +15,8 @@ from berth.content.manifest_format import ParsedManifest, parse, platform_value
 from berth.content.pull_cache import PullCache
 from berth.errors import WireError
 from berth.metadata import blobs as blob_rows
+from berth.metadata import collection, pulls
 from berth.metadata import manifests as manifest_rows
-from berth.metadata import pulls
 from berth.metadata import repositories as repository_rows
 from berth.metadata.database import Database
 from berth.names import Digest, InvalidName, is_tag
@@ -151,6 +151,7 @@ class ManifestService:
         )
 
         def work(conn: Connection) -> bool:
+            collection.lock_registry(conn, self.registry_id)  # against the GC's sweep
             repo = repository_rows.ensure(conn, self.registry_id, repository)
             locks.check_write(conn, repo, tag, digest)
             _refuse_missing(conn, repo.id, parsed)

@@ -28,6 +28,7 @@ from berth import errors, faults
 from berth.content.uploads import RunningHash, SessionHashes, rehash, write_part
 from berth.errors import WireError
 from berth.metadata import blobs as blob_rows
+from berth.metadata import collection
 from berth.metadata import repositories as repository_rows
 from berth.metadata.blobs import UploadPart, UploadRecord
 from berth.metadata.database import Database
@@ -149,8 +150,11 @@ class UploadSessions:
         faults.reached("upload.committed")
 
         def record(conn: Connection) -> None:
+            collection.lock_registry(conn, self.registry_id)
             if not blob_rows.delete_upload(conn, upload.id, upload.size):
                 raise _raced_in(conn, upload.id)
+            if self._store.stat(str(digest)) is None:  # the GC swept an older copy meanwhile
+                raise unknown_upload(upload.id, LOST)
             blob_rows.record_blob(conn, self.registry_id, str(digest), size)
             repo = repository_rows.ensure(conn, self.registry_id, upload.repository)
             blob_rows.link(conn, repo.id, str(digest))

@@ -12,11 +12,13 @@ from berth.cli.acr import (
     check_health,
     credential,
     diagnose,
+    gc,
     login,
     logs,
     network_rules,
     registry,
     repository,
+    retention,
     scope_maps,
     tokens,
 )
@@ -36,6 +38,8 @@ MODULES = (
     diagnose,
     logs,
     check_acr,
+    gc,
+    retention,
 )
 
 for module in MODULES:

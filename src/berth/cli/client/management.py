@@ -104,6 +104,24 @@ class ManagementClient:
         path = f"{self.registry_id(resource_group, name)}/regenerateCredential"
         return dict(self.request("POST", path, json={"name": password_name}))
 
+    def garbage_collect(self, resource_group: str, name: str, dry_run: bool) -> dict[str, Any]:
+        path = f"{self.registry_id(resource_group, name)}/garbageCollect"
+        return dict(self.request("POST", path, json={"dryRun": dry_run}))
+
+    def purge(self, resource_group: str, name: str, body: dict[str, Any]) -> dict[str, Any]:
+        return dict(self.request("POST", f"{self.registry_id(resource_group, name)}/purge", json=body))
+
+    def retention(
+        self, resource_group: str, name: str, policy: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        path = f"{self.registry_id(resource_group, name)}/retentionPolicy"
+        return dict(
+            self.request("PUT", path, json=policy) if policy is not None else self.request("GET", path)
+        )
+
+    def list_usages(self, resource_group: str, name: str) -> dict[str, Any]:
+        return dict(self.request("GET", f"{self.registry_id(resource_group, name)}/listUsages"))
+
     def check_name(self, name: str) -> dict[str, Any]:
         path = f"{self.subscription_scope}/providers/{PROVIDER}/checkNameAvailability"
         body = {"name": name, "type": f"{PROVIDER}/registries"}

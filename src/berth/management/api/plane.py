@@ -12,6 +12,7 @@ from fastapi.openapi.utils import get_openapi
 from starlette.routing import BaseRoute, Route
 
 from berth.management.api import (
+    collection,
     credentials,
     discovery,
     errors,
@@ -25,6 +26,7 @@ from berth.management.api import (
     role_assignments,
     scope_maps,
     tokens,
+    usage,
 )
 from berth.services import Services
 
@@ -41,6 +43,8 @@ ROUTERS = (
     discovery.router,
     registries.router,
     credentials.router,
+    collection.router,
+    usage.router,
     scope_maps.router,
     tokens.router,
     role_assignments.router,
