@@ -169,11 +169,13 @@ class FilesystemBlobStore:
 
     def delete_upload(self, upload_id: str) -> None:
         path = self._session_dir(upload_id)
-        if path.is_dir():
-            shutil.rmtree(path, ignore_errors=True)
-        else:  # a session file of berth before parts
+        if path.is_file():  # a session file of berth before parts (never created any more)
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
+            return
+        # A racing request may create the folder for its part just now: whatever it leaves is
+        # refused by the session's compare-and-set and removed by it (or by the upload janitor).
+        shutil.rmtree(path, ignore_errors=True)
 
     def upload_ids(self) -> Iterator[tuple[str, float]]:
         try:
