@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection
 
 from berth.content.purge import PurgeFilter, purge
+from berth.content.schedule import Every
 from berth.metadata import collection
 from berth.metadata import registries as registry_rows
 from berth.metadata.database import Database
@@ -64,8 +64,7 @@ class GarbageCollector:
         self._storage = storage
         self.grace_seconds = grace_seconds
         self._holder = uuid.uuid4().hex
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._schedule = Every(COLLECT_EVERY_SECONDS, self._collect_if_leading, "berth-gc", at_start=False)
 
     def collect(
         self, registry_id: str, *, dry_run: bool = False, now: float | None = None
@@ -132,21 +131,11 @@ class GarbageCollector:
         return self._db.write_sync(collection.take_lease, self._holder, COLLECT_EVERY_SECONDS * 2, now)
 
     def start(self) -> None:
-        if self._thread is None:
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._run, name="berth-gc", daemon=True)
-            self._thread.start()
+        self._schedule.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
-            self._thread = None
+        self._schedule.stop()
 
-    def _run(self) -> None:
-        while not self._stop.wait(COLLECT_EVERY_SECONDS):
-            try:
-                if self.lead():
-                    self.collect_all()
-            except Exception:
-                log.exception("garbage collection failed; trying again in an hour")
+    def _collect_if_leading(self) -> None:
+        if self.lead():
+            self.collect_all()

@@ -11,10 +11,10 @@ Deleting is idempotent, so several replicas may run this at once.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from dataclasses import dataclass
 
+from berth.content.schedule import Every
 from berth.metadata import blobs as blob_rows
 from berth.metadata.database import Database
 from berth.storage import StorageDriver
@@ -43,8 +43,7 @@ class UploadJanitor:
         self._db = db
         self._storage = storage
         self._max_age = max_age_seconds
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._schedule = Every(PURGE_EVERY_SECONDS, self.purge, "berth-upload-janitor", at_start=True)
 
     def purge(self, now: float | None = None) -> PurgeReport:
         now = time.time() if now is None else now
@@ -72,22 +71,7 @@ class UploadJanitor:
     # --- the background schedule ----------------------------------------------------------
 
     def start(self) -> None:
-        if self._thread is None:
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._run, name="berth-upload-janitor", daemon=True)
-            self._thread.start()
+        self._schedule.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
-            self._thread = None
-
-    def _run(self) -> None:
-        while True:
-            try:
-                self.purge()
-            except Exception:
-                log.exception("upload purge failed; trying again in an hour")
-            if self._stop.wait(PURGE_EVERY_SECONDS):
-                return
+        self._schedule.stop()
