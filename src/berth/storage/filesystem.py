@@ -69,8 +69,7 @@ class _FilePartWriter:
     :meth:`FilesystemBlobStore.commit_upload` fsyncs them, before the blob is visible."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fd = _create_exclusively(path)
         self._file = os.fdopen(fd, "wb", buffering=0)
         self._position = self._flushed = 0
 
@@ -87,6 +86,20 @@ class _FilePartWriter:
     def close(self) -> None:
         if not self._file.closed:
             self._file.close()
+
+
+def _create_exclusively(path: Path, attempts: int = 5) -> int:
+    """A new file at ``path``, with its folder. A request ending the session may remove the folder
+    between the two steps; the folder is then made again (the session's compare-and-set refuses
+    the part, and its writer deletes it)."""
+    for _ in range(attempts - 1):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileNotFoundError:
+            continue
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
 
 
 class FilesystemBlobStore:
