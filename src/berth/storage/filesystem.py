@@ -93,7 +93,11 @@ def _create_exclusively(path: Path, attempts: int = 5) -> int:
     between the two steps; the folder is then made again (the session's compare-and-set refuses
     the part, and its writer deletes it)."""
     for _ in range(attempts - 1):
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            # pathlib's mkdir raises FileExistsError when the folder it saw appear is gone again
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:
+            continue
         try:
             return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileNotFoundError:
