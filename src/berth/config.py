@@ -23,6 +23,10 @@ ENV_PREFIX = "BERTH_"
 TLS_DIR = "tls"
 TLS_CERT_FILE = "server.crt"
 TLS_KEY_FILE = "server.key"
+# Bounds of a redirect URL's lifetime: long enough to start a download, short enough that a
+# leaked URL soon stops working.
+MIN_REDIRECT_SECONDS = 10
+MAX_REDIRECT_SECONDS = 20 * 60
 
 
 class ConfigError(ValueError):
@@ -49,6 +53,10 @@ class Settings:
     azure_account: str = ""
     azure_container: str = ""
     azure_account_key_file: Path | None = None
+    # Answer blob GETs with a 307 to a short-lived presigned (S3) or SAS (Azure) URL instead
+    # of proxying the bytes (docs/configuration.md#redirects), as Distribution's ``redirect``.
+    storage_redirect: bool = False
+    storage_redirect_seconds: int = 1200
     tls_cert: Path | None = None
     tls_key: Path | None = None
     public_port: int = 0
@@ -293,6 +301,13 @@ def _validate_storage(settings: Settings) -> None:
     for name in required:
         if not getattr(settings, name):
             raise ConfigError(f"{name}: required with storage_driver = {driver!r}")
+    if settings.storage_redirect and driver == "filesystem":
+        raise ConfigError("storage_redirect: needs storage_driver = 's3' or 'azure' (a folder has no URL)")
+    if not MIN_REDIRECT_SECONDS <= settings.storage_redirect_seconds <= MAX_REDIRECT_SECONDS:
+        raise ConfigError(
+            f"storage_redirect_seconds: {settings.storage_redirect_seconds} is not between "
+            f"{MIN_REDIRECT_SECONDS} and {MAX_REDIRECT_SECONDS} (20 minutes, Distribution's lifetime)"
+        )
     for name in ("s3_credentials_file", "azure_account_key_file"):
         path = getattr(settings, name)
         if path is not None and not Path(path).is_file():

@@ -4,7 +4,6 @@ in server mode, azure against Azurite, both separate processes on loopback start
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -13,7 +12,7 @@ import pytest
 from tests.e2e.conftest import ServerFactory
 from tests.support.dockerd import DockerDaemon
 from tests.support.images import rootfs_tarball, sha256_digest
-from tests.support.objectstores import Backend, azurite_server, moto_server
+from tests.support.objectstores import AzureServer, Backend, S3Server
 from tests.support.objectstores import azure_backend as azure_backend_for
 from tests.support.objectstores import s3_backend as s3_backend_for
 
@@ -23,15 +22,13 @@ DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 
 
 @pytest.fixture(scope="module")
-def s3_backend() -> Iterator[Backend]:
-    with moto_server() as server:
-        yield s3_backend_for(server)
+def s3_backend(s3_server: S3Server) -> Backend:
+    return s3_backend_for(s3_server)
 
 
 @pytest.fixture(scope="module")
-def azure_backend() -> Iterator[Backend]:
-    with azurite_server() as server:
-        yield azure_backend_for(server)
+def azure_backend(azure_server: AzureServer) -> Backend:
+    return azure_backend_for(azure_server)
 
 
 @pytest.mark.parametrize("backend_name", ["s3_backend", "azure_backend"])

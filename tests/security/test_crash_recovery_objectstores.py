@@ -5,7 +5,6 @@ that is served hashes to its digest; the same bytes can always be pushed again."
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -20,14 +19,13 @@ from tests.security.test_crash_recovery import (
     assert_pushes_again,
     client,
 )
-from tests.support.objectstores import Backend, azure_backend, azurite_server, moto_server, s3_backend
+from tests.support.objectstores import AzureServer, Backend, S3Server, azure_backend, s3_backend
 from tests.support.server import BerthServer
 
 
 @pytest.fixture(scope="module")
-def object_stores() -> Iterator[dict[str, Backend]]:
-    with moto_server() as s3, azurite_server() as azure:
-        yield {"s3": s3_backend(s3), "azure": azure_backend(azure)}
+def object_stores(s3_server: S3Server, azure_server: AzureServer) -> dict[str, Backend]:
+    return {"s3": s3_backend(s3_server), "azure": azure_backend(azure_server)}
 
 
 @pytest.mark.parametrize("point", faults.POINTS)

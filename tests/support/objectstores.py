@@ -23,8 +23,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tests.support.ports import free_port
+
+if TYPE_CHECKING:
+    from azure.storage.blob import ContainerClient
+    from mypy_boto3_s3 import S3Client
 
 AZURITE_VERSION = "3.37.0"
 REPO = Path(__file__).resolve().parents[2]
@@ -55,6 +60,19 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait(timeout=10)
 
 
+@contextmanager
+def _serving(command: list[str], port: int) -> Iterator[None]:
+    """Run ``command`` (a server that listens on ``port``) for the time of the block."""
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - closed below
+    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        _wait_for_port(port, process)
+        yield
+    finally:
+        _stop(process)
+        log.close()
+
+
 @dataclass(frozen=True)
 class S3Server:
     endpoint: str
@@ -67,18 +85,31 @@ class S3Server:
 def moto_server() -> Iterator[S3Server]:
     """moto's S3 server on a free loopback port, for the time of the block."""
     port = free_port()
-    log = tempfile.TemporaryFile()  # noqa: SIM115 - closed below
-    process = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        _wait_for_port(port, process)
+    with _serving([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)], port):
         yield S3Server(endpoint=f"http://127.0.0.1:{port}")
-    finally:
-        _stop(process)
-        log.close()
+
+
+def s3_client(server: S3Server) -> S3Client:
+    """A boto3 client of ``server``, configured as berth's own."""
+    import boto3
+
+    from berth.storage.s3 import client_config
+
+    return boto3.client(
+        "s3",
+        endpoint_url=server.endpoint,
+        region_name=server.region,
+        aws_access_key_id=server.access_key,
+        aws_secret_access_key=server.secret_key,
+        config=client_config(),
+    )
+
+
+def new_bucket(server: S3Server) -> str:
+    """A new, empty bucket with a random name."""
+    bucket = f"berth-{uuid.uuid4().hex[:12]}"
+    s3_client(server).create_bucket(Bucket=bucket)
+    return bucket
 
 
 def azurite_cache() -> Path:
@@ -144,28 +175,19 @@ def azurite_server() -> Iterator[AzureServer]:
     binary = ensure_azurite()
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="berth-azurite-") as data:
-        log = tempfile.TemporaryFile()  # noqa: SIM115 - closed below
-        process = subprocess.Popen(
-            [
-                str(binary),
-                "--blobHost",
-                "127.0.0.1",
-                "--blobPort",
-                str(port),
-                "--location",
-                data,
-                "--silent",
-                "--skipApiVersionCheck",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            _wait_for_port(port, process)
+        command = [str(binary), "--blobHost", "127.0.0.1", "--blobPort", str(port), "--location", data]
+        with _serving([*command, "--silent", "--skipApiVersionCheck"], port):
             yield AzureServer(endpoint=f"http://127.0.0.1:{port}/{AZURITE_ACCOUNT}")
-        finally:
-            _stop(process)
-            log.close()
+
+
+def new_container(server: AzureServer) -> ContainerClient:
+    """A new, empty container with a random name."""
+    from azure.storage.blob import ContainerClient
+
+    name = f"berth-{uuid.uuid4().hex[:12]}"
+    container = ContainerClient.from_connection_string(server.connection_string, name)
+    container.create_container()
+    return container
 
 
 # What ``berth serve`` needs to store blobs on one of these servers: the environment that
@@ -174,20 +196,8 @@ Backend = tuple[dict[str, str], Callable[[], list[str]]]
 
 
 def s3_backend(server: S3Server) -> Backend:
-    import boto3
-
-    from berth.storage.s3 import client_config
-
-    bucket = f"berth-{uuid.uuid4().hex[:12]}"
-    client = boto3.client(
-        "s3",
-        endpoint_url=server.endpoint,
-        region_name=server.region,
-        aws_access_key_id=server.access_key,
-        aws_secret_access_key=server.secret_key,
-        config=client_config(),
-    )
-    client.create_bucket(Bucket=bucket)
+    bucket = new_bucket(server)
+    client = s3_client(server)
     env = {
         "BERTH_STORAGE_DRIVER": "s3",
         "BERTH_S3_ENDPOINT": server.endpoint,
@@ -205,15 +215,11 @@ def s3_backend(server: S3Server) -> Backend:
 
 
 def azure_backend(server: AzureServer) -> Backend:
-    from azure.storage.blob import ContainerClient
-
-    name = f"berth-{uuid.uuid4().hex[:12]}"
-    container = ContainerClient.from_connection_string(server.connection_string, name)
-    container.create_container()
+    container = new_container(server)
     env = {
         "BERTH_STORAGE_DRIVER": "azure",
         "BERTH_AZURE_ACCOUNT_URL": server.endpoint,
-        "BERTH_AZURE_CONTAINER": name,
+        "BERTH_AZURE_CONTAINER": container.container_name,
         "AZURE_STORAGE_KEY": server.key,
     }
     return env, lambda: [blob.name for blob in container.list_blobs()]

@@ -42,10 +42,13 @@ class BlobInfo:
 
 
 class BlobService:
-    def __init__(self, registry_id: str, db: Database, store: BlobStore) -> None:
+    """``redirect_seconds`` > 0 turns on redirects of blob GETs (:meth:`redirect_url`)."""
+
+    def __init__(self, registry_id: str, db: Database, store: BlobStore, redirect_seconds: int = 0) -> None:
         self.registry_id = registry_id
         self._db = db
         self._store = store
+        self._redirect_seconds = redirect_seconds
 
     # --- reading --------------------------------------------------------------------------
 
@@ -56,6 +59,19 @@ class BlobService:
         if size is None:
             raise WireError(errors.BLOB_UNKNOWN, detail={"digest": str(digest)})
         return BlobInfo(str(digest), size)
+
+    async def redirect_url(self, info: BlobInfo) -> str | None:
+        """Where to send a GET of this blob instead of serving it, or None to serve it.
+
+        Only blobs larger than :data:`VERIFY_ON_READ` are redirected: berth hashes the small
+        ones on every read and never serves one that does not match its digest, a check a
+        redirect would skip; and for a blob that small the extra round trip costs more than
+        the bytes. Large blobs are not verified on read by berth either way: clients check
+        the digest of what they download.
+        """
+        if self._redirect_seconds <= 0 or info.size <= VERIFY_ON_READ:
+            return None
+        return await anyio.to_thread.run_sync(self._store.redirect_url, info.digest, self._redirect_seconds)
 
     async def open(self, info: BlobInfo, offset: int, length: int) -> AsyncIterator[bytes] | bytes:
         """The bytes to send: whole and verified for a small blob, else a stream.

@@ -45,7 +45,11 @@ class RequestContext:
 
     @cached_property
     def blobs(self) -> BlobService:
-        return BlobService(self.registry.id, self.services.db, self.services.store_for(self.registry.id))
+        settings = self.services.settings
+        redirect_seconds = settings.storage_redirect_seconds if settings.storage_redirect else 0
+        return BlobService(
+            self.registry.id, self.services.db, self.services.store_for(self.registry.id), redirect_seconds
+        )
 
     @cached_property
     def uploads(self) -> UploadSessions:

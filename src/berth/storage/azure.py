@@ -33,6 +33,7 @@ from berth.storage.filesystem import CHUNK_SIZE, _safe_component
 BLOCK_SIZE = 4 * 1024 * 1024
 COPY_BLOCK = 100 * 1024 * 1024  # Put Block From URL's limit per block
 COMMIT_ATTEMPTS = 4
+COPY_SAS_SECONDS = 15 * 60  # the SAS a commit's Put Block From URL reads the parts with
 
 
 def _block_id() -> str:
@@ -125,6 +126,10 @@ class AzureBlobStore:
         self._blob_name(digest)
         return None
 
+    def redirect_url(self, digest: str, expires_in: int) -> str | None:
+        """A read-only service SAS URL of the blob; None without the account key to sign it."""
+        return self._read_url(self._container.get_blob_client(self._blob_name(digest)), expires_in)
+
     def delete(self, digest: str) -> bool:
         try:
             self._container.delete_blob(self._blob_name(digest))
@@ -182,7 +187,7 @@ class AzureBlobStore:
         blocks: list[BlobBlock] = []
         for name, size in zip(names, sizes, strict=True):
             source = self._container.get_blob_client(name)
-            source_url = self._read_url(source)
+            source_url = self._read_url(source, COPY_SAS_SECONDS)
             for start in range(0, size, COPY_BLOCK):
                 block = _block_id()
                 length = min(COPY_BLOCK, size - start)
@@ -199,8 +204,8 @@ class AzureBlobStore:
                     blocks.append(BlobBlock(block_id=block))
         return blocks
 
-    def _read_url(self, blob: BlobClient) -> str | None:
-        """A read-only SAS URL valid for a few minutes, for a server-side copy; None without a key."""
+    def _read_url(self, blob: BlobClient, expires_in: int) -> str | None:
+        """A read-only SAS URL valid for ``expires_in`` seconds; None without the account key."""
         if self._account_key is None:
             return None
         sas = generate_blob_sas(
@@ -209,7 +214,7 @@ class AzureBlobStore:
             blob_name=blob.blob_name,
             account_key=self._account_key,
             permission=BlobSasPermissions(read=True),
-            expiry=datetime.now(UTC) + timedelta(minutes=15),
+            expiry=datetime.now(UTC) + timedelta(seconds=expires_in),
         )
         return f"{blob.url}?{sas}"
 

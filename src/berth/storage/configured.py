@@ -82,6 +82,11 @@ def _azure(settings: Settings, environ: Mapping[str, str]) -> StorageDriver:
     if key:
         credential = {"account_name": azure_account_name(settings), "account_key": key}
     else:
+        if settings.storage_redirect:
+            raise ConfigError(
+                "storage_redirect: the azure driver signs SAS URLs with the account key: "
+                "set azure_account_key_file or AZURE_STORAGE_KEY, or turn storage_redirect off"
+            )
         from azure.identity import DefaultAzureCredential
 
         credential = DefaultAzureCredential()

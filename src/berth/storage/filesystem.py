@@ -134,6 +134,11 @@ class FilesystemBlobStore:
         path = self._blob_path(digest)
         return path if path.exists() else None
 
+    def redirect_url(self, digest: str, expires_in: int) -> str | None:
+        """None: a folder has no URL of its own; berth serves its blobs."""
+        self._blob_path(digest)
+        return None
+
     def delete(self, digest: str) -> bool:
         try:
             self._blob_path(digest).unlink()

@@ -52,6 +52,16 @@ class BlobStore(Protocol):
         """A local file holding the blob, when the driver has one (enables zero-copy sends)."""
         ...
 
+    def redirect_url(self, digest: str, expires_in: int) -> str | None:
+        """A URL from which any HTTP client may GET the committed blob for ``expires_in``
+        seconds, without other credentials (an S3 presigned URL, an Azure SAS URL), or None
+        when the driver cannot hand one out (the filesystem; Azure without an account key).
+
+        Signing is local: the blob's presence is not checked (the metadata database said it is
+        there). The URL holds a signature: it must never be logged.
+        """
+        ...
+
     def delete(self, digest: str) -> bool:
         """Remove a committed blob; False when it was not stored."""
         ...

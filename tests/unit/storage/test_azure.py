@@ -10,14 +10,15 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
-from azure.storage.blob import BlobServiceClient, ContainerClient
+from azure.storage.blob import ContainerClient
 
 from berth.config import load_settings
 from berth.storage import StorageDriver
 from berth.storage.azure import AzureDriver
 from berth.storage.configured import azure_account_name, build_storage
-from tests.support.objectstores import AzureServer, azurite_server
+from tests.support.objectstores import AzureServer, new_container
 from tests.unit.storage.driver_suite import (
     REGISTRY_A,
     UPLOAD,
@@ -29,19 +30,10 @@ from tests.unit.storage.driver_suite import (
 )
 
 
-@pytest.fixture(scope="module")
-def azure_server() -> Iterator[AzureServer]:
-    with azurite_server() as server:
-        yield server
-
-
 @pytest.fixture
 def container(azure_server: AzureServer) -> Iterator[ContainerClient]:
-    service = BlobServiceClient.from_connection_string(azure_server.connection_string)
-    client = service.create_container(f"berth-{uuid.uuid4().hex[:12]}")
-    yield client
-    client.close()
-    service.close()
+    with new_container(azure_server) as client:
+        yield client
 
 
 class TestAzureDriver(DriverSuite):
@@ -161,3 +153,29 @@ def test_the_account_key_and_sas_signatures_are_never_logged(
     assert caplog.records  # the SDK did log at debug level
     assert azure_server.key not in caplog.text
     assert re.search(r"sig=(?!\*)", caplog.text) is None
+
+
+def test_a_redirect_url_is_a_read_only_sas_that_downloads_the_blob(
+    container: ContainerClient, azure_server: AzureServer
+) -> None:
+    store = AzureDriver(container, account_key=azure_server.key).registry(REGISTRY_A)
+    digest = store_blob(store, b"signed bytes")
+
+    url = store.redirect_url(digest, 60)
+
+    assert url is not None
+    assert url.startswith(f"{azure_server.endpoint}/{container.container_name}/registries/")
+    assert "sp=r&" in url
+    assert "sig=" in url
+    assert azure_server.key not in url
+    with httpx.Client(trust_env=False) as http:
+        assert http.get(url).content == b"signed bytes"
+        assert http.get(url, headers={"Range": "bytes=7-11"}).content == b"bytes"
+        assert http.delete(url).status_code == 403  # read only
+        assert http.get(url.replace("sp=r&", "sp=rd&")).status_code == 403  # the permissions are signed
+
+
+def test_without_the_account_key_there_is_no_redirect_url(container: ContainerClient) -> None:
+    store = AzureDriver(container).registry(REGISTRY_A)
+
+    assert store.redirect_url(store_blob(store, b"proxied"), 60) is None

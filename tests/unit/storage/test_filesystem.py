@@ -123,3 +123,9 @@ def test_session_files_are_private(tmp_path: Path) -> None:
     mode = (tmp_path / "registries" / REGISTRY_A / "uploads" / UPLOAD / "p0").stat().st_mode & 0o777
 
     assert mode == 0o600
+
+
+def test_a_folder_has_no_redirect_url(tmp_path: Path) -> None:
+    store = FilesystemDriver(tmp_path).registry(REGISTRY_A)
+
+    assert store.redirect_url(store_blob(store, b"served by berth"), 60) is None

@@ -81,10 +81,23 @@ async def get_blob(ctx: RequestContext) -> Response:
     headers["Content-Length"] = str(length)
     if ctx.request.method == "HEAD":
         return Response(b"", status_code=status, headers=headers, media_type="application/octet-stream")
+    redirect = await ctx.blobs.redirect_url(info)
+    if redirect is not None:
+        return _redirect(redirect, info.digest)
     body = await ctx.blobs.open(info, offset, length)
     if isinstance(body, bytes):
         return Response(body, status_code=status, headers=headers, media_type="application/octet-stream")
     return StreamingResponse(body, status_code=status, headers=headers, media_type="application/octet-stream")
+
+
+def _redirect(url: str, digest: str) -> Response:
+    """307 to the store's short-lived URL (the client repeats its GET, with its Range, there).
+
+    HEAD is never redirected: berth answers it from the metadata database alone. The answer
+    carries no ``Cache-Control``: a cache must not keep a URL that expires.
+    """
+    headers = {"Location": url, "Docker-Content-Digest": digest, "Content-Length": "0"}
+    return Response(b"", status_code=307, headers=headers)
 
 
 async def delete_blob(ctx: RequestContext) -> Response:
