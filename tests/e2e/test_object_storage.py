@@ -3,12 +3,14 @@ in server mode, azure against Azurite, both separate processes on loopback start
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.e2e.clients import Skopeo
 from tests.e2e.conftest import ServerFactory
 from tests.support.dockerd import DockerDaemon
 from tests.support.images import rootfs_tarball, sha256_digest
@@ -76,3 +78,45 @@ def test_docker_push_and_pull_through_an_object_store(
     assert pulled is not None
     assert pulled.group(1) == pushed.group(1)
     assert dockerd.run("image", "inspect", "--format", "{{.Id}}", reference).stdout.strip() == image_id
+
+
+@pytest.mark.parametrize("backend_name", ["s3_backend", "azure_backend"])
+def test_docker_and_skopeo_pull_through_redirects_to_the_object_store(
+    backend_name: str,
+    request: pytest.FixtureRequest,
+    dockerd: DockerDaemon,
+    skopeo: Skopeo,
+    make_berth_server: ServerFactory,
+    tmp_path: Path,
+) -> None:
+    """With ``storage_redirect`` on, the layer (3 MiB, over the 1 MiB served by berth) is a 307
+    to a presigned or SAS URL on the emulator, which dockerd and skopeo follow; the image
+    arrives intact and the server's log shows the 307 without the URL's signature."""
+    env, _ = request.getfixturevalue(backend_name)
+    server = make_berth_server(env={**env, "BERTH_STORAGE_REDIRECT": "true"})
+    reference = f"{server.address}/redirected/{backend_name.split('_')[0]}:v1"
+    tarball = rootfs_tarball(tmp_path / "rootfs.tar", size=3 * 1024 * 1024)
+    image_id = dockerd.run("import", str(tarball), reference).stdout.strip()
+    pushed = re.search(r"digest: (sha256:[0-9a-f]{64})", dockerd.run("push", reference).stdout)
+    assert pushed is not None
+    dockerd.run("rmi", reference)
+
+    pulled = re.search(r"Digest: (sha256:[0-9a-f]{64})", dockerd.run("pull", reference).stdout)
+    assert pulled is not None
+    assert pulled.group(1) == pushed.group(1)
+    assert dockerd.run("image", "inspect", "--format", "{{.Id}}", reference).stdout.strip() == image_id
+    skopeo.copy(f"docker://{reference}", f"oci:{tmp_path / 'layout'}:v1")  # skopeo checks every digest
+    index = json.loads((tmp_path / "layout" / "index.json").read_text())
+    manifest_digest = index["manifests"][0]["digest"]
+    manifest = json.loads(
+        (tmp_path / "layout" / "blobs" / "sha256" / manifest_digest.split(":")[1]).read_bytes()
+    )
+    layer = manifest["layers"][0]
+    assert layer["size"] > 1024 * 1024
+    layer_bytes = (tmp_path / "layout" / "blobs" / "sha256" / layer["digest"].split(":")[1]).read_bytes()
+    assert sha256_digest(layer_bytes) == layer["digest"]
+
+    log = server.log()
+    redirected = [line for line in log.splitlines() if "/blobs/sha256:" in line and '" 307 ' in line]
+    assert len(redirected) >= 2, log[-3000:]  # docker's and skopeo's GET of the layer
+    assert not re.search(r"X-Amz-Signature|[?&]sig=|Signature=", log)

@@ -303,11 +303,27 @@ def test_storage_driver_defaults_to_the_filesystem() -> None:
             {"s3_credentials_file": "/nonexistent/creds"},
             "s3_credentials_file: file /nonexistent/creds does not",
         ),
+        ({"storage_redirect": "true"}, "storage_redirect: needs storage_driver = 's3' or 'azure'"),
+        (
+            {"storage_driver": "s3", "s3_bucket": "b", "storage_redirect_seconds": "1201"},
+            "storage_redirect_seconds: 1201 is not between 10 and 1200",
+        ),
+        (
+            {"storage_driver": "s3", "s3_bucket": "b", "storage_redirect_seconds": "9"},
+            "storage_redirect_seconds: 9 is not between",
+        ),
     ],
 )
 def test_storage_settings_are_checked(values: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         load_settings(overrides=values, environ={})
+
+
+def test_redirects_are_off_by_default_and_last_at_most_20_minutes() -> None:
+    settings = load_settings(environ={})
+
+    assert settings.storage_redirect is False
+    assert settings.storage_redirect_seconds == 1200
 
 
 def test_storage_settings_from_the_environment(tmp_path: Path) -> None:
