@@ -16,6 +16,7 @@ from bench import options as cli
 from bench import payload as payloads
 from bench.cases import Case, CaseContext, CaseSkipped, all_cases
 from bench.cases.auth import TOKEN_AUTH
+from bench.cases.object_storage import servers as object_store_servers
 from bench.cases.request_log import REQUEST_LOG, REQUEST_LOG_ARGS
 from bench.options import RESULTS_DIR, Options
 from bench.profiling import Profiler, ProfilerMissing
@@ -147,9 +148,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         payload = payloads.generate(workdir, options.size)
         log(f"payload digest {payload.digest}")
         ctx = CaseContext(options, payload, log, profiler)
-        chosen = specs(options, payload.path)
-        for spec in chosen:
-            run_cases(spec, cases, ctx, workdir, run, chosen)
+        with object_store_servers(options) as on_object_stores:  # moto and Azurite, when chosen
+            chosen = [*specs(options, payload.path), *on_object_stores]
+            for spec in chosen:
+                run_cases(spec, cases, ctx, workdir, run, chosen)
     output = options.output or RESULTS_DIR / f"{run.started:%Y%m%d-%H%M%S}.json"
     write_json(run, output)
     print(summary(run))

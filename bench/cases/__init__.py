@@ -69,6 +69,7 @@ def all_cases(options: Options) -> list[Case]:
     from bench.cases.blobs import Pull, PushChunked, PushMonolithic
     from bench.cases.manifests import ManifestGet
     from bench.cases.memory import StreamingMemory
+    from bench.cases.object_storage import object_cases
     from bench.cases.request_log import LoggedManifestGet
 
     cases: list[Case] = [
@@ -82,6 +83,7 @@ def all_cases(options: Options) -> list[Case]:
         AuthenticatedManifestGet(options.connections),
         LoggedManifestGet(options.connections),  # on the "berth (request log)" spec
     ]
+    cases += object_cases(options)  # on the object storage specs of bench.cases.object_storage
     if options.big:
         cases.append(StreamingMemory(options.size_mib * options.big_factor))
     if options.cases:
