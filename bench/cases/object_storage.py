@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from bench.cases import CaseContext, Samples
@@ -95,14 +95,17 @@ def servers(options: Options) -> Iterator[list[ServerSpec]]:
     with moto_server() as s3, azurite_server() as azure:
         stores = Stores(s3, azure)
         chosen: list[ServerSpec] = []
-        if "distribution" in options.servers:
-            for redirect in (False, True):
-                chosen.append(DistributionS3Spec(stores, redirect, options.distribution_bin))
-        if "berth" in options.servers:
-            for driver in DRIVERS:
-                for redirect in (False, True):
+        for redirect in (False, True):
+            if "distribution" in options.servers:
+                named = _named("Distribution", "s3", redirect)
+                chosen.append(DistributionS3Spec(stores, redirect, options.distribution_bin, **named))
+            if "berth" in options.servers:
+                for driver in DRIVERS:
+                    named = _named("berth", driver, redirect)
                     chosen.append(
-                        BerthObjectSpec(stores, driver, redirect, options.berth_bin, options.berth_args)
+                        BerthObjectSpec(
+                            stores, driver, redirect, options.berth_bin, options.berth_args, **named
+                        )
                     )
         yield chosen
 
@@ -113,16 +116,10 @@ class DistributionS3Spec:
 
     stores: Stores
     redirect: bool
-    binary: str = "docker-registry"
+    binary: str
+    label: str
+    capabilities: frozenset[str]
     subject: Subject = "distribution"
-
-    @property
-    def label(self) -> str:
-        return f"Distribution (s3{', redirect' if self.redirect else ''})"
-
-    @property
-    def capabilities(self) -> frozenset[str]:
-        return frozenset({capability("s3", self.redirect)})
 
     def command(self, port: int, workdir: Path) -> list[str]:
         config = workdir / "config.yml"
@@ -151,16 +148,10 @@ class BerthObjectSpec:
     driver: str
     redirect: bool
     binary: str
-    extra_args: tuple[str, ...] = ()
+    extra_args: tuple[str, ...]
+    label: str
+    capabilities: frozenset[str]
     subject: Subject = "berth"
-
-    @property
-    def label(self) -> str:
-        return f"berth ({self.driver}{', redirect' if self.redirect else ''})"
-
-    @property
-    def capabilities(self) -> frozenset[str]:
-        return frozenset({capability(self.driver, self.redirect)})
 
     def command(self, port: int, workdir: Path) -> list[str]:
         env = {**self.stores.berth_env(self.driver), "BERTH_STORAGE_REDIRECT": str(self.redirect).lower()}
@@ -169,6 +160,14 @@ class BerthObjectSpec:
 
     def version(self) -> str:
         return BerthSpec(self.binary).version()
+
+
+def _named(server: str, driver: str, redirect: bool) -> dict[str, Any]:
+    """A spec's ``label`` and ``capabilities`` for one store and read mode."""
+    return {
+        "label": f"{server} ({driver}{', redirect' if redirect else ''})",
+        "capabilities": frozenset({capability(driver, redirect)}),
+    }
 
 
 @functools.cache

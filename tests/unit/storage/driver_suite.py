@@ -30,6 +30,7 @@ import threading
 import time
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from berth.storage import BlobStore, StorageDriver
@@ -58,6 +59,16 @@ def store_blob(store: BlobStore, data: bytes, upload_id: str = UPLOAD) -> str:
     write_part(store, upload_id, "p0", data)
     store.commit_upload(upload_id, ["p0"], digest)
     return digest
+
+
+def assert_downloads(url: str | None, data: bytes) -> str:
+    """``url`` (a driver's redirect URL) serves ``data`` to a client without credentials, and a
+    byte range of it; returns the URL for further checks."""
+    assert url is not None
+    with httpx.Client(trust_env=False, timeout=30) as http:
+        assert http.get(url).content == data
+        assert http.get(url, headers={"Range": "bytes=2-5"}).content == data[2:6]
+    return url
 
 
 def joined(chunks: Iterator[bytes]) -> bytes:

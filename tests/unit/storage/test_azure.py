@@ -23,6 +23,7 @@ from tests.unit.storage.driver_suite import (
     REGISTRY_A,
     UPLOAD,
     DriverSuite,
+    assert_downloads,
     digest_of,
     joined,
     store_blob,
@@ -159,18 +160,13 @@ def test_a_redirect_url_is_a_read_only_sas_that_downloads_the_blob(
     container: ContainerClient, azure_server: AzureServer
 ) -> None:
     store = AzureDriver(container, account_key=azure_server.key).registry(REGISTRY_A)
-    digest = store_blob(store, b"signed bytes")
 
-    url = store.redirect_url(digest, 60)
+    url = assert_downloads(store.redirect_url(store_blob(store, b"signed bytes"), 60), b"signed bytes")
 
-    assert url is not None
     assert url.startswith(f"{azure_server.endpoint}/{container.container_name}/registries/")
     assert "sp=r&" in url
-    assert "sig=" in url
     assert azure_server.key not in url
     with httpx.Client(trust_env=False) as http:
-        assert http.get(url).content == b"signed bytes"
-        assert http.get(url, headers={"Range": "bytes=7-11"}).content == b"bytes"
         assert http.delete(url).status_code == 403  # read only
         assert http.get(url.replace("sp=r&", "sp=rd&")).status_code == 403  # the permissions are signed
 

@@ -7,7 +7,6 @@ import logging
 import time
 from pathlib import Path
 
-import httpx
 import pytest
 
 from berth.config import load_settings
@@ -22,6 +21,7 @@ from tests.unit.storage.driver_suite import (
     REGISTRY_A,
     UPLOAD,
     DriverSuite,
+    assert_downloads,
     digest_of,
     joined,
     store_blob,
@@ -160,17 +160,12 @@ def test_a_part_put_by_multipart_upload_is_copied_and_read_whole(s3_server: S3Se
 
 def test_a_redirect_url_downloads_the_blob_without_credentials(s3_server: S3Server, bucket: str) -> None:
     store = S3Driver(s3_client(s3_server), bucket).registry(REGISTRY_A)
-    digest = store_blob(store, b"presigned bytes")
 
-    url = store.redirect_url(digest, 60)
+    url = assert_downloads(store.redirect_url(store_blob(store, b"presigned bytes"), 60), b"presigned bytes")
 
-    assert url is not None
     assert url.startswith(f"{s3_server.endpoint}/{bucket}/registries/")
     assert "X-Amz-Expires=60" in url
     assert "X-Amz-Signature=" in url
     assert s3_server.secret_key not in url
-    with httpx.Client(trust_env=False) as http:
-        assert http.get(url).content == b"presigned bytes"
-        assert http.get(url, headers={"Range": "bytes=10-14"}).content == b"bytes"
     # moto does not check signatures, so a tampered URL cannot be shown refused here; that the
     # URL is signed with version 4 over its expiry is what AWS and compatible servers check.
