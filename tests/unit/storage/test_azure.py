@@ -14,7 +14,7 @@ import httpx
 import pytest
 from azure.storage.blob import ContainerClient
 
-from berth.config import load_settings
+from berth.config import ConfigError, load_settings
 from berth.storage import StorageDriver
 from berth.storage.azure import AzureDriver
 from berth.storage.configured import azure_account_name, build_storage
@@ -175,3 +175,21 @@ def test_without_the_account_key_there_is_no_redirect_url(container: ContainerCl
     store = AzureDriver(container).registry(REGISTRY_A)
 
     assert store.redirect_url(store_blob(store, b"proxied"), 60) is None
+
+
+def test_redirects_without_the_account_key_are_refused_at_startup(azure_server: AzureServer) -> None:
+    """Only the account key signs a SAS here: a token credential with redirects on is an error."""
+    settings = load_settings(
+        overrides={
+            "storage_driver": "azure",
+            "azure_account_url": azure_server.endpoint,
+            "azure_container": "any",
+            "storage_redirect": True,
+        },
+        environ={},
+    )
+
+    with pytest.raises(
+        ConfigError, match="storage_redirect: the azure driver signs SAS URLs with the account key"
+    ):
+        build_storage(settings, environ={})
