@@ -135,7 +135,7 @@ def test_docker_pulls_through_redirects_with_authentication_on(
     """docker logs in, pushes and pulls through redirects (the 307 comes after the token check);
     without a login the pull is refused before any URL is handed out. (Whether docker also sends
     its token to the store cannot be seen here: moto and Azurite both ignore an Authorization
-    header next to a signed URL. Go's HTTP client drops it on a redirect to another host:port.)"""
+    header next to a signed URL.)"""
     env, _ = request.getfixturevalue(backend_name)
     server = make_berth_server(
         args=(), env={**env, "BERTH_STORAGE_REDIRECT": "true", "BERTH_BOOTSTRAP_PASSWORD": "owner-password-1"}
