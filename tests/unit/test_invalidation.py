@@ -12,8 +12,8 @@ import pytest
 from berth.invalidation import (
     AUTH_FAILURES,
     MANIFESTS,
-    InvalidationBus,
     InProcessBus,
+    InvalidationBus,
     PostgresBus,
     SqliteBus,
     bus_for,
