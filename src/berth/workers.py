@@ -30,6 +30,8 @@ import sys
 import time
 from collections.abc import Callable
 
+from berth import faults
+
 log = logging.getLogger("berth")
 
 FAILED_START_SECONDS = 5.0
@@ -67,6 +69,7 @@ class Supervisor:
 
     def run(self) -> int:
         """Fork the workers and supervise them until they all exit; the exit status."""
+        os.environ[faults.SUPERVISOR_VARIABLE] = str(os.getpid())
         for slot in range(self._count):
             self._spawn(slot)
         for signum in (signal.SIGTERM, signal.SIGINT):

@@ -22,6 +22,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -287,17 +288,20 @@ def test_a_tag_overwritten_on_one_replica_is_seen_on_the_others(cluster: Cluster
 
         def digest_on(http: httpx.Client) -> str:
             answer = http.head("/v2/replicas/moving/manifests/latest", headers={"Accept": DOCKER_MANIFEST})
-            return answer.headers.get("Docker-Content-Digest", "")
+            return str(answer.headers.get("Docker-Content-Digest", ""))
+
+        def serves(http: httpx.Client, digest: str) -> bool:
+            return digest_on(http) == digest
 
         seen: list[float] = []
         for round_number in range(5):
             old = _push_small_image(writer, "replicas/moving", "latest", f"old-{round_number}")
             for reader in readers:
-                eventually(lambda r=reader, d=old: digest_on(r) == d, "the first push is seen")
+                eventually(partial(serves, reader, old), "the first push is seen")
                 digest_on(reader)  # now in the reader's manifest cache
             new = _push_small_image(writer, "replicas/moving", "latest", f"new-{round_number}")
             for reader in readers:
-                seen.append(eventually(lambda r=reader, d=new: digest_on(r) == d, "the overwrite is seen"))
+                seen.append(eventually(partial(serves, reader, new), "the overwrite is seen"))
         print(
             f"\ncross-replica visibility of a tag overwrite: max {max(seen) * 1000:.1f} ms over {len(seen)}"
         )
@@ -315,7 +319,7 @@ def test_a_lockout_reached_through_the_balancer_holds_on_every_replica(cluster: 
     for replica in cluster.alive:
         with httpx.Client(base_url=replica.url, timeout=30, trust_env=False) as direct:
             eventually(
-                lambda direct=direct: direct.get("/v2/", auth=(sp.app_id, sp.secret)).status_code == 429,
+                partial(_refused, direct, (sp.app_id, sp.secret)),
                 f"the right password is refused on {replica.address} during the lockout",
             )
 
@@ -330,6 +334,18 @@ def _access_token(replica: BerthServer, credentials: tuple[str, str]) -> str:
         assert answer.status_code == 200, answer.text
         token: str = answer.json()["access_token"]
         return token
+
+
+def _refused(http: httpx.Client, credentials: tuple[str, str]) -> bool:
+    return http.get("/v2/", auth=credentials).status_code == 429
+
+
+def _signs_with(replica: BerthServer, credentials: tuple[str, str], kid: str) -> bool:
+    return bool(jwt.get_unverified_header(_access_token(replica, credentials))["kid"] == kid)
+
+
+def _refuses(replica: BerthServer, token: str) -> bool:
+    return _status_with(replica, token) == 401
 
 
 def _status_with(replica: BerthServer, token: str) -> int:
@@ -350,9 +366,7 @@ def test_a_key_rotation_on_one_process_is_honoured_by_every_replica(cluster: Clu
     assert kid is not None, rotated.stdout
     for replica in cluster.alive:
         eventually(
-            lambda replica=replica: (
-                jwt.get_unverified_header(_access_token(replica, cluster.admin))["kid"] == kid.group(1)
-            ),
+            partial(_signs_with, replica, cluster.admin, kid.group(1)),
             f"{replica.address} signs with the new key",
         )
     fresh = _access_token(cluster.replicas[0], cluster.admin)
@@ -369,6 +383,5 @@ def test_a_revoked_token_is_refused_by_every_replica(cluster: Cluster) -> None:
     cluster.setup.set_token_enabled(token, False)  # the management plane, on yet another process
     for replica in cluster.alive:
         eventually(
-            lambda replica=replica: _status_with(replica, access) == 401,
-            f"{replica.address} refuses the disabled token's access token",
+            partial(_refuses, replica, access), f"{replica.address} refuses the disabled token's access token"
         )
