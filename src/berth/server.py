@@ -21,6 +21,7 @@ from berth.workers import Supervisor, bind, serve_metrics
 log = logging.getLogger("berth")
 
 GRACEFUL_SHUTDOWN_SECONDS = 30
+STARTUP_FAILED = 3  # uvicorn's own status for a failed lifespan startup
 
 
 def configure_logging(settings: Settings) -> None:
@@ -62,7 +63,8 @@ def serve_workers(settings: Settings, workers: int) -> None:
     def run_worker(slot: int) -> None:
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, _exit_cleanly)
-        run_uvicorn(worker_settings, build_app(worker_settings), sockets=[sock])
+        if not run_uvicorn(worker_settings, build_app(worker_settings), sockets=[sock]):
+            sys.exit(STARTUP_FAILED)  # the supervisor stops: this configuration cannot serve
 
     log.info("%s; %d worker processes", describe(settings), workers)
     supervisor = Supervisor(workers, run_worker)
@@ -74,7 +76,8 @@ def serve_workers(settings: Settings, workers: int) -> None:
     sys.exit(status)
 
 
-def run_uvicorn(settings: Settings, app: BerthApp, sockets: list[socket.socket] | None = None) -> None:
+def run_uvicorn(settings: Settings, app: BerthApp, sockets: list[socket.socket] | None = None) -> bool:
+    """Serve until stopped; False when the application failed to start."""
     config = uvicorn.Config(
         ServerErrorLog(app),
         host=settings.host,
@@ -93,7 +96,9 @@ def run_uvicorn(settings: Settings, app: BerthApp, sockets: list[socket.socket] 
         proxy_headers=False,
         **connection_options(settings),
     )
-    uvicorn.Server(config).run(sockets=sockets)
+    server = uvicorn.Server(config)
+    server.run(sockets=sockets)
+    return server.started
 
 
 def connection_options(settings: Settings) -> dict[str, Any]:

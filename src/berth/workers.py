@@ -10,8 +10,9 @@ in the database (:func:`berth.metadata.collection.take_lease`).
 
 - SIGTERM/SIGINT to the supervisor are passed on to the workers, which drain their requests
   (``GRACEFUL_SHUTDOWN_SECONDS``), then the supervisor exits 0.
-- A worker that dies is replaced; one that dies within :data:`FAILED_START_SECONDS` of its
-  start means the configuration cannot work, so everything stops with status 1.
+- A worker that dies is replaced; one that *exits with an error* within
+  :data:`FAILED_START_SECONDS` of its start (its application could not start: the
+  configuration cannot work) stops everything with status 1.
 - The workers die with the supervisor (``PR_SET_PDEATHSIG``): a ``kill -9`` of the supervisor
   is a crash of the whole server, as it is with one process.
 - With ``metrics_listen``, the workers record Prometheus metrics in a shared folder
@@ -35,6 +36,7 @@ from berth import faults
 log = logging.getLogger("berth")
 
 FAILED_START_SECONDS = 5.0
+RESPAWN_PAUSE_SECONDS = 0.5
 _PR_SET_PDEATHSIG = 1
 
 
@@ -87,12 +89,15 @@ class Supervisor:
             if self._stopping:
                 continue
             code = os.waitstatus_to_exitcode(status)
-            if time.monotonic() - started < FAILED_START_SECONDS:
+            young = time.monotonic() - started < FAILED_START_SECONDS
+            if young and code > 0:
                 log.error("worker %d failed at start (status %d); stopping", pid, code)
                 self._failed = True
                 self._stop_all(signal.SIGTERM)
                 continue
             log.error("worker %d exited (status %d); starting another", pid, code)
+            if young:
+                time.sleep(RESPAWN_PAUSE_SECONDS)  # no hot loop if workers keep dying
             self._spawn(slot)
         return 1 if self._failed else 0
 
