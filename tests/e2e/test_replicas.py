@@ -129,6 +129,9 @@ def _docker_push(dockerd: DockerDaemon, reference: str, attempts: int = 4) -> st
     for attempt in range(attempts):
         result = dockerd.run("push", reference, check=False)
         found = re.search(r"digest: (sha256:[0-9a-f]{64})", result.stdout)
+        retried = result.stdout.count("Retrying")
+        if retried or attempt:
+            print(f"\n{reference}: docker retried {retried} layer uploads, push run {attempt + 1}")
         if result.returncode == 0 and found:
             return found.group(1)
         if attempt == attempts - 1:
