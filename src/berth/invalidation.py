@@ -24,7 +24,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import queue
+import select
 import threading
 import time
 import uuid
@@ -163,6 +165,7 @@ class PostgresBus(_ThreadedBus):
         super().__init__()
         self._conninfo = postgres_conninfo(db.url)
         self._sender: Any = None  # the send thread's own connection, kept open
+        self._wake_read = self._wake_write = -1  # a pipe stop() writes to, made by start()
 
     def _send(self, messages: list[rows.Message]) -> None:
         import psycopg
@@ -177,11 +180,22 @@ class PostgresBus(_ThreadedBus):
             self._sender = None
             raise
 
+    def start(self) -> None:
+        if not self._threads:
+            self._wake_read, self._wake_write = os.pipe()
+        super().start()
+
     def stop(self) -> None:
+        if self._wake_write < 0:
+            return
+        os.write(self._wake_write, b"x")
         super().stop()
         if self._sender is not None:
             self._sender.close()
             self._sender = None
+        os.close(self._wake_read)
+        os.close(self._wake_write)
+        self._wake_read = self._wake_write = -1
 
     def _receive_loop(self) -> None:
         import psycopg
@@ -193,7 +207,11 @@ class PostgresBus(_ThreadedBus):
                     self._reset_all()  # whatever happened while not listening is unknown
                     self._ready.set()
                     while not self._stopping.is_set():
-                        for notice in conn.notifies(timeout=0.5):
+                        # Wait for the connection or for stop() (the pipe), so stopping is immediate.
+                        readable, _, _ = select.select([conn.fileno(), self._wake_read], [], [], 5.0)
+                        if self._wake_read in readable:
+                            return
+                        for notice in conn.notifies(timeout=0):
                             self._on_payload(notice.payload)
             except Exception as exc:
                 self._ready.clear()
