@@ -28,7 +28,10 @@ from pathlib import Path
 import httpx
 import jwt
 import pytest
+from sqlalchemy import Connection, select
 
+from berth.metadata.schema import blobs as blob_rows
+from berth.metadata.schema import manifest_references
 from tests.support.access_setup import AccessSetup
 from tests.support.dockerd import DockerDaemon
 from tests.support.haproxy import haproxy
@@ -173,6 +176,12 @@ def _check_repository(http: httpx.Client, repository: str, tag: str, digest: str
         assert len(blob.content) == descriptor["size"]
 
 
+def _known_blobs(conn: Connection) -> list[str]:
+    """Every blob digest the metadata holds or a manifest references."""
+    referenced = select(manifest_references.c.digest).where(manifest_references.c.kind == "blob")
+    return [row[0] for row in conn.execute(select(blob_rows.c.digest).union(referenced)).all()]
+
+
 def test_docker_through_the_balancer_survives_a_replica_killed_mid_push(
     cluster: Cluster, dockerd: DockerDaemon, tmp_path: Path
 ) -> None:
@@ -240,6 +249,9 @@ def test_docker_through_the_balancer_survives_a_replica_killed_mid_push(
     assert blobs
     for key in blobs:
         assert hashlib.sha256(cluster.read_object(key)).hexdigest() == key.rsplit("/", 1)[1]
+    # ... and every blob the metadata knows, or any manifest references, is in the store.
+    stored = {"sha256:" + key.rsplit("/", 1)[1] for key in blobs}
+    assert set(cluster.setup.db.read_sync(_known_blobs)) <= stored
 
     # The survivors keep serving: a new push and pull through the balancer.
     after = f"{balancer}/replicas/after:v1"
