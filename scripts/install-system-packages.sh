@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suites and benchmarks drive: the docker engine and CLI,
-# skopeo, podman, buildah, PostgreSQL, the CNCF Distribution registry and node/npm. Idempotent; a no-op when all
+# skopeo, podman, buildah, PostgreSQL, the CNCF Distribution registry, HAProxy (the replica tests), the sqlite3 shell (the backup test) and node/npm. Idempotent; a no-op when all
 # are present. Needs root (CI runs as root); otherwise prints what to install.
 set -euo pipefail
 
-packages=(docker.io containerd skopeo podman buildah postgresql docker-registry wrk faketime)
+packages=(docker.io containerd skopeo podman buildah postgresql docker-registry wrk faketime haproxy sqlite3)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -24,4 +24,4 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # The packages' own services are not used: the tests start private instances.
-systemctl disable --now docker.service docker.socket postgresql.service docker-registry.service >/dev/null 2>&1 || true
+systemctl disable --now docker.service docker.socket postgresql.service docker-registry.service haproxy.service >/dev/null 2>&1 || true

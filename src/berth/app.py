@@ -39,6 +39,7 @@ from berth.errors import JSON_CONTENT_TYPE
 from berth.events.metrics import Metrics
 from berth.events.recorder import EventRecorder
 from berth.events.requestlog import RequestLog, ServicePlaneLog
+from berth.invalidation import bus_for
 from berth.management.api import build_service_plane
 from berth.management.api.errors import arm_error
 from berth.management.authz import ManagementAuth
@@ -49,6 +50,7 @@ from berth.management.scoped_access import ScopedAccessAdmin
 from berth.management.service import Management
 from berth.metadata import registries as registry_rows
 from berth.metadata.database import Database
+from berth.readiness import check_ready
 from berth.registry.dispatch import RegistryPlane
 from berth.registry.hosts import RegistryDirectory
 from berth.registry.routes import ROUTES
@@ -88,6 +90,19 @@ def _health_endpoint(disk: DiskSpace) -> Callable[[Request], Awaitable[Response]
     return health
 
 
+def _ready_endpoint(services: Services) -> Callable[[Request], Awaitable[Response]]:
+    """``/readyz``: 200 when this process can serve (see :func:`berth.readiness.check`), else
+    503 naming what failed, so a balancer takes it out of rotation."""
+
+    async def ready(request: Request) -> Response:
+        problems = await check_ready(services)
+        status = 503 if problems else 200
+        body = {"status": "unavailable" if problems else "ready", **problems}
+        return Response(json.dumps(body, separators=(",", ":")), status, media_type=JSON_CONTENT_TYPE)
+
+    return ready
+
+
 class BerthApp:
     """The whole service as one ASGI callable."""
 
@@ -101,7 +116,8 @@ class BerthApp:
         self.services = services
         self.registry_plane = RegistryPlane(services, ROUTES)
         health = Route("/healthz", _health_endpoint(services.disk))
-        routes: list[BaseRoute] = [health, *(service_routes or [])]
+        ready = Route("/readyz", _ready_endpoint(services))
+        routes: list[BaseRoute] = [health, ready, *(service_routes or [])]
         self.service_plane = ServicePlaneLog(
             build_service_plane(
                 services, routes, not_found=_not_found, method_not_allowed=_method_not_allowed
@@ -150,6 +166,20 @@ class BerthApp:
         for hook in self._on_shutdown:
             hook()
         self.services.db.dispose()
+
+
+def prepare(settings: Settings) -> None:
+    """The one-time start-up work (schema, first signing key, default registry, owner user),
+    done once before several workers start, so they never race on it."""
+    db = Database(settings.resolved_database_url)
+    try:
+        db.create_schema()
+        tenancy = Tenancy.load(db)
+        Keyring(db).load()
+        db.write_sync(registry_rows.ensure, settings.default_registry)
+        bootstrap_owner(settings, db, tenancy)
+    finally:
+        db.dispose()
 
 
 def build_app(settings: Settings) -> BerthApp:
@@ -201,16 +231,20 @@ def build_app(settings: Settings) -> BerthApp:
     collector = GarbageCollector(db, storage)
     services.disk = _disk_space(settings, db)
     services.request_log = RequestLog(settings.request_log, settings.request_log_sample)
+    bus = bus_for(db, settings.resolved_workers)
+    for part in (services.pull_cache, registries, keyring, auth.limits):
+        part.attach(bus)
     return BerthApp(
         services,
         service_routes=[*directory.routes(), *ManagedIdentityEndpoint(services, directory_tokens).routes()],
         on_startup=[
+            bus.start,
             lambda: bootstrap_owner(settings, db, tenancy),
             lambda: _start_events(settings, recorder),
             janitor.start,
             collector.start,
         ],
-        on_shutdown=[collector.stop, janitor.stop, recorder.stop],
+        on_shutdown=[collector.stop, janitor.stop, recorder.stop, bus.stop],
     )
 
 

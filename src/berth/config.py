@@ -81,6 +81,9 @@ class Settings:
     log_format: str = "text"
     request_log: bool = True
     request_log_sample: int = 100
+    # Worker processes of `berth serve` (docs/deployment.md): 0 picks one on SQLite and one
+    # per core on PostgreSQL.
+    workers: int = 0
 
     @property
     def host(self) -> str:
@@ -89,6 +92,17 @@ class Settings:
     @property
     def port(self) -> int:
         return _split_address(self.listen, "listen")[1]
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+    @property
+    def resolved_workers(self) -> int:
+        """``workers``, or its default: 1 on SQLite (one writer, one host), the cores on PostgreSQL."""
+        if self.workers > 0:
+            return self.workers
+        return 1 if self.is_sqlite else max(1, os.cpu_count() or 1)
 
     @property
     def scheme(self) -> str:
@@ -250,6 +264,8 @@ def _with_local_tls(settings: Settings) -> Settings:
 
 def validate(settings: Settings) -> None:
     _split_address(settings.listen, "listen")
+    if not 0 <= settings.workers <= 256:
+        raise ConfigError(f"workers: {settings.workers} is not between 0 (automatic) and 256")
     if settings.metrics_listen:
         _split_address(settings.metrics_listen, "metrics_listen")
     try:

@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import logging
 import signal
+import socket
 import sys
+from dataclasses import replace
 from typing import Any
 
 import uvicorn
 
 from berth import logformat
-from berth.app import BerthApp, build_app
+from berth.app import BerthApp, build_app, prepare
 from berth.config import Settings
 from berth.connections import ConnectionLimits, protocol_for
 from berth.server_errors import ServerErrorLog
+from berth.workers import Supervisor, bind, serve_metrics
 
 log = logging.getLogger("berth")
 
 GRACEFUL_SHUTDOWN_SECONDS = 30
+STARTUP_FAILED = 3  # uvicorn's own status for a failed lifespan startup
 
 
 def configure_logging(settings: Settings) -> None:
@@ -38,7 +42,42 @@ def describe(settings: Settings) -> str:
 
 def serve(settings: Settings, app: BerthApp | None = None) -> None:
     configure_logging(settings)
-    app = app or build_app(settings)
+    workers = settings.resolved_workers
+    if app is None and workers > 1:
+        serve_workers(settings, workers)
+        return
+    log.info(describe(settings))
+    # uvicorn finishes in-flight requests on SIGTERM/SIGINT, then re-raises the signal with the
+    # handler that was installed before it started: make that an orderly exit with status 0.
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, _exit_cleanly)
+    run_uvicorn(settings, app or build_app(settings))
+
+
+def serve_workers(settings: Settings, workers: int) -> None:
+    """N worker processes on one socket (:mod:`berth.workers`); the metrics, if any, summed here."""
+    sock = bind(settings.host, settings.port)
+    prepare(settings)
+    worker_settings = replace(settings, metrics_listen="")  # the supervisor serves them
+
+    def run_worker(slot: int) -> None:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, _exit_cleanly)
+        if not run_uvicorn(worker_settings, build_app(worker_settings), sockets=[sock]):
+            sys.exit(STARTUP_FAILED)  # the supervisor stops: this configuration cannot serve
+
+    log.info("%s; %d worker processes", describe(settings), workers)
+    supervisor = Supervisor(workers, run_worker)
+    if settings.metrics_listen:
+        host, port = settings.metrics_listen.rsplit(":", 1)
+        serve_metrics((host.strip("[]"), int(port)))
+    status = supervisor.run()
+    log.info("berth stopped")
+    sys.exit(status)
+
+
+def run_uvicorn(settings: Settings, app: BerthApp, sockets: list[socket.socket] | None = None) -> bool:
+    """Serve until stopped; False when the application failed to start."""
     config = uvicorn.Config(
         ServerErrorLog(app),
         host=settings.host,
@@ -57,12 +96,9 @@ def serve(settings: Settings, app: BerthApp | None = None) -> None:
         proxy_headers=False,
         **connection_options(settings),
     )
-    log.info(describe(settings))
-    # uvicorn finishes in-flight requests on SIGTERM/SIGINT, then re-raises the signal with the
-    # handler that was installed before it started: make that an orderly exit with status 0.
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, _exit_cleanly)
-    uvicorn.Server(config).run()
+    server = uvicorn.Server(config)
+    server.run(sockets=sockets)
+    return server.started
 
 
 def connection_options(settings: Settings) -> dict[str, Any]:

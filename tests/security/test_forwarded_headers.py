@@ -32,7 +32,9 @@ SPOOFS: tuple[dict[str, str], ...] = (
 
 
 def _server(tmp_path: Path, database_url: str, env: Mapping[str, str]) -> BerthServer:
-    return BerthServer(tmp_path / "berth", database_url=database_url, env=env)
+    # One worker: these tests count failures per address and expect the limit at the very next
+    # request; across workers a failure reaches the others a few ms later (tests/e2e/test_replicas.py).
+    return BerthServer(tmp_path / "berth", database_url=database_url, env=env, args=["--workers", "1"])
 
 
 @pytest.fixture

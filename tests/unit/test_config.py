@@ -342,3 +342,18 @@ def test_storage_settings_from_the_environment(tmp_path: Path) -> None:
     assert (settings.storage_driver, settings.azure_container) == ("azure", "blobs")
     assert settings.azure_account_key_file == key_file
     assert "c2VjcmV0" not in repr(settings)  # the key itself is never a setting
+
+
+def test_workers_default_to_one_on_sqlite_and_the_cores_on_postgresql(tmp_path: Path) -> None:
+    import os
+
+    sqlite = load_settings(None, {"data_dir": tmp_path}, environ={})
+    assert sqlite.workers == 0
+    assert sqlite.resolved_workers == 1
+    postgres = load_settings(
+        None, {"data_dir": tmp_path, "database_url": "postgresql://db/berth"}, environ={}
+    )
+    assert postgres.resolved_workers == max(1, os.cpu_count() or 1)
+    assert load_settings(None, {"data_dir": tmp_path, "workers": 3}, environ={}).resolved_workers == 3
+    with pytest.raises(ConfigError, match="workers"):
+        load_settings(None, {"data_dir": tmp_path, "workers": -1}, environ={})

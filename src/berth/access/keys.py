@@ -2,6 +2,11 @@
 
 One key signs; retired keys keep verifying until every token they signed has expired. Key
 ids follow the libtrust format ACR uses (12 groups of 4 base32 characters).
+
+Several processes share the keys through the database. A rotation is published on the
+invalidation bus, so the other processes reload before their next signature (otherwise
+within :data:`RELOAD_SECONDS`); a token signed by a key a process has not loaded yet makes it
+reload at once (at most once a second), so a fresh key verifies everywhere immediately.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
+from berth.invalidation import SIGNING_KEYS, InvalidationBus
 from berth.metadata import signing_keys as key_rows
 from berth.metadata.database import Database
 
@@ -55,6 +61,15 @@ class Keyring:
         self._keys: dict[str, LoadedKey] = {}
         self._active: LoadedKey | None = None
         self._loaded_at = 0.0
+        self._bus: InvalidationBus | None = None
+
+    def attach(self, bus: InvalidationBus) -> None:
+        """Publish rotations on ``bus``; reload when another process rotates."""
+        self._bus = bus
+        bus.subscribe(SIGNING_KEYS, self._stale)
+
+    def _stale(self, _kid: str | None) -> None:
+        self._loaded_at = -RELOAD_SECONDS  # the next use reloads
 
     def load(self) -> None:
         """Read the keys, creating the first one on a new database."""
@@ -82,6 +97,8 @@ class Keyring:
         self._db.write_sync(key_rows.add, kid, pem, retire_others=True)
         self._db.write_sync(key_rows.prune, time.time() - MAX_TOKEN_LIFETIME)
         self.load()
+        if self._bus is not None:
+            self._bus.publish(SIGNING_KEYS, kid)
         return kid
 
     def _fresh(self) -> None:

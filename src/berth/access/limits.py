@@ -1,6 +1,6 @@
 """Brute-force protection that throttles the attacker, not the victim.
 
-Failed authentications are counted three ways, in memory (per replica):
+Failed authentications are counted three ways, in memory:
 
 - per client address, whatever the names tried (``auth_failures_per_ip``);
 - per identity *and* address (``auth_failures_per_identity``): a guesser of one name is stopped
@@ -12,6 +12,13 @@ Over a limit, further attempts for that key are refused with ``429 TOOMANYREQUES
 ``Retry-After`` until the window allows them again (the right password too: an attacker must
 not learn when it guessed right); other keys are unaffected. docs/security.md (section edge)
 describes the policy.
+
+Several processes (workers, replicas) share the counts through the invalidation bus: each
+failure is counted where it happened and published; every other process counts it too on
+receipt (milliseconds later on PostgreSQL ``NOTIFY``). The counts are not stored: a process
+that starts (or whose bus connection was down) misses the failures of at most one window, and
+attempts racing on several processes in the same few milliseconds can pass the limit by the
+number in flight. docs/deployment.md states this bound.
 """
 
 from __future__ import annotations
@@ -20,6 +27,8 @@ import math
 import threading
 import time
 from collections import deque
+
+from berth.invalidation import AUTH_FAILURES, InvalidationBus
 
 
 class FailureLimiter:
@@ -116,6 +125,17 @@ class LoginLimits:
         self.by_ip = FailureLimiter(per_ip, window_seconds)
         self.by_identity_at_ip = FailureLimiter(per_identity, window_seconds)
         self.by_identity = WindowCounter(per_identity_total, window_seconds)
+        self._bus: InvalidationBus | None = None
+
+    def attach(self, bus: InvalidationBus) -> None:
+        """Publish this process's failures on ``bus`` and count the other processes'."""
+        self._bus = bus
+        bus.subscribe(AUTH_FAILURES, self._on_message)
+
+    def _on_message(self, key: str | None) -> None:
+        if key:
+            client_ip, _, identity = key.partition("\n")
+            self._count(client_ip, identity or None)
 
     def retry_after(self, client_ip: str, identity: str | None) -> int | None:
         waits = [self.by_ip.retry_after(client_ip)]
@@ -127,6 +147,11 @@ class LoginLimits:
         return max(present) if present else None
 
     def record_failure(self, client_ip: str, identity: str | None) -> None:
+        self._count(client_ip, identity)
+        if self._bus is not None:
+            self._bus.publish(AUTH_FAILURES, f"{client_ip}\n{identity or ''}")
+
+    def _count(self, client_ip: str, identity: str | None) -> None:
         self.by_ip.record_failure(client_ip)
         if identity and identity != _NOT_AN_IDENTITY:
             name = identity.lower()

@@ -30,14 +30,17 @@ def rotate_keys(
     database_url: Annotated[Optional[str], typer.Option(help="The service's metadata database.")] = None,  # noqa: UP045
 ) -> None:
     """Start signing tokens with a new key. Tokens signed before stay valid until they expire;
-    running servers switch to the new key within 30 seconds."""
+    running servers are told at once (PostgreSQL, or several workers on SQLite) and switch to the
+    new key within 30 seconds otherwise."""
     from berth.access.keys import Keyring
+    from berth.invalidation import SIGNING_KEYS, publish_once
     from berth.metadata.database import Database
 
     settings = _settings(config, data_dir, database_url)
     db = Database(settings.resolved_database_url)
     db.create_schema()
     kid = Keyring(db).rotate()
+    publish_once(db, SIGNING_KEYS, kid)
     db.dispose()
     typer.echo(f"new signing key {kid}; older keys keep verifying the tokens they signed until those expire")
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -54,10 +56,14 @@ def serve_command(
     log_format: Annotated[
         str | None, typer.Option(help="text (the default) or json: one JSON object a line.")
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            help="Worker processes sharing the port (default: 1 on SQLite, one per core on PostgreSQL)."
+        ),
+    ] = None,
 ) -> None:
     """Run the registry service (HTTP, or HTTPS with --tls-cert/--tls-key)."""
-    from berth.server import serve
-
     overrides = {
         "listen": listen,
         "data_dir": data_dir,
@@ -77,6 +83,7 @@ def serve_command(
         "max_connections": max_connections,
         "storage_low_free_mb": storage_low_free_mb,
         "log_format": log_format,
+        "workers": workers,
     }
     try:
         settings = load_settings(config, overrides)
@@ -84,6 +91,11 @@ def serve_command(
         typer.echo(f"berth: {exc}", err=True)
         sys.exit(2)
     check_listen_address(settings.host, settings.port)
+    if settings.resolved_workers > 1 and settings.metrics_listen:
+        # Before prometheus_client is first imported: it picks its value storage then.
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="berth-metrics-")
+    from berth.server import serve
+
     serve(settings)
 
 

@@ -5,17 +5,21 @@ Two kinds of leftovers: sessions that no request changed for ``upload_max_age_ho
 metadata does not know (a crash after a session ended but before its parts were removed). The
 first are found in the metadata, the second in storage, and only when older than
 :data:`STRAY_GRACE_SECONDS`, so a request still writing a part is never pulled from under.
-Deleting is idempotent, so several replicas may run this at once.
+Deleting is idempotent, so several replicas may run this at once; on its hourly schedule only
+the holder of a lease in the database does (``janitor_lease``), so N workers or replicas do
+not walk the storage N times.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+import uuid
 from dataclasses import dataclass
 
 from berth.content.schedule import Every
 from berth.metadata import blobs as blob_rows
+from berth.metadata import collection
 from berth.metadata.database import Database
 from berth.storage import StorageDriver
 
@@ -23,6 +27,7 @@ log = logging.getLogger("berth.uploads")
 
 PURGE_EVERY_SECONDS = 3600.0
 STRAY_GRACE_SECONDS = 3600.0
+JANITOR_LEASE = "janitor_lease"
 
 
 @dataclass(frozen=True)
@@ -43,7 +48,11 @@ class UploadJanitor:
         self._db = db
         self._storage = storage
         self._max_age = max_age_seconds
-        self._schedule = Every(PURGE_EVERY_SECONDS, self.purge, "berth-upload-janitor", at_start=True)
+        self._holder = uuid.uuid4().hex
+        self._started = False
+        self._schedule = Every(
+            PURGE_EVERY_SECONDS, self._purge_if_leading, "berth-upload-janitor", at_start=True
+        )
 
     def purge(self, now: float | None = None) -> PurgeReport:
         now = time.time() if now is None else now
@@ -69,6 +78,16 @@ class UploadJanitor:
         return report
 
     # --- the background schedule ----------------------------------------------------------
+
+    def _purge_if_leading(self) -> None:
+        """At start every process purges (a restart after a crash cleans up at once); then,
+        of several processes (workers, replicas), only the lease holder does, hourly."""
+        leading = self._db.write_sync(
+            collection.take_lease, self._holder, PURGE_EVERY_SECONDS * 2, None, JANITOR_LEASE
+        )
+        if leading or not self._started:
+            self._started = True
+            self.purge()
 
     def start(self) -> None:
         self._schedule.start()

@@ -2,7 +2,9 @@
 
 Entries are kept per repository and dropped on every write to that repository made through
 this process; a generation number stops a read that raced a write from caching what it read.
-Writes made by other replicas show after :data:`TTL_SECONDS` at most.
+Writes made by other processes (workers, replicas) arrive on the invalidation bus
+(:mod:`berth.invalidation`) within milliseconds and drop the same entries; if a message is
+lost, the entry still expires after :data:`TTL_SECONDS`.
 """
 
 from __future__ import annotations
@@ -10,12 +12,14 @@ from __future__ import annotations
 import threading
 import time
 
+from berth.invalidation import MANIFESTS, InvalidationBus
 from berth.metadata.pulls import PullLookup
 
 TTL_SECONDS = 1.0
 MAX_ENTRIES = 10_000
 
 Key = tuple[str, str]  # (registry id, repository)
+Generation = tuple[int, int]  # (resets of the whole cache, writes to the repository)
 
 
 class PullCache:
@@ -25,10 +29,17 @@ class PullCache:
         self._entries: dict[Key, dict[tuple[str, bool], tuple[float, PullLookup]]] = {}
         self._generations: dict[Key, int] = {}
         self._size = 0
+        self._epoch = 0
+        self._bus: InvalidationBus | None = None
         self._lock = threading.Lock()
 
-    def generation(self, registry_id: str, repository: str) -> int:
-        return self._generations.get((registry_id, repository), 0)
+    def attach(self, bus: InvalidationBus) -> None:
+        """Publish this process's invalidations on ``bus`` and apply the other processes'."""
+        self._bus = bus
+        bus.subscribe(MANIFESTS, self._on_message)
+
+    def generation(self, registry_id: str, repository: str) -> Generation:
+        return self._epoch, self._generations.get((registry_id, repository), 0)
 
     def get(self, registry_id: str, repository: str, reference: str, by_tag: bool) -> PullLookup | None:
         found = self._entries.get((registry_id, repository), {}).get((reference, by_tag))
@@ -43,12 +54,12 @@ class PullCache:
         reference: str,
         by_tag: bool,
         lookup: PullLookup,
-        generation: int,
+        generation: Generation,
     ) -> None:
         """Remember a found manifest, unless the repository changed since ``generation``."""
         key = (registry_id, repository)
         with self._lock:
-            if self._generations.get(key, 0) != generation:
+            if (self._epoch, self._generations.get(key, 0)) != generation:
                 return
             if self._size >= self._max:
                 self._entries.clear()
@@ -59,7 +70,25 @@ class PullCache:
             entries[(reference, by_tag)] = (time.monotonic() + self._ttl, lookup)
 
     def invalidate(self, registry_id: str, repository: str) -> None:
-        key = (registry_id, repository)
+        """Drop the repository's entries here, and tell the other processes to."""
+        self._drop((registry_id, repository))
+        if self._bus is not None:
+            self._bus.publish(MANIFESTS, f"{registry_id}:{repository}")
+
+    def _drop(self, key: Key) -> None:
         with self._lock:
             self._generations[key] = self._generations.get(key, 0) + 1
             self._size -= len(self._entries.pop(key, {}))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._epoch += 1
+            self._entries.clear()
+            self._size = 0
+
+    def _on_message(self, key: str | None) -> None:
+        registry_id, sep, repository = (key or "").partition(":")
+        if sep:
+            self._drop((registry_id, repository))
+        else:
+            self.clear()

@@ -51,7 +51,7 @@ class DeviceEndpoints:
         self.services = services
         self.directory = directory
         self.tenant_id = tenant_id
-        self.codes = DeviceCodes()
+        self.codes = DeviceCodes(services.db)
 
     def routes(self) -> list[BaseRoute]:
         return [
@@ -70,7 +70,7 @@ class DeviceEndpoints:
         if tenant not in ("organizations", "common", self.tenant_id):
             return oauth_error("invalid_tenant", 90002, f"Tenant '{tenant}' not found.", status=400)
         try:
-            entry = self.codes.start(form.get("client_id", ""), form.get("scope", ""))
+            entry = await self.codes.start(form.get("client_id", ""), form.get("scope", ""))
         except DevicePending as exc:
             return oauth_error(exc.error, exc.code, exc.description, status=429)
         uri = self.verification_uri(request)
@@ -91,7 +91,7 @@ class DeviceEndpoints:
         """The user who approved the form's device code, or the OAuth error to answer. A poll that
         names no ``scope`` gets the one the device authorization asked for (set in ``form``)."""
         try:
-            entry = self.codes.redeem(
+            entry = await self.codes.redeem(
                 form.get("device_code") or form.get("code", ""), form.get("client_id", "")
             )
         except DevicePending as exc:
@@ -108,7 +108,7 @@ class DeviceEndpoints:
     async def sign_in(self, request: Request) -> Response:
         form = await _form(request)
         code, username = form.get("user_code", "")[:32], form.get("username", "")
-        if self.codes.pending(code) is None:
+        if await self.codes.pending(code) is None:
             return _page("", "That code is not valid or has expired. Start again on your device.", 400)
         client_ip = clients.client_ip(request.scope, self.services.trusted_proxies)
         limits = self.services.auth.limits
@@ -124,7 +124,7 @@ class DeviceEndpoints:
                 AuthOutcome("directory", result.identity, result.reason, result.detail, status=result.status),
             )
             return _page(code, "The user name or password is not right.", 400)
-        if result.kind != USER or not self.codes.approve(code, result.id):
+        if result.kind != USER or not await self.codes.approve(code, result.id):
             return _page("", "That code is not valid or has expired. Start again on your device.", 400)
         self._report(
             request, client_ip, AuthOutcome("directory", Identity(IdentityKind.USER, result.name, result.id))

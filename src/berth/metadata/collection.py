@@ -102,19 +102,23 @@ def forget(conn: Connection, registry_id: str, digest: str) -> None:
 LEASE_KEY = "gc_lease"
 
 
-def take_lease(conn: Connection, holder: str, seconds: float, now: float | None = None) -> bool:
+def take_lease(
+    conn: Connection, holder: str, seconds: float, now: float | None = None, key: str = LEASE_KEY
+) -> bool:
     """Become (or stay) the replica that collects on a schedule, for ``seconds``.
+
+    ``key`` names the job (the upload janitor has its own lease).
 
     The lease is a row of ``berth_settings`` holding ``<holder> <expiry>``; taking it is a
     compare-and-set on that row, so of several replicas at most one holds it at a time.
     """
     now = time.time() if now is None else now
     value = f"{holder} {now + seconds}"
-    row = conn.execute(select(settings_table.c.value).where(settings_table.c.key == LEASE_KEY)).first()
+    row = conn.execute(select(settings_table.c.value).where(settings_table.c.key == key)).first()
     if row is None:
         try:
             with conn.begin_nested():
-                conn.execute(settings_table.insert().values(key=LEASE_KEY, value=value))
+                conn.execute(settings_table.insert().values(key=key, value=value))
         except IntegrityError:
             return False  # another replica took it first
         return True
@@ -124,7 +128,7 @@ def take_lease(conn: Connection, holder: str, seconds: float, now: float | None 
         return False
     changed = conn.execute(
         update(settings_table)
-        .where(settings_table.c.key == LEASE_KEY, settings_table.c.value == current)
+        .where(settings_table.c.key == key, settings_table.c.value == current)
         .values(value=value)
     )
     return changed.rowcount == 1

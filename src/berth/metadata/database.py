@@ -21,7 +21,9 @@ from sqlalchemy.engine import make_url
 
 from berth.metadata import access_schema as _access_schema  # noqa: F401  (registers its tables)
 from berth.metadata import credentials_schema as _credentials_schema  # noqa: F401  (registers its tables)
+from berth.metadata import device_codes as _device_codes  # noqa: F401  (registers its table)
 from berth.metadata import events_schema as _events_schema  # noqa: F401  (registers its tables)
+from berth.metadata import invalidations as _invalidations  # noqa: F401  (registers its table)
 from berth.metadata.schema import SCHEMA_VERSION, metadata, settings_table
 
 P = ParamSpec("P")

@@ -12,6 +12,7 @@ import ipaddress
 import time
 from dataclasses import dataclass
 
+from berth.invalidation import REGISTRIES, InvalidationBus
 from berth.metadata import registries as registry_rows
 from berth.metadata.database import Database
 from berth.metadata.registries import RegistryRecord
@@ -60,11 +61,20 @@ def target_for(host_header: str, domain: str, default_registry: str) -> HostTarg
 
 
 class RegistryDirectory:
-    """Registry records by name, cached for a second so a hot path costs no query."""
+    """Registry records by name, cached for a second so a hot path costs no query.
+
+    A change made here is published on the invalidation bus, so other processes drop their
+    copy at once instead of after :data:`CACHE_SECONDS`.
+    """
 
     def __init__(self, db: Database) -> None:
         self._db = db
         self._cache: dict[str, tuple[float, RegistryRecord | None]] = {}
+        self._bus: InvalidationBus | None = None
+
+    def attach(self, bus: InvalidationBus) -> None:
+        self._bus = bus
+        bus.subscribe(REGISTRIES, self._drop)
 
     async def find(self, name: str) -> RegistryRecord | None:
         if REGISTRY_NAME.fullmatch(name) is None:
@@ -81,7 +91,12 @@ class RegistryDirectory:
         return record
 
     def invalidate(self, name: str | None = None) -> None:
-        if name is None:
+        self._drop(name)
+        if self._bus is not None:
+            self._bus.publish(REGISTRIES, name or "")
+
+    def _drop(self, name: str | None) -> None:
+        if not name:
             self._cache.clear()
         else:
             self._cache.pop(name.lower(), None)

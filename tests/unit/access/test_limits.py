@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from berth.access.limits import LoginLimits, WindowCounter
+from berth.invalidation import AUTH_FAILURES, InProcessBus
 
 NULL_GUID = "00000000-0000-0000-0000-000000000000"
 
@@ -79,3 +80,24 @@ def test_window_counter_keeps_a_bounded_number_of_keys() -> None:
     assert counter.retry_after("a") is None
     assert counter.retry_after("b") is not None
     assert counter.retry_after("c") is not None
+
+
+class RecordingBus(InProcessBus):
+    def __init__(self) -> None:
+        super().__init__()
+        self.published: list[tuple[str, str]] = []
+
+    def publish(self, topic: str, key: str) -> None:
+        self.published.append((topic, key))
+
+
+def test_failures_are_published_and_the_other_processes_failures_counted() -> None:
+    bus = RecordingBus()
+    limits = LoginLimits(per_ip=100, per_identity=3, per_identity_total=100)
+    limits.attach(bus)
+    limits.record_failure("198.51.100.66", "ci-token")
+    assert bus.published == [(AUTH_FAILURES, "198.51.100.66\nci-token")]
+    for _ in range(2):  # two more, made on other processes
+        bus._deliver("another process", AUTH_FAILURES, "198.51.100.66\nci-token")
+    assert limits.retry_after("198.51.100.66", "ci-token") is not None
+    assert len(bus.published) == 1  # what others counted is not published again

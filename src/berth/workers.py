@@ -1,0 +1,153 @@
+"""``berth serve --workers N``: a pre-forking supervisor around N uvicorn worker processes.
+
+The supervisor binds the listening socket, does the one-time start-up work (schema, first
+signing key, default registry, owner user) so the workers never race on it, then forks the
+workers, which inherit the socket and let the kernel hand each new connection to one of them.
+Each worker builds its own application (database pool, caches, background threads) after the
+fork. What the workers must agree on goes through the database and the invalidation bus
+(:mod:`berth.invalidation`); the background jobs run on one process at a time through a lease
+in the database (:func:`berth.metadata.collection.take_lease`).
+
+- SIGTERM/SIGINT to the supervisor are passed on to the workers, which drain their requests
+  (``GRACEFUL_SHUTDOWN_SECONDS``), then the supervisor exits 0.
+- A worker that dies is replaced; one that *exits with an error* within
+  :data:`FAILED_START_SECONDS` of its start (its application could not start: the
+  configuration cannot work) stops everything with status 1.
+- The workers die with the supervisor (``PR_SET_PDEATHSIG``): a ``kill -9`` of the supervisor
+  is a crash of the whole server, as it is with one process.
+- With ``metrics_listen``, the workers record Prometheus metrics in a shared folder
+  (prometheus_client's multiprocess mode) and the supervisor serves their sum.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import logging
+import os
+import signal
+import socket
+import sys
+import time
+from collections.abc import Callable
+
+from berth import faults
+
+log = logging.getLogger("berth")
+
+FAILED_START_SECONDS = 5.0
+RESPAWN_PAUSE_SECONDS = 0.5
+_PR_SET_PDEATHSIG = 1
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """The listening socket the workers share (IPv6 when the host is an IPv6 literal)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _die_with_parent(parent: int) -> None:
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass  # not Linux: workers outlive a killed supervisor, as they would under uvicorn
+    if os.getppid() != parent:
+        os._exit(1)  # the supervisor died before prctl took effect
+
+
+class Supervisor:
+    def __init__(self, count: int, run_worker: Callable[[int], None]) -> None:
+        self._count = count
+        self._run_worker = run_worker
+        self._children: dict[int, tuple[int, float]] = {}  # pid -> (slot, started at)
+        self._stopping = False
+        self._failed = False
+
+    def run(self) -> int:
+        """Fork the workers and supervise them until they all exit; the exit status."""
+        os.environ[faults.SUPERVISOR_VARIABLE] = str(os.getpid())
+        for slot in range(self._count):
+            self._spawn(slot)
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, self._on_signal)
+        while self._children:
+            try:
+                pid, status = os.wait()
+            except ChildProcessError:
+                break
+            entry = self._children.pop(pid, None)
+            if entry is None:
+                continue
+            slot, started = entry
+            _forget_metrics(pid)
+            if self._stopping:
+                continue
+            code = os.waitstatus_to_exitcode(status)
+            young = time.monotonic() - started < FAILED_START_SECONDS
+            if young and code > 0:
+                log.error("worker %d failed at start (status %d); stopping", pid, code)
+                self._failed = True
+                self._stop_all(signal.SIGTERM)
+                continue
+            log.error("worker %d exited (status %d); starting another", pid, code)
+            if young:
+                time.sleep(RESPAWN_PAUSE_SECONDS)  # no hot loop if workers keep dying
+            self._spawn(slot)
+        return 1 if self._failed else 0
+
+    def _spawn(self, slot: int) -> None:
+        parent = os.getpid()
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                _die_with_parent(parent)
+                for signum in (signal.SIGTERM, signal.SIGINT):
+                    signal.signal(signum, signal.SIG_DFL)
+                self._run_worker(slot)
+                code = 0
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else 0
+            except BaseException:
+                log.exception("worker %d failed", os.getpid())
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(code)
+        self._children[pid] = (slot, time.monotonic())
+
+    def _on_signal(self, signum: int, frame: object) -> None:
+        if not self._stopping:
+            log.info(
+                "berth stopping (%s): draining %d workers", signal.Signals(signum).name, len(self._children)
+            )
+        self._stop_all(signum)
+
+    def _stop_all(self, signum: int) -> None:
+        self._stopping = True
+        for pid in list(self._children):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signum)
+
+
+def _forget_metrics(pid: int) -> None:
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]
+
+
+def serve_metrics(address: tuple[str, int]) -> None:
+    """The workers' metrics, summed (prometheus_client's multiprocess collector)."""
+    from prometheus_client import CollectorRegistry, multiprocess, start_http_server
+
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    start_http_server(address[1], addr=address[0], registry=registry)
+    log.info("Prometheus metrics of all workers on http://%s:%d/metrics", *address)
