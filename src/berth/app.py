@@ -198,7 +198,7 @@ def build_app(settings: Settings) -> BerthApp:
     recorder = EventRecorder(db, Metrics(), settings.event_retention_days)
     services.observer = recorder
     janitor = UploadJanitor(db, storage, settings.upload_max_age_hours * 3600.0)
-    collector = GarbageCollector(db, storage)
+    collector = GarbageCollector(db, storage, settings.gc_grace_seconds)
     services.disk = _disk_space(settings, db)
     services.request_log = RequestLog(settings.request_log, settings.request_log_sample)
     return BerthApp(

@@ -32,7 +32,7 @@ from berth.storage import StorageDriver
 log = logging.getLogger("berth.gc")
 
 COLLECT_EVERY_SECONDS = 3600.0
-DEFAULT_GRACE_SECONDS = 3600.0
+DEFAULT_GRACE_SECONDS = 3600.0  # the default of the gc_grace_seconds setting (berth.config)
 # every repository, no tag: the retention policy deletes untagged manifests only
 UNTAGGED_ONLY = PurgeFilter(re.compile(".*"), re.compile("(?!)"))
 

@@ -60,6 +60,9 @@ registries = Table(
     # JSON list of {"action": "Allow", "value": "<ip or cidr>"}
     Column("ip_rules", Text, nullable=False, server_default="[]"),
     Column("tags", Text, nullable=False, server_default="{}"),
+    # Bytes the registry may store (berth.content.quota): NULL follows the service's
+    # default_storage_quota, -1 is unlimited. Added after schema version 1 (see add_missing_columns).
+    Column("storage_quota", BigInteger, nullable=True),
 )
 
 repositories = Table(

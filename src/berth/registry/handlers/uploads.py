@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from starlette.responses import Response
 
 from berth import errors
 from berth.errors import WireError
+from berth.events.observer import RepositoryOperation
 from berth.metadata.blobs import UploadRecord
 from berth.names import Digest, is_repository_name
 from berth.registry.bodies import declared_length
@@ -71,12 +73,34 @@ def _chunk_length(ctx: RequestContext, upload: UploadRecord) -> int | None:
 
 
 async def _complete(ctx: RequestContext, upload: UploadRecord, digest: Digest, with_body: bool) -> Response:
-    if with_body:
-        expected = _chunk_length(ctx, upload)
-        await ctx.uploads.complete(upload, digest, ctx.request.stream(), expected)
-    else:
-        await ctx.uploads.complete(upload, digest)
+    try:
+        if with_body:
+            expected = _chunk_length(ctx, upload)
+            await ctx.uploads.complete(upload, digest, ctx.request.stream(), expected)
+        else:
+            await ctx.uploads.complete(upload, digest)
+    except WireError as exc:
+        if not errors.is_storage_quota_refusal(exc):
+            raise
+        raise _refused_push(ctx, digest, exc) from None
     return empty(201, _blob_headers(ctx, str(digest)))
+
+
+def _refused_push(ctx: RequestContext, digest: Digest, refusal: WireError) -> WireError:
+    """A push refused by the storage quota: a failed Push event with its reason, and the
+    correlation id in the message, so that ``berth acr diagnose`` finds it either way."""
+    detail = refusal.detail if isinstance(refusal.detail, dict) else {}
+    ctx.record(
+        RepositoryOperation(
+            "Push",
+            ctx.repository,
+            digest=str(digest),
+            size=int(detail.get("size", 0)),
+            reason=errors.STORAGE_QUOTA_REASON,
+            detail=refusal.text,
+        )
+    )
+    return replace(refusal, message=f"{refusal.text} (correlation id {ctx.correlation_id})")
 
 
 async def start_upload(ctx: RequestContext) -> Response:
