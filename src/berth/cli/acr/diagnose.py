@@ -4,7 +4,8 @@
   shows and, for each, the possible causes with the check that tells them apart
   (:mod:`berth.troubleshoot.symptoms`).
 - ``--correlation-id ID``, or ``--identity X`` and ``--since`` (default 1h), or nothing but the
-  registry: the failed login events that match (when the caller may read the registry's logs)
+  registry: the failed login events, and the refused pushes (repository events with a reason,
+  such as the storage quota), that match (when the caller may read the registry's logs)
   → the exact cause and the command that fixes it (:mod:`berth.troubleshoot.explain`).
 """
 
@@ -167,6 +168,8 @@ def _events(
         params["identity"] = identity
     try:
         rows = query_events(registry, "login", params)
+        # A refused push (e.g. the storage quota) is a failed repository event with a reason.
+        rows += [row for row in query_events(registry, "repository", params) if row.get("Reason")]
     except ApiError as exc:
         if exc.status != 403:
             raise
@@ -186,7 +189,9 @@ def _events(
     if not diagnosis.events:
         what = f"correlation id {correlation_id}" if correlation_id else f"the last {since or '1h'}"
         who = f" for identity {identity}" if identity else ""
-        diagnosis.notes.append(f"No failed login to registry '{registry.name}' in {what}{who}.")
+        diagnosis.notes.append(
+            f"No failed login or refused push to registry '{registry.name}' in {what}{who}."
+        )
 
 
 def _self_service(

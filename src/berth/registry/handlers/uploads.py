@@ -17,6 +17,7 @@ from berth.registry.context import RequestContext
 from berth.registry.handlers.blobs import parse_digest
 from berth.registry.numbers import bounded_decimal
 from berth.registry.responses import empty
+from berth.sizes import format_size
 
 _CONTENT_RANGE = re.compile(r"^(?:bytes[ =])?(\d+)-(\d+)(?:/\d+|/\*)?$", re.ASCII)
 _LARGEST = 2**63 - 1  # no session holds more; longer numbers are read as this, never converted
@@ -89,15 +90,20 @@ async def _complete(ctx: RequestContext, upload: UploadRecord, digest: Digest, w
 def _refused_push(ctx: RequestContext, digest: Digest, refusal: WireError) -> WireError:
     """A push refused by the storage quota: a failed Push event with its reason, and the
     correlation id in the message, so that ``berth acr diagnose`` finds it either way."""
-    detail = refusal.detail if isinstance(refusal.detail, dict) else {}
+    facts = refusal.detail if isinstance(refusal.detail, dict) else {}
+    used, quota, size = (int(facts.get(key, 0)) for key in ("used", "quota", "size"))
     ctx.record(
         RepositoryOperation(
             "Push",
             ctx.repository,
             digest=str(digest),
-            size=int(detail.get("size", 0)),
+            size=size,
             reason=errors.STORAGE_QUOTA_REASON,
-            detail=refusal.text,
+            detail=(
+                f"registry '{ctx.registry.name}' stores {format_size(used)} of its {format_size(quota)} "
+                f"storage quota, and the push of a blob of {format_size(size)} to {ctx.repository} was "
+                "refused because it would exceed it"
+            ),
         )
     )
     return replace(refusal, message=f"{refusal.text} (correlation id {ctx.correlation_id})")
