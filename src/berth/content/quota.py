@@ -50,9 +50,10 @@ def registry_setting(text: str) -> int | None:
 
 def default_limit(default: str, sku: str) -> int | None:
     """The limit the service's ``default_storage_quota`` gives a registry of ``sku``; None: unlimited."""
-    if default == UNLIMITED:
+    word = default.strip().lower()
+    if word == UNLIMITED:
         return None
-    if default == SKU:
+    if word == SKU:
         return SKU_INCLUDED_STORAGE.get(sku, SKU_INCLUDED_STORAGE["Premium"])
     return parse_size(default)
 
