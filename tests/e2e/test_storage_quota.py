@@ -35,9 +35,9 @@ def test_docker_prints_the_quota_refusal_and_does_not_retry(
     message = printed.group(0)
     assert re.match(
         r"denied: storage quota exceeded: registry 'default' stores [0-9.]+ (B|KiB) of its 16\.0 KiB quota "
-        r"and this blob needs [0-9.]+ KiB more; nothing was stored\. Free space \(delete images with berth acr "
-        r"repository delete or berth acr purge, then berth acr gc -n default\) or raise the quota: berth acr "
-        r"update -n default --storage-quota 1MiB \(correlation id [0-9a-f-]{36}\)$",
+        r"and this blob needs [0-9.]+ KiB more; nothing was stored\. Free space \(delete images with "
+        r"berth acr repository delete or berth acr purge, then berth acr gc -n default\) or raise the quota: "
+        r"berth acr update -n default --storage-quota 1MiB \(correlation id [0-9a-f-]{36}\)$",
         message,
     ), message
     # DENIED is not retried: the layer's upload was refused exactly once.
