@@ -49,6 +49,7 @@ from berth.management.scoped_access import ScopedAccessAdmin
 from berth.management.service import Management
 from berth.metadata import registries as registry_rows
 from berth.metadata.database import Database
+from berth.metadata.usage import count_registries_without_counter
 from berth.registry.dispatch import RegistryPlane
 from berth.registry.hosts import RegistryDirectory
 from berth.registry.routes import ROUTES
@@ -206,6 +207,7 @@ def build_app(settings: Settings) -> BerthApp:
         service_routes=[*directory.routes(), *ManagedIdentityEndpoint(services, directory_tokens).routes()],
         on_startup=[
             lambda: bootstrap_owner(settings, db, tenancy),
+            lambda: db.write_sync(count_registries_without_counter),
             lambda: _start_events(settings, recorder),
             janitor.start,
             collector.start,

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, select, update
 from sqlalchemy.engine import RowMapping
 
-from berth.metadata.schema import registries
+from berth.metadata.schema import registries, registry_usage
 
 
 @dataclass(frozen=True)
@@ -106,6 +106,7 @@ def create(
     }
     values.update(_encode(properties))
     conn.execute(registries.insert().values(**values))
+    conn.execute(registry_usage.insert().values(registry_id=values["id"], stored_bytes=0))
     record = get_by_id(conn, values["id"])
     assert record is not None
     return record

@@ -65,6 +65,15 @@ registries = Table(
     Column("storage_quota", BigInteger, nullable=True),
 )
 
+# What each registry stores, kept in the transactions that add or remove blobs and manifests
+# (berth.metadata.usage), so that the storage quota reads one row on every upload's completion.
+registry_usage = Table(
+    "registry_usage",
+    metadata,
+    Column("registry_id", String(32), ForeignKey("registries.id", ondelete="CASCADE"), primary_key=True),
+    Column("stored_bytes", BigInteger, nullable=False, server_default="0"),
+)
+
 repositories = Table(
     "repositories",
     metadata,
