@@ -229,3 +229,24 @@ def test_raising_the_quota_lets_the_same_push_through(
     push_blob(client, REPOSITORY, TOO_BIG)
 
     assert usage(app, quota_app) == len(STORED) + len(TOO_BIG)
+
+
+def test_the_correlation_id_of_a_refused_push_tells_its_holder_why(
+    app: BerthApp, client: TestClient, quota_app: RegistryRecord
+) -> None:
+    """What ``berth acr diagnose`` asks for a pusher who may not read the registry's logs."""
+    response = client.post(
+        f"/v2/{REPOSITORY}/blobs/uploads/", params={"digest": digest_of(TOO_BIG)}, content=TOO_BIG
+    )
+    assert response.status_code == 403
+    observer = app.services.observer
+    assert isinstance(observer, EventRecorder)
+    observer.flush()
+
+    told = client.get(f"/acr/v1/_diagnostics/requests/{response.headers['X-Ms-Correlation-Request-Id']}")
+
+    assert told.status_code == 200, told.text
+    document = told.json()
+    assert (document["reason"], document["status"]) == ("storage_quota_exceeded", "403")
+    assert (document["repository"], document["operation"]) == (REPOSITORY, "Push")
+    assert "stores 600 B of its 1000 B storage quota" in document["detail"]

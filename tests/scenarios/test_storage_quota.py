@@ -65,6 +65,9 @@ def test_a_push_past_the_quota_is_refused_explained_and_fixed(stage: Stage) -> N
     assert cause["codes"] == ["STORAGE_QUOTA_EXCEEDED"]
     assert f"berth acr update -n {REGISTRY} --storage-quota <size>" in cause["fix"]
     assert "Push refused: storage quota exceeded" in by_text.text
+    assert "{" not in by_text.text  # every placeholder filled
+    # The correlation id in the pasted text finds the refusal itself.
+    assert by_text.verdict("STORAGE_QUOTA_EXCEEDED")["certainty"] == "certain"
     assert f"berth acr gc -n {REGISTRY}" in by_text.text
     checked = run_printed(stage, cause["check"])
     assert "storage_quota_exceeded" in checked  # the logs command shows the refused push

@@ -201,7 +201,7 @@ _UNKNOWN_REGISTRY = PossibleCause(
 )
 
 _QUOTA = PossibleCause(
-    "Registry {registry} is at its storage quota: a push whose new blobs would take it past the quota is "
+    "The registry is at its storage quota: a push whose new blobs would take it past the quota is "
     "refused (403 DENIED; docker prints 'denied: storage quota exceeded: ...' and does not retry). What was "
     "stored before is intact; pulls keep working.",
     SeedCause.STORAGE,

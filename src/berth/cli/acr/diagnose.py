@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
 from enum import StrEnum
@@ -288,6 +289,10 @@ def diagnose(
     diagnosis = Diagnosis(
         name, login_server, _facts(name, login_server, registry, identity), notes=notes, lead=lead
     )
+    if error and not correlation_id:
+        correlation_id = _correlation_id_in(error)
+        if correlation_id:
+            notes.append(f"Looked up the correlation id in the error text: {correlation_id}.")
     if error:
         diagnosis.symptoms = match(error)
         if not diagnosis.symptoms:
@@ -305,6 +310,17 @@ def diagnose(
         sys.stdout.write(json.dumps(diagnosis.as_json(), indent=2) + "\n")
     else:
         sys.stdout.write(render_text(diagnosis))
+
+
+_CORRELATION_ID = re.compile(
+    r"correlation id ([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})", re.I
+)
+
+
+def _correlation_id_in(error: str) -> str | None:
+    """The correlation id berth put in an error message (a refused push, a failed write), if any."""
+    found = _CORRELATION_ID.search(error)
+    return found.group(1).lower() if found else None
 
 
 def register(acr: typer.Typer) -> None:
