@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from tests.api.management.arm import ArmCaller, assert_arm_error
+from tests.api.management.arm import ArmCaller, TestClient, assert_arm_error
+from tests.api.oci import push_image
 
 
 def _size(owner: ArmCaller, name: str) -> dict[str, object]:
@@ -47,3 +48,33 @@ def test_a_quota_that_is_not_a_size_is_refused_naming_the_field(owner: ArmCaller
     message = assert_arm_error(response, 400, "InvalidParameter")
     assert response.json()["error"].get("target") == "storageQuota"
     assert "'plenty' is not a size such as 20GiB" in message
+
+
+def test_an_import_past_the_quota_is_refused_and_stores_nothing(owner: ArmCaller, client: TestClient) -> None:
+    """``az acr import`` is a push into the target: the quota applies to it too."""
+    owner.create_registry("importsrc", adminUserEnabled=True)
+    owner.create_registry("importdst")
+    password = owner.ok(owner.post(owner.registry("importsrc") + "/listCredentials", {}))["passwords"][0][
+        "value"
+    ]
+    source_host = "importsrc.localhost:5000"
+    client.auth = ("importsrc", password)
+    try:
+        push_image(client, "app", "v1", host=source_host)
+    finally:
+        client.auth = None
+    owner.ok(owner.patch(owner.registry("importdst"), {"properties": {"storageQuota": "10"}}))
+
+    response = owner.post(
+        owner.registry("importdst") + "/importImage",
+        {
+            "source": {"resourceId": owner.registry("importsrc"), "sourceImage": "app:v1"},
+            "targetTags": ["app:v1"],
+        },
+    )
+
+    message = assert_arm_error(response, 409, "QuotaExceeded")
+    assert message.startswith(
+        "Import failed: storage quota exceeded: registry 'importdst' stores 0 B of its 10 B"
+    )
+    assert _size(owner, "importdst")["currentValue"] == 0
