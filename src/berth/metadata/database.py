@@ -48,7 +48,9 @@ def add_missing_columns(conn: Connection) -> None:
             if not (column.nullable or column.server_default is not None):
                 raise SchemaMismatch(f"column {table.name}.{column.name} cannot be added to existing rows")
             spec = CreateColumn(column).compile(dialect=conn.dialect)
-            conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {spec}"))
+            # Replicas starting together on PostgreSQL may both find the column missing.
+            guard = "IF NOT EXISTS " if conn.dialect.name == "postgresql" else ""
+            conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {guard}{spec}"))
 
 
 def normalize_url(url: str) -> str:
