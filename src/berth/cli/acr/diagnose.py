@@ -170,7 +170,11 @@ def _events(
     try:
         rows = query_events(registry, "login", params)
         # A refused push (e.g. the storage quota) is a failed repository event with a reason.
-        rows += [row for row in query_events(registry, "repository", params) if row.get("Reason")]
+        refused = [row for row in query_events(registry, "repository", params) if row.get("Reason")]
+        if refused:  # one list, newest first (ISO 8601 times sort as text)
+            rows = sorted(
+                [*rows, *refused], key=lambda row: str(row.get("TimeGenerated") or ""), reverse=True
+            )
     except ApiError as exc:
         if exc.status != 403:
             raise
