@@ -50,6 +50,7 @@ from berth.management.scoped_access import ScopedAccessAdmin
 from berth.management.service import Management
 from berth.metadata import registries as registry_rows
 from berth.metadata.database import Database
+from berth.metadata.usage import count_registries_without_counter
 from berth.readiness import check_ready
 from berth.registry.dispatch import RegistryPlane
 from berth.registry.hosts import RegistryDirectory
@@ -228,7 +229,7 @@ def build_app(settings: Settings) -> BerthApp:
     recorder = EventRecorder(db, Metrics(), settings.event_retention_days)
     services.observer = recorder
     janitor = UploadJanitor(db, storage, settings.upload_max_age_hours * 3600.0)
-    collector = GarbageCollector(db, storage)
+    collector = GarbageCollector(db, storage, settings.gc_grace_seconds)
     services.disk = _disk_space(settings, db)
     services.request_log = RequestLog(settings.request_log, settings.request_log_sample)
     bus = bus_for(db, settings.resolved_workers)
@@ -240,6 +241,7 @@ def build_app(settings: Settings) -> BerthApp:
         on_startup=[
             bus.start,
             lambda: bootstrap_owner(settings, db, tenancy),
+            lambda: db.write_sync(count_registries_without_counter),
             lambda: _start_events(settings, recorder),
             janitor.start,
             collector.start,

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from berth.names import InvalidName, check_registry_name
+from berth.sizes import parse_default_quota
 
 ENV_PREFIX = "BERTH_"
 # ``berth tls init`` writes here by default; ``berth serve`` uses the pair found here when
@@ -65,6 +66,12 @@ class Settings:
     metrics_listen: str = ""
     event_retention_days: int = 30
     upload_max_age_hours: int = 168
+    # Garbage collection (docs/configuration.md#garbage-collection-and-quotas): a blob recorded
+    # less than this long ago is never collected, so the manifest that will name it can follow.
+    gc_grace_seconds: int = 3600
+    # The storage quota of a registry that sets none: "unlimited", "sku" (ACR's included storage
+    # of the registry's SKU) or a size such as "20GiB" (berth.content.quota).
+    default_storage_quota: str = "unlimited"
     bootstrap_password: str = ""
     auth_failures_per_ip: int = 60
     auth_failures_per_identity: int = 10
@@ -299,6 +306,9 @@ def validate(settings: Settings) -> None:
         raise ConfigError("event_retention_days: must be at least 1")
     if settings.upload_max_age_hours < 1:
         raise ConfigError("upload_max_age_hours: must be at least 1")
+    if settings.gc_grace_seconds < 60:
+        raise ConfigError("gc_grace_seconds: must be at least 60 (a push's blobs come before its manifest)")
+    _validate_quota(settings)
     _validate_limits(settings)
     _validate_storage(settings)
     if settings.log_format not in ("text", "json"):
@@ -328,6 +338,13 @@ def _validate_storage(settings: Settings) -> None:
         path = getattr(settings, name)
         if path is not None and not Path(path).is_file():
             raise ConfigError(f"{name}: file {path} does not exist")
+
+
+def _validate_quota(settings: Settings) -> None:
+    try:
+        parse_default_quota(settings.default_storage_quota)
+    except ValueError as exc:
+        raise ConfigError(f"default_storage_quota: {exc}") from None
 
 
 def _validate_limits(settings: Settings) -> None:

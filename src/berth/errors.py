@@ -97,6 +97,9 @@ class WireError(Exception):
     detail: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     status: int | None = None
+    # Refused before the request body was read: the dispatcher reads and drops the body (for a
+    # bounded time) so that a client still sending it reads the answer instead of a broken pipe.
+    drain_body: bool = False
 
     def __post_init__(self) -> None:
         super().__init__(self.text)
@@ -118,3 +121,24 @@ def error_body(error: ErrorCode, message: str | None = None, detail: Any = None)
     if detail is not None:
         entry["detail"] = detail
     return json.dumps({"errors": [entry]}, separators=(",", ":")).encode()
+
+
+# A push that would take a registry past its storage quota (berth.content.quota). On the wire it
+# is DENIED (403): the one code docker prints with the message ("denied: <message>") and does not
+# retry (it retries unknown codes and 5xx answers, such as 507, five times). The reason in the
+# detail tells it from the other denials, and names it in the repository event.
+STORAGE_QUOTA_REASON = "storage_quota_exceeded"
+
+
+def storage_quota_exceeded(message: str, detail: dict[str, Any], *, drain_body: bool = False) -> WireError:
+    return WireError(
+        DENIED, message, detail={"reason": STORAGE_QUOTA_REASON, **detail}, drain_body=drain_body
+    )
+
+
+def is_storage_quota_refusal(exc: BaseException) -> bool:
+    return (
+        isinstance(exc, WireError)
+        and isinstance(exc.detail, dict)
+        and exc.detail.get("reason") == STORAGE_QUOTA_REASON
+    )

@@ -24,6 +24,10 @@ from tests.api.oci import OCI_MANIFEST, TestClient, canonical, digest_of, image_
 PUSHERS = 4
 IMAGES = 6
 SHARED_LAYER = b"a layer every image shares"
+GRACE_SECONDS = 0.3  # tiny, so that the collector races the pushes
+# How often one image may be pushed again before the test gives up; a pusher loses the race only
+# when a sweep falls between its blobs and its manifest, so a handful of attempts is the norm.
+PUSH_ATTEMPTS = 50
 
 
 def _try_blob(client: TestClient, repository: str, data: bytes) -> bool:
@@ -43,14 +47,23 @@ def _push(client: TestClient, repository: str, seed: str) -> tuple[str, list[byt
     config = json.dumps({"architecture": "amd64", "os": "linux", "seed": seed}).encode()
     blobs = [config, SHARED_LAYER, f"own layer of {seed}".encode()]
     body = canonical(image_manifest(config, blobs[1:]))
-    while True:  # docker pushes the blobs again when the manifest is refused
+    refusals: list[str] = []
+    for _ in range(PUSH_ATTEMPTS):  # docker pushes the blobs again when the manifest is refused
         if not all(_try_blob(client, repository, data) for data in blobs):
+            refusals.append("a blob's upload found an older copy swept (404)")
             continue
         response = push_manifest(client, repository, seed, body, OCI_MANIFEST)
         if response.status_code == 201:
             return digest_of(body), blobs
         assert response.status_code == 400, response.text
         assert response.json()["errors"][0]["code"] == "MANIFEST_BLOB_UNKNOWN", response.text
+        refusals.append("the manifest named a blob swept meanwhile (MANIFEST_BLOB_UNKNOWN)")
+    raise AssertionError(
+        f"image {seed} was not pushed in {PUSH_ATTEMPTS} attempts: each time the collector (grace "
+        f"{GRACE_SECONDS} s) swept one of its blobs before the manifest followed. Every refusal was "
+        f"the correct one ({'; '.join(sorted(set(refusals)))}), but this machine is too slow for so "
+        "short a grace period: raise GRACE_SECONDS."
+    )
 
 
 def test_collection_during_pushes_never_takes_a_referenced_blob(app: BerthApp, client: TestClient) -> None:
@@ -58,7 +71,7 @@ def test_collection_during_pushes_never_takes_a_referenced_blob(app: BerthApp, c
     registry = app.services.db.read_sync(registry_rows.list_all)[0]
     replica_db = Database(settings.database_url)
     collector = GarbageCollector(
-        replica_db, FilesystemDriver(settings.resolved_storage_path), grace_seconds=0.3
+        replica_db, FilesystemDriver(settings.resolved_storage_path), grace_seconds=GRACE_SECONDS
     )
     pushed: list[tuple[str, str, list[bytes]]] = []
     orphans: list[str] = []

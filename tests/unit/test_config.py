@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from berth.config import ConfigError, Settings, load_settings
+from berth.content.collector import DEFAULT_GRACE_SECONDS
 
 
 def write(path: Path, text: str) -> Path:
@@ -221,6 +222,9 @@ def test_resource_limits_have_defaults_and_take_flags() -> None:
         ({"BERTH_KEEP_ALIVE_SECONDS": "0"}, "keep_alive_seconds"),
         ({"BERTH_MAX_CONNECTIONS": "0"}, "max_connections"),
         ({"BERTH_STORAGE_LOW_FREE_MB": "-1"}, "storage_low_free_mb"),
+        ({"BERTH_GC_GRACE_SECONDS": "30"}, "gc_grace_seconds"),
+        ({"BERTH_GC_GRACE_SECONDS": "soon"}, "gc_grace_seconds"),
+        ({"BERTH_DEFAULT_STORAGE_QUOTA": "plenty"}, "default_storage_quota"),
     ],
 )
 def test_a_bad_setting_is_a_one_line_error_naming_it(environ: dict[str, str], setting: str) -> None:
@@ -357,3 +361,13 @@ def test_workers_default_to_one_on_sqlite_and_the_cores_on_postgresql(tmp_path: 
     assert load_settings(None, {"data_dir": tmp_path, "workers": 3}, environ={}).resolved_workers == 3
     with pytest.raises(ConfigError, match="workers"):
         load_settings(None, {"data_dir": tmp_path, "workers": -1}, environ={})
+
+
+def test_the_gc_grace_period_and_the_default_quota_are_settings() -> None:
+    defaults = load_settings(environ={})
+    assert defaults.gc_grace_seconds == int(DEFAULT_GRACE_SECONDS) == 3600
+    assert defaults.default_storage_quota == "unlimited"
+
+    settings = load_settings(environ={"BERTH_GC_GRACE_SECONDS": "7200", "BERTH_DEFAULT_STORAGE_QUOTA": "SKU"})
+    assert settings.gc_grace_seconds == 7200
+    assert settings.default_storage_quota == "SKU"  # checked case-insensitively where it is used

@@ -24,7 +24,7 @@ from sqlalchemy import Connection
 
 from berth.content.purge import PurgeFilter, purge
 from berth.content.schedule import Every
-from berth.metadata import collection
+from berth.metadata import collection, usage
 from berth.metadata import registries as registry_rows
 from berth.metadata.database import Database
 from berth.storage import StorageDriver
@@ -32,7 +32,7 @@ from berth.storage import StorageDriver
 log = logging.getLogger("berth.gc")
 
 COLLECT_EVERY_SECONDS = 3600.0
-DEFAULT_GRACE_SECONDS = 3600.0
+DEFAULT_GRACE_SECONDS = 3600.0  # the default of the gc_grace_seconds setting (berth.config)
 # every repository, no tag: the retention policy deletes untagged manifests only
 UNTAGGED_ONLY = PurgeFilter(re.compile(".*"), re.compile("(?!)"))
 
@@ -96,6 +96,7 @@ class GarbageCollector:
 
             if self._db.write_sync(sweep):
                 freed.append((digest, size))
+        self._reconcile(registry_id)
         report = CollectionReport(
             registry_id,
             False,
@@ -107,6 +108,19 @@ class GarbageCollector:
         if freed:
             log.info("garbage collection of registry %s: %s", registry_id, report)
         return report
+
+    def _reconcile(self, registry_id: str) -> None:
+        """Set the registry's usage counter to the sum of its rows (berth.metadata.usage)."""
+
+        def work(conn: Connection) -> int:
+            collection.lock_registry(conn, registry_id)
+            return usage.reconcile(conn, registry_id)
+
+        drift = self._db.write_sync(work)
+        if drift:
+            log.warning(
+                "the stored bytes counted for registry %s were off by %d; corrected", registry_id, drift
+            )
 
     def _apply_retention(self, registry_id: str, now: float) -> tuple[str, ...]:
         """Delete the untagged manifests older than the registry's retention policy allows."""

@@ -11,7 +11,12 @@ The rules that keep a digest honest when requests race on one session:
   compare-and-set on the size it verified: a chunk accepted in between makes the completion
   fail (416) instead of being dropped, and a completed or deleted session accepts nothing more;
 - a session whose recorded parts are not all there (a crash, an older berth's session) is
-  dropped with 404 ``BLOB_UPLOAD_UNKNOWN``, so the client starts again.
+  dropped with 404 ``BLOB_UPLOAD_UNKNOWN``, so the client starts again;
+- a completion that would take the registry past its storage quota (:mod:`berth.content.quota`)
+  is refused before the body is read when its length is declared, before the blob is put in
+  place, and finally in the transaction that records it (under the collection lock, so two
+  racing uploads cannot both take the last bytes); the session and its parts are removed, and
+  bytes put in place for a blob the registry does not record are deleted again.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import anyio.to_thread
 from sqlalchemy import Connection
 
 from berth import errors, faults
+from berth.content.quota import StorageQuota
 from berth.content.uploads import RunningHash, SessionHashes, rehash, write_part
 from berth.errors import WireError
 from berth.metadata import blobs as blob_rows
@@ -48,11 +54,19 @@ def unknown_upload(upload_id: str, message: str | None = None) -> WireError:
 
 
 class UploadSessions:
-    def __init__(self, registry_id: str, db: Database, store: BlobStore, hashes: SessionHashes) -> None:
+    def __init__(
+        self,
+        registry_id: str,
+        db: Database,
+        store: BlobStore,
+        hashes: SessionHashes,
+        quota: StorageQuota | None = None,
+    ) -> None:
         self.registry_id = registry_id
         self._db = db
         self._store = store
         self._hashes = hashes
+        self._quota = quota
 
     async def start(self, repository: str) -> UploadRecord:
         upload_id = str(uuid.uuid4())
@@ -116,16 +130,21 @@ class UploadSessions:
             self._hashes.forget(upload.id)
             running = await self._rehash(upload, digest.algorithm)
         parts, size = upload.part_names, upload.size
+        if last_chunk is not None and expected_length is not None:  # refused before reading the body
+            await self._check_quota(upload, digest, size + expected_length, drain_body=True)
         last_part = None
         if last_chunk is not None:
             last_part, received = await self._write_part(upload, last_chunk, expected_length, running)
             if last_part is not None:
                 parts, size = (*parts, last_part), size + received
         try:
+            await self._check_quota(upload, digest, size)
             await self._commit(upload, digest, running, parts, size)
-        except BaseException:
+        except BaseException as exc:
             if last_part is not None:
                 await self._delete_part(upload.id, last_part)
+            if errors.is_storage_quota_refusal(exc):
+                await self._end(upload)
             raise
         await anyio.to_thread.run_sync(self._store.delete_upload, upload.id)
         return size
@@ -155,12 +174,35 @@ class UploadSessions:
                 raise _raced_in(conn, upload.id)
             if self._store.stat(str(digest)) is None:  # the GC swept an older copy meanwhile
                 raise unknown_upload(upload.id, LOST)
+            if self._quota is not None:
+                try:
+                    self._quota.check(conn, self.registry_id, str(digest), size)
+                except WireError:
+                    # Another upload took the last bytes since the check before the commit. The
+                    # registry records no such blob, so the bytes just put in place are nobody's
+                    # (a racing upload of the same digest finds them gone and is told to retry).
+                    self._store.delete(str(digest))
+                    raise
             blob_rows.record_blob(conn, self.registry_id, str(digest), size)
             repo = repository_rows.ensure(conn, self.registry_id, upload.repository)
             blob_rows.link(conn, repo.id, str(digest))
 
         await self._db.write(record)
         faults.reached("upload.recorded")
+
+    async def _check_quota(
+        self, upload: UploadRecord, digest: Digest, size: int, drain_body: bool = False
+    ) -> None:
+        """Refuse early a blob that would take the registry past its quota (see ``_commit``)."""
+        quota = self._quota
+        if quota is None or quota.limit is None:
+            return
+        try:
+            await self._db.read(quota.check, self.registry_id, str(digest), size, drain_body)
+        except WireError:
+            if drain_body:  # nothing was written yet: the session ends here
+                await self._end(upload)
+            raise
 
     async def cancel(self, upload: UploadRecord) -> None:
         self._hashes.forget(upload.id)

@@ -41,6 +41,8 @@ _REPOSITORY = (
     ("media_type", "MediaType"),
     ("artifact_type", "ArtifactType"),
     ("size", "Size"),
+    ("reason", "Reason"),
+    ("detail", "Detail"),
 )
 
 # ACR's column name → the stored field, for reading rows back (diagnose).

@@ -64,6 +64,8 @@ class RepositoryEvent:
     media_type: str
     artifact_type: str
     size: int
+    reason: str = ""
+    detail: str = ""
 
     def row(self) -> dict[str, Any]:
         return asdict(self)
@@ -153,6 +155,8 @@ def repository_events_for(summary: RequestSummary, now: float) -> list[Repositor
             media_type=op.media_type,
             artifact_type=op.artifact_type,
             size=op.size,
+            reason=op.reason,
+            detail=op.detail,
         )
         for op in summary.operations
     ]

@@ -26,6 +26,8 @@ class RepositoryOperation:
     media_type: str = ""
     artifact_type: str = ""
     size: int = 0
+    reason: str = ""  # why a refused operation failed (e.g. storage_quota_exceeded)
+    detail: str = ""
 
 
 @dataclass

@@ -14,9 +14,11 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 
+from berth import errors
 from berth.content.blobs import BlobService
 from berth.content.manifest_format import parse
 from berth.content.manifests import ManifestService
+from berth.content.quota import StorageQuota
 from berth.content.sessions import UploadSessions
 from berth.errors import WireError
 from berth.management.errors import ManagementError, conflict, invalid
@@ -59,7 +61,8 @@ class _Target:
     def __init__(self, services: Services, record: RegistryRecord) -> None:
         store = services.store_for(record.id)
         self.blobs = BlobService(record.id, services.db, store)
-        self.uploads = UploadSessions(record.id, services.db, store, services.hashes)
+        quota = StorageQuota.of(record, services.settings.default_storage_quota)  # an import is a push
+        self.uploads = UploadSessions(record.id, services.db, store, services.hashes, quota)
         self.manifests = ManifestService(record.id, services.db, store, services.pull_cache)
 
 
@@ -141,6 +144,8 @@ class ImageImporter:
 
 
 def _as_management_error(exc: WireError) -> ManagementError:
+    if errors.is_storage_quota_refusal(exc):
+        return ManagementError("QuotaExceeded", f"Import failed: {exc.text}", 409)
     status = exc.http_status if exc.http_status in (404, 409) else 400
     code = "ResourceNotFound" if status == 404 else ("Conflict" if status == 409 else "InvalidParameter")
     return ManagementError(code, f"Import failed: {exc.text}", status)

@@ -12,6 +12,7 @@ from sqlalchemy import Connection
 
 from berth.access.secrets import Secret, generate, hash_secret
 from berth.config import Settings
+from berth.content.quota import StorageQuota, registry_setting
 from berth.management.errors import ManagementError, conflict, invalid, not_found
 from berth.metadata import registries as registry_rows
 from berth.metadata import registry_access as access_rows
@@ -32,6 +33,7 @@ UPDATABLE = (
     "public_network_enabled",
     "network_default_action",
     "tags",
+    "storage_quota",
 )
 
 
@@ -101,6 +103,10 @@ class RegistryAdmin:
     def login_server(self, record: RegistryRecord) -> str:
         return self.settings.login_server(record.name)
 
+    def storage_quota(self, record: RegistryRecord) -> StorageQuota:
+        """The quota that applies to the registry: its own setting, else the service's default."""
+        return StorageQuota.of(record, self.settings.default_storage_quota)
+
     async def get(self, name: str, resource_group: str | None = None) -> RegistryRecord:
         record = await self._db.read(registry_rows.get_by_name, name)
         if record is None or (
@@ -161,6 +167,11 @@ class RegistryAdmin:
             if len(rules) > MAX_IP_RULES:
                 raise invalid(f"a registry may have at most {MAX_IP_RULES} IP rules", "ipRules")
             checked["ip_rules"] = tuple(dict.fromkeys(rules))
+        if "storage_quota" in checked:
+            try:
+                checked["storage_quota"] = registry_setting(str(checked["storage_quota"]))
+            except ValueError as exc:
+                raise invalid(f"storageQuota: {exc}; or unlimited, or default", "storageQuota") from None
         return checked
 
     async def delete(self, record: RegistryRecord) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, delete, select, update
 from berth.metadata.database import upsert
 from berth.metadata.repositories import RepositoryRecord, repository_from
 from berth.metadata.schema import blobs, repositories, repository_blobs, upload_parts, uploads
+from berth.metadata.usage import add_stored
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,9 @@ def forget_blob(conn: Connection, registry_id: str, digest: str) -> None:
 
     Repositories keep their links, so the next push of the digest makes them whole again.
     """
+    size = registry_blob_size(conn, registry_id, digest)
     conn.execute(delete(blobs).where(blobs.c.registry_id == registry_id, blobs.c.digest == digest))
+    add_stored(conn, registry_id, -(size or 0))
 
 
 def missing_links(conn: Connection, repository_id: int, digests: list[str]) -> list[str]:
@@ -85,6 +88,9 @@ def missing_links(conn: Connection, repository_id: int, digests: list[str]) -> l
 
 
 def record_blob(conn: Connection, registry_id: str, digest: str, size: int) -> None:
+    """Record a blob the registry stores (once: a blob it has already changes nothing)."""
+    if registry_blob_size(conn, registry_id, digest) is not None:
+        return
     upsert(
         conn,
         blobs,
@@ -92,6 +98,7 @@ def record_blob(conn: Connection, registry_id: str, digest: str, size: int) -> N
         keys=("registry_id", "digest"),
         update=(),
     )
+    add_stored(conn, registry_id, size)
 
 
 def link(conn: Connection, repository_id: int, digest: str) -> None:

@@ -28,6 +28,7 @@ from berth.metadata.schema import (
     repository_blobs,
     settings_table,
 )
+from berth.metadata.usage import add_stored
 
 
 def lock_registry(conn: Connection, registry_id: str) -> None:
@@ -94,7 +95,11 @@ def forget(conn: Connection, registry_id: str, digest: str) -> None:
             repository_blobs.c.digest == digest, repository_blobs.c.repository_id.in_(repository_ids)
         )
     )
+    size = conn.execute(
+        select(blobs.c.size).where(blobs.c.registry_id == registry_id, blobs.c.digest == digest)
+    ).scalar_one_or_none()
     conn.execute(delete(blobs).where(blobs.c.registry_id == registry_id, blobs.c.digest == digest))
+    add_stored(conn, registry_id, -int(size or 0))
 
 
 # --- the leader's lease -----------------------------------------------------------------------

@@ -15,9 +15,10 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import anyio.to_thread
 from anyio import CapacityLimiter
-from sqlalchemy import Connection, Engine, Table, create_engine, event, select
+from sqlalchemy import Connection, Engine, Table, create_engine, event, inspect, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
+from sqlalchemy.schema import CreateColumn
 
 from berth.metadata import access_schema as _access_schema  # noqa: F401  (registers its tables)
 from berth.metadata import credentials_schema as _credentials_schema  # noqa: F401  (registers its tables)
@@ -32,6 +33,26 @@ T = TypeVar("T")
 
 class SchemaMismatch(RuntimeError):
     """The database was written by a newer berth than this one."""
+
+
+def add_missing_columns(conn: Connection) -> None:
+    """Add the columns a newer berth defined to the tables of an older database.
+
+    Only additive changes happen this way (a nullable column, or one with a server default),
+    so a database written by an earlier release of schema version 1 keeps working unchanged.
+    """
+    inspector = inspect(conn)
+    for table in metadata.sorted_tables:
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name in present:
+                continue
+            if not (column.nullable or column.server_default is not None):
+                raise SchemaMismatch(f"column {table.name}.{column.name} cannot be added to existing rows")
+            spec = CreateColumn(column).compile(dialect=conn.dialect)
+            # Replicas starting together on PostgreSQL may both find the column missing.
+            guard = "IF NOT EXISTS " if conn.dialect.name == "postgresql" else ""
+            conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {guard}{spec}"))
 
 
 def normalize_url(url: str) -> str:
@@ -67,6 +88,7 @@ class Database:
         """Create missing tables and record the schema version; refuse a newer database."""
         with self.engine.begin() as conn:
             metadata.create_all(conn)
+            add_missing_columns(conn)
             row = conn.execute(
                 select(settings_table.c.value).where(settings_table.c.key == "schema_version")
             ).first()

@@ -57,6 +57,9 @@ repository_events = Table(
     Column("media_type", String(255), nullable=False, server_default=""),
     Column("artifact_type", String(255), nullable=False, server_default=""),
     Column("size", BigInteger, nullable=False, server_default="0"),
+    # Why a failed operation failed (e.g. storage_quota_exceeded), as login events say it.
+    Column("reason", String(40), nullable=False, server_default=""),
+    Column("detail", Text, nullable=False, server_default=""),
     Index("ix_repository_events_registry_time", "registry_id", "time"),
     Index("ix_repository_events_time", "time"),
 )

@@ -11,7 +11,8 @@ from typing import Any
 from sqlalchemy import Connection, and_, delete, or_, select, update
 
 from berth.metadata.repositories import ATTRIBUTE_COLUMNS, Attributes
-from berth.metadata.schema import manifest_references, manifests, tags
+from berth.metadata.schema import manifest_references, manifests, repositories, tags
+from berth.metadata.usage import add_stored
 
 
 @dataclass(frozen=True)
@@ -133,6 +134,7 @@ def put(conn: Connection, repository_id: int, manifest: ManifestInput) -> bool:
             updated_at=now,
         )
     )
+    add_stored(conn, _registry_of(conn, repository_id), len(manifest.content))
     manifest_id = result.inserted_primary_key[0] if result.inserted_primary_key else None
     seen: set[tuple[str, str]] = set()
     rows = []
@@ -171,10 +173,25 @@ def remove(conn: Connection, repository_id: int, digest: str) -> list[str]:
         )
     ]
     conn.execute(delete(tags).where(tags.c.repository_id == repository_id, tags.c.digest == digest))
+    size = conn.execute(
+        select(manifests.c.size).where(
+            manifests.c.repository_id == repository_id, manifests.c.digest == digest
+        )
+    ).scalar_one_or_none()
     conn.execute(
         delete(manifests).where(manifests.c.repository_id == repository_id, manifests.c.digest == digest)
     )
+    if size is not None:
+        add_stored(conn, _registry_of(conn, repository_id), -int(size))
     return removed
+
+
+def _registry_of(conn: Connection, repository_id: int) -> str:
+    return str(
+        conn.execute(
+            select(repositories.c.registry_id).where(repositories.c.id == repository_id)
+        ).scalar_one()
+    )
 
 
 def referrers(

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, select, update
 from sqlalchemy.engine import RowMapping
 
-from berth.metadata.schema import registries
+from berth.metadata.schema import registries, registry_usage
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,7 @@ class RegistryRecord:
     network_default_action: str = "Allow"
     ip_rules: tuple[IpRule, ...] = ()
     tags: dict[str, str] = field(default_factory=dict)
+    storage_quota: int | None = None  # bytes; None: the service's default; -1: unlimited
 
     @property
     def name_lower(self) -> str:
@@ -61,6 +62,7 @@ def _record(row: RowMapping) -> RegistryRecord:
         network_default_action=row["network_default_action"],
         ip_rules=rules,
         tags=json.loads(row["tags"]),
+        storage_quota=None if row["storage_quota"] is None else int(row["storage_quota"]),
     )
 
 
@@ -104,6 +106,7 @@ def create(
     }
     values.update(_encode(properties))
     conn.execute(registries.insert().values(**values))
+    conn.execute(registry_usage.insert().values(registry_id=values["id"], stored_bytes=0))
     record = get_by_id(conn, values["id"])
     assert record is not None
     return record

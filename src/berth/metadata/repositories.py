@@ -11,6 +11,7 @@ from sqlalchemy import Connection, and_, bindparam, delete, exists, func, or_, s
 
 from berth.metadata.database import upsert
 from berth.metadata.schema import manifests, repositories, tags
+from berth.metadata.usage import add_stored
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,16 @@ def list_names(
 
 
 def remove(conn: Connection, repository_id: int) -> None:
+    """Delete a repository; its manifests (and tags, links) go with it, and their bytes from usage."""
+    registry_id = conn.execute(
+        select(repositories.c.registry_id).where(repositories.c.id == repository_id)
+    ).scalar_one_or_none()
+    manifest_bytes = conn.execute(
+        select(func.coalesce(func.sum(manifests.c.size), 0)).where(manifests.c.repository_id == repository_id)
+    ).scalar_one()
     conn.execute(delete(repositories).where(repositories.c.id == repository_id))
+    if registry_id is not None:
+        add_stored(conn, str(registry_id), -int(manifest_bytes))
 
 
 def set_attributes(conn: Connection, repository_id: int, changes: Mapping[str, bool]) -> None:

@@ -60,6 +60,18 @@ registries = Table(
     # JSON list of {"action": "Allow", "value": "<ip or cidr>"}
     Column("ip_rules", Text, nullable=False, server_default="[]"),
     Column("tags", Text, nullable=False, server_default="{}"),
+    # Bytes the registry may store (berth.content.quota): NULL follows the service's
+    # default_storage_quota, -1 is unlimited. Added after schema version 1 (see add_missing_columns).
+    Column("storage_quota", BigInteger, nullable=True),
+)
+
+# What each registry stores, kept in the transactions that add or remove blobs and manifests
+# (berth.metadata.usage), so that the storage quota reads one row on every upload's completion.
+registry_usage = Table(
+    "registry_usage",
+    metadata,
+    Column("registry_id", String(32), ForeignKey("registries.id", ondelete="CASCADE"), primary_key=True),
+    Column("stored_bytes", BigInteger, nullable=False, server_default="0"),
 )
 
 repositories = Table(

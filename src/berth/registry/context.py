@@ -12,6 +12,7 @@ from berth import errors
 from berth.access.model import Access, Action, AuthOutcome, Grant
 from berth.content.blobs import BlobService
 from berth.content.manifests import ManifestService
+from berth.content.quota import StorageQuota
 from berth.content.repositories import RepositoryService
 from berth.content.sessions import UploadSessions
 from berth.errors import WireError
@@ -54,8 +55,9 @@ class RequestContext:
     @cached_property
     def uploads(self) -> UploadSessions:
         services = self.services
+        quota = StorageQuota.of(self.registry, services.settings.default_storage_quota)
         return UploadSessions(
-            self.registry.id, services.db, services.store_for(self.registry.id), services.hashes
+            self.registry.id, services.db, services.store_for(self.registry.id), services.hashes, quota
         )
 
     def may_pull(self, repository: str) -> bool:

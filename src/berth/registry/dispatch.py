@@ -83,6 +83,8 @@ class RegistryPlane:
             summary.status = 499
             response = None
         except WireError as exc:
+            if exc.drain_body:
+                await counter.discard_body()
             response = error_response(exc)
         except Exception as exc:
             error = self._unexpected(exc, request, summary)

@@ -20,6 +20,8 @@ class SeedCause(StrEnum):
     NOT_AUTHORIZED = "The credentials are not authorized for push, pull or management operations"
     EXPIRED = "The credentials have expired"
     NETWORK = "A firewall or network rule blocks access to the registry"
+    # Not in the article (it is about logins); berth's storage quota refuses pushes.
+    STORAGE = "The registry is at its storage quota"
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,13 @@ D, N, I, A, E, F = (  # noqa: E741 - short aliases keep the table readable
     SeedCause.NOT_AUTHORIZED,
     SeedCause.EXPIRED,
     SeedCause.NETWORK,
+)
+
+QUOTA_FIX = (
+    "Free space: delete what is no longer needed (berth acr repository delete -n {registry} --image "
+    "<repository>:<tag>, or berth acr purge -n {registry} --filter '<repository>:.*' --ago 30d), then free "
+    "the bytes now: berth acr gc -n {registry}; or raise the quota: berth acr update -n {registry} "
+    "--storage-quota <size>  (berth acr show-usage -n {registry} -o table shows usage and limit)"
 )
 
 CAUSES: dict[str, Cause] = {
@@ -368,6 +377,8 @@ REASONS: dict[str, Cause] = {
         "berth login",
     ),
     "wrong_tenant": Cause("WRONG_TENANT", I, "{detail}.", "berth login --server <this service>"),
+    # A refused push (a failed Push repository event), not a login.
+    "storage_quota_exceeded": Cause("STORAGE_QUOTA_EXCEEDED", SeedCause.STORAGE, "{detail}.", QUOTA_FIX),
 }
 
 # A pull-only request rejected for its credentials on a registry that allows anonymous pull:

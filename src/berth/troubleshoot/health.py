@@ -21,7 +21,7 @@ from berth.troubleshoot import docker_env
 from berth.troubleshoot.docker_env import Runner
 from berth.troubleshoot.findings import Finding, Status, info, passed, problem
 from berth.troubleshoot.registry_chain import ChainInput, check_registry, drive
-from berth.troubleshoot.storage import check_storage
+from berth.troubleshoot.storage import check_quota, check_storage
 
 HEALTH_LINK = "Please refer to https://aka.ms/acr/health-check for more information."
 
@@ -44,6 +44,8 @@ class HealthRequest:
     tag: str | None = None  # --tag to pull; else the first tag the repository lists
     public_access_disabled: bool = False
     token_scope_map: str | None = None
+    # (bytes stored, the registry's storage quota), when the caller may read them and a quota applies
+    storage_usage: tuple[int, int] | None = None
 
 
 @dataclass
@@ -151,6 +153,8 @@ class HealthCheck:
         )
         self._add(drive(check_registry(chain), self.client))
         self._add(check_storage(self.client, request.scheme, login_server, self._facts(login_server)))
+        if request.storage_usage is not None:
+            self._add(check_quota(*request.storage_usage, self._facts(login_server)))
         if request.pull and request.repository and docker.daemon_ok and docker.command:
             tag = request.tag or next(
                 (f.facts["tag"] for f in self.report.findings if "tag" in f.facts), None

@@ -1,4 +1,5 @@
-"""check-health's storage step: is the service behind the login server running out of disk?
+"""check-health's storage step: is the service behind the login server running out of disk, and
+is the registry near its storage quota?
 
 The service reports its storage as ``ok``, ``low`` or ``full`` in ``GET /healthz`` (see
 :mod:`berth.diskspace`); ``full`` means a write failed for lack of space recently and free
@@ -11,6 +12,8 @@ from __future__ import annotations
 
 import httpx
 
+from berth.sizes import format_size
+from berth.troubleshoot.causes import QUOTA_FIX
 from berth.troubleshoot.findings import Finding, Status, passed
 
 FULL = (
@@ -29,6 +32,29 @@ LOW = (
     "The service's owner frees space on the volume of berth's storage_path and data_dir, or "
     "moves storage_path to a larger volume.",
 )
+
+QUOTA_WARNING = (
+    "STORAGE_QUOTA_WARNING",
+    "Registry {registry} stores {used} of its {quota} storage quota ({percent}%); a push whose new "
+    "blobs would take it past the quota is refused (docker prints 'denied: storage quota exceeded: ...').",
+)
+# Warn from this share of the quota on.
+QUOTA_WARNING_SHARE = 0.9
+
+
+def check_quota(used: int, quota: int | None, facts: dict[str, str]) -> list[Finding]:
+    """A passed step, or a warning from 90 % of the registry's storage quota on (none without one)."""
+    if quota is None:
+        return []
+    percent = 100 if quota <= 0 else int(used * 100 / quota)
+    registry = facts.get("registry", "")
+    if used < quota * QUOTA_WARNING_SHARE:
+        return [passed(f"Storage quota of registry '{registry}' ({percent}% used) : OK")]
+    code, cause = QUOTA_WARNING
+    facts = {**facts, "used": str(used), "quota": str(quota)}
+    text = cause.format(registry=registry, used=format_size(used), quota=format_size(quota), percent=percent)
+    fix = QUOTA_FIX.format(registry=registry)
+    return [Finding(Status.WARNING, f"Warning: {code}", code, text, fix, "", facts)]
 
 
 def check_storage(

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from berth.troubleshoot.causes import SeedCause
+from berth.troubleshoot.causes import QUOTA_FIX, SeedCause
 
 
 @dataclass(frozen=True)
@@ -200,7 +200,23 @@ _UNKNOWN_REGISTRY = PossibleCause(
     codes=("UNKNOWN_REGISTRY",),
 )
 
+_QUOTA = PossibleCause(
+    "The registry is at its storage quota: a push whose new blobs would take it past the quota is "
+    "refused (403 DENIED; docker prints 'denied: storage quota exceeded: ...' and does not retry). What was "
+    "stored before is intact; pulls keep working.",
+    SeedCause.STORAGE,
+    "berth acr show-usage -n {registry} -o table  (Size: current value against limit); berth acr logs "
+    "repository -n {registry} --status failed --since 1h  (reason storage_quota_exceeded)",
+    QUOTA_FIX,
+    codes=("STORAGE_QUOTA_EXCEEDED",),
+)
+
 SYMPTOMS: tuple[Symptom, ...] = (
+    Symptom(
+        "Push refused: storage quota exceeded",
+        _p(r"storage quota exceeded", r"storage_quota_exceeded", r"exceed (its|the) storage quota"),
+        (_QUOTA,),
+    ),
     Symptom(
         "Not authorized to manage the registry",
         _p(

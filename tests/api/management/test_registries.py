@@ -53,6 +53,8 @@ def test_create_answers_201_with_the_registry_json(owner: ArmCaller) -> None:
             "networkRuleBypassOptions": "AzureServices",
             "networkRuleSet": {"defaultAction": "Allow", "ipRules": []},
             "dataEndpointEnabled": False,
+            "storageQuota": None,
+            "storageQuotaSource": "Default",
         },
     }
     assert ISO.match(body["properties"]["creationDate"])

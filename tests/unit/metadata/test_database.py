@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import anyio
 import pytest
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, inspect, select, text, update
 
 from berth.metadata import registries as registry_rows
 from berth.metadata.database import Database, SchemaMismatch, normalize_url, upsert
@@ -80,3 +80,25 @@ def test_async_read_and_write_run_in_worker_threads(db: Database) -> None:
     created, found = anyio.run(work)
 
     assert found == created
+
+
+def test_columns_added_after_the_first_release_are_added_to_an_older_database(db: Database) -> None:
+    """A database of schema version 1 without the later columns gains them at start, rows kept."""
+    record = db.write_sync(registry_rows.create, "Older")
+
+    def as_released(conn: Connection) -> None:
+        conn.execute(text("ALTER TABLE registries DROP COLUMN storage_quota"))
+        conn.execute(text("ALTER TABLE repository_events DROP COLUMN reason"))
+        conn.execute(text("ALTER TABLE repository_events DROP COLUMN detail"))
+
+    db.write_sync(as_released)
+    db.create_schema()
+
+    def columns(conn: Connection, table: str) -> set[str]:
+        return {column["name"] for column in inspect(conn).get_columns(table)}
+
+    assert "storage_quota" in db.read_sync(columns, "registries")
+    assert {"reason", "detail"} <= db.read_sync(columns, "repository_events")
+    kept = db.read_sync(registry_rows.get_by_id, record.id)
+    assert kept is not None
+    assert kept.storage_quota is None

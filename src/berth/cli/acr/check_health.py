@@ -199,6 +199,19 @@ def _explanations(resolved: Resolved, finding: Finding, target: Addressed | None
     ]
 
 
+def _storage_usage(registry: RegistryRef | None) -> tuple[int, int] | None:
+    """(bytes stored, quota) of a registry with a storage quota, from listUsages (Reader or above)."""
+    quota = ((registry.resource.get("properties") or {}).get("storageQuota")) if registry else None
+    if registry is None or not isinstance(quota, int):
+        return None
+    try:
+        usages = context.current().management.list_usages(registry.resource_group, registry.name)
+    except (ApiError, CliError):
+        return None
+    size = next((u for u in usages.get("value") or [] if u.get("name") == "Size"), None)
+    return (int(size.get("currentValue") or 0), quota) if size else None
+
+
 def check_health(
     name: Annotated[
         Optional[str],  # noqa: UP045
@@ -266,6 +279,7 @@ def check_health(
         tag=tag,
         public_access_disabled=str(properties.get("publicNetworkAccess", "")).lower() == "disabled",
         token_scope_map=_token_scope_map(resolved.registry, username),
+        storage_usage=_storage_usage(resolved.registry),
     )
     text = output is HealthFormat.text
     explained: list[Finding] = []

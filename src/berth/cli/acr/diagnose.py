@@ -4,13 +4,15 @@
   shows and, for each, the possible causes with the check that tells them apart
   (:mod:`berth.troubleshoot.symptoms`).
 - ``--correlation-id ID``, or ``--identity X`` and ``--since`` (default 1h), or nothing but the
-  registry: the failed login events that match (when the caller may read the registry's logs)
+  registry: the failed login events, and the refused pushes (repository events with a reason,
+  such as the storage quota), that match (when the caller may read the registry's logs)
   → the exact cause and the command that fixes it (:mod:`berth.troubleshoot.explain`).
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
 from enum import StrEnum
@@ -167,6 +169,12 @@ def _events(
         params["identity"] = identity
     try:
         rows = query_events(registry, "login", params)
+        # A refused push (e.g. the storage quota) is a failed repository event with a reason.
+        refused = [row for row in query_events(registry, "repository", params) if row.get("Reason")]
+        if refused:  # one list, newest first (ISO 8601 times sort as text)
+            rows = sorted(
+                [*rows, *refused], key=lambda row: str(row.get("TimeGenerated") or ""), reverse=True
+            )
     except ApiError as exc:
         if exc.status != 403:
             raise
@@ -186,7 +194,9 @@ def _events(
     if not diagnosis.events:
         what = f"correlation id {correlation_id}" if correlation_id else f"the last {since or '1h'}"
         who = f" for identity {identity}" if identity else ""
-        diagnosis.notes.append(f"No failed login to registry '{registry.name}' in {what}{who}.")
+        diagnosis.notes.append(
+            f"No failed login or refused push to registry '{registry.name}' in {what}{who}."
+        )
 
 
 def _self_service(
@@ -283,6 +293,10 @@ def diagnose(
     diagnosis = Diagnosis(
         name, login_server, _facts(name, login_server, registry, identity), notes=notes, lead=lead
     )
+    if error and not correlation_id:
+        correlation_id = _correlation_id_in(error)
+        if correlation_id:
+            notes.append(f"Looked up the correlation id in the error text: {correlation_id}.")
     if error:
         diagnosis.symptoms = match(error)
         if not diagnosis.symptoms:
@@ -300,6 +314,17 @@ def diagnose(
         sys.stdout.write(json.dumps(diagnosis.as_json(), indent=2) + "\n")
     else:
         sys.stdout.write(render_text(diagnosis))
+
+
+_CORRELATION_ID = re.compile(
+    r"correlation id ([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})", re.I
+)
+
+
+def _correlation_id_in(error: str) -> str | None:
+    """The correlation id berth put in an error message (a refused push, a failed write), if any."""
+    found = _CORRELATION_ID.search(error)
+    return found.group(1).lower() if found else None
 
 
 def register(acr: typer.Typer) -> None:

@@ -111,11 +111,18 @@ def render_text(diagnosis: Diagnosis) -> str:
     for verdict in diagnosis.verdicts:
         event = verdict.event
         who = event.get("identity") or "(anonymous)"
-        lines.append(
-            f"Failed login at {event.get('time')}: {who} from {event.get('caller_ip')} "
-            f"({event.get('operation')}, {event.get('result_description')}, reason {event.get('reason')}, "
-            f"correlation id {event.get('correlation_id')})"
-        )
+        what = (event.get("operation"), event.get("result_description"), event.get("reason"))
+        ids = f"correlation id {event.get('correlation_id')}"
+        if event.get("repository"):  # a refused repository operation, not a login
+            lines.append(
+                f"Refused {what[0]} to {event.get('repository')} at {event.get('time')}: {who} from "
+                f"{event.get('caller_ip')} ({what[1]}, reason {what[2]}, {ids})"
+            )
+        else:
+            lines.append(
+                f"Failed login at {event.get('time')}: {who} from {event.get('caller_ip')} "
+                f"({what[0]}, {what[1]}, reason {what[2]}, {ids})"
+            )
         lines.append(f"Cause ({verdict.certainty.value}): {verdict.code}: {verdict.cause}")
         lines.append(f"Fix: {verdict.fix}")
         lines.append("")

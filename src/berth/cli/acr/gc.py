@@ -36,7 +36,7 @@ def gc(
     ] = False,
     resource_group: ResourceGroup = None,
 ) -> dict[str, Any]:
-    """Delete the blobs no manifest references (pushed more than an hour ago), and report them."""
+    """Delete the blobs no manifest references (older than gc_grace_seconds, an hour by default)."""
     registry = find_registry(name, resource_group)
     return context.current().management.garbage_collect(registry.resource_group, registry.name, dry_run)
 

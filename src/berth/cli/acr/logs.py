@@ -49,6 +49,7 @@ REPOSITORY_TABLE = (
     "Digest",
     "Size",
     "ResultDescription",
+    "Reason",
 )
 
 
@@ -237,7 +238,8 @@ def repository_events(
     follow_rows: Follow = False,
     resource_group: ResourceGroup = None,
 ) -> None:
-    """Pushes, pulls, deletes and untags, with repository, tag, digest and size."""
+    """Pushes, pulls, deletes and untags, with repository, tag, digest and size (and why a refused
+    push was refused: Reason, e.g. storage_quota_exceeded)."""
     _show(
         "repository", name, since, _check_status(status), identity, None, correlation_id, repository,
         operation, top, output, follow_rows, resource_group,

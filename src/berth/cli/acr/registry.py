@@ -45,6 +45,14 @@ DefaultActionOption = Annotated[
         "--default-action", help="Default action when no network rule matches (IP rules need Premium)."
     ),
 ]
+StorageQuota = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        "--storage-quota",
+        help="Bytes the registry may store (berth only): a size such as 20GiB or 500MB, unlimited, or "
+        "default (the service's default_storage_quota). Pushes beyond it are refused.",
+    ),
+]
 Tags = Annotated[
     Optional[list[str]],  # noqa: UP045
     words_option("--tags", metavar="KEY=VALUE...", help="Space-separated tags: key=value."),
@@ -146,8 +154,12 @@ def update(
         typer.Option("--sku", help="The SKU of the container registry."),
     ] = None,
     tags: Tags = None,
+    storage_quota: StorageQuota = None,
 ) -> dict[str, Any]:
-    """Update a container registry (e.g. --admin-enabled true, --default-action Deny)."""
+    """Update a container registry (e.g. --admin-enabled true, --default-action Deny, --storage-quota 2GiB).
+
+    --storage-quota is berth's own: pushes that would store more are refused.
+    """
     registry = find_registry(name, resource_group)
     current = registry.resource.get("properties") or {}
     properties: dict[str, Any] = {}
@@ -156,6 +168,8 @@ def update(
     if anonymous_pull_enabled is not None:
         properties["anonymousPullEnabled"] = anonymous_pull_enabled
     _network_properties(properties, current, public_network_enabled, default_action)
+    if storage_quota is not None:
+        properties["storageQuota"] = storage_quota
     body: dict[str, Any] = {"properties": properties}
     if sku is not None:
         body["sku"] = {"name": sku.value}

@@ -136,5 +136,6 @@ def rejected(plane: Plane, correlation_id: str, wait: float = 3.0) -> dict[str, 
         "correlation_id": told.get("correlationId") or correlation_id,
         "time": told.get("time"),
         "result_description": told.get("status"),
-        "operation": "request",
+        "operation": told.get("operation") or "request",
+        "repository": told.get("repository") or "",
     }

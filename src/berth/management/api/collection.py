@@ -49,10 +49,10 @@ class GarbageCollectResult(Wire):
     operation_id="Registries_GarbageCollect",
 )
 async def garbage_collect(scope: RegistryDep, body: GarbageCollectRequest) -> GarbageCollectResult:
-    """Delete the blobs no manifest of the registry references (older than the grace period)."""
+    """Delete the blobs no manifest of the registry references (older than ``gc_grace_seconds``)."""
     record = await scope.authorized_registry(WRITE, ACTION)
     services = scope.api.services
-    collector = GarbageCollector(services.db, services.storage)
+    collector = GarbageCollector(services.db, services.storage, services.settings.gc_grace_seconds)
     report = await anyio.to_thread.run_sync(lambda: collector.collect(record.id, dry_run=body.dry_run))
     return GarbageCollectResult(
         registry=record.name,

@@ -116,6 +116,10 @@ class RegistryProperties(Wire):
     network_rule_bypass_options: str
     network_rule_set: NetworkRuleSet
     data_endpoint_enabled: bool
+    # berth's own: the bytes the registry may store (null: unlimited), and whether that is the
+    # registry's own setting ("Registry") or the service's default_storage_quota ("Default").
+    storage_quota: int | None = None
+    storage_quota_source: Literal["Registry", "Default"] = "Default"
 
 
 class Registry(Wire):
@@ -133,6 +137,9 @@ class RegistryPropertiesInput(Wire):
     anonymous_pull_enabled: bool | None = None
     public_network_access: PublicNetworkAccess | None = None
     network_rule_set: NetworkRuleSetInput | None = None
+    # berth's own: a size ("20GiB", "500MB", bytes), "unlimited", or "default" (the service's
+    # default_storage_quota); omitted keeps the current setting.
+    storage_quota: Annotated[str, Field(max_length=40)] | None = None
 
 
 class RegistryCreate(Wire):

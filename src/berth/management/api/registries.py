@@ -46,6 +46,7 @@ CREATED: dict[int | str, dict[str, Any]] = {201: {"model": Registry, "descriptio
 
 def registry_view(api: Api, record: RegistryRecord) -> Registry:
     admin = api.management.registries
+    quota = admin.storage_quota(record)
     return Registry(
         id=api.tenancy.registry_id(record),
         name=record.name,
@@ -66,6 +67,8 @@ def registry_view(api: Api, record: RegistryRecord) -> Registry:
                 ip_rules=[IpRule(action="Allow", value=rule.value) for rule in record.ip_rules],
             ),
             data_endpoint_enabled=False,
+            storage_quota=quota.limit,
+            storage_quota_source="Default" if quota.from_default else "Registry",
         ),
     )
 
@@ -89,6 +92,8 @@ def _changes(properties: RegistryPropertiesInput, current: RegistryRecord | None
         changes["ip_rules"] = [registry_rows.IpRule(rule.value) for rule in rules.ip_rules]
     elif defaults:
         changes["ip_rules"] = []
+    if properties.storage_quota is not None:
+        changes["storage_quota"] = properties.storage_quota
     return changes
 
 
@@ -161,7 +166,8 @@ async def get_registry(scope: RegistryDep) -> Registry:
 
 @router.patch(REGISTRY, response_model=Registry, operation_id="Registries_Update")
 async def update_registry(scope: RegistryDep, body: RegistryUpdate) -> Registry:
-    """Change what the body names: tags, sku, admin user, anonymous pull, network access and rules."""
+    """Change what the body names: tags, sku, admin user, anonymous pull, network access and rules,
+    and the storage quota."""
     current = await scope.authorized_registry(WRITE, f"{REGISTRY_TYPE}/write")
     changes = _changes(body.properties or RegistryPropertiesInput(), current)
     if body.tags is not None:

@@ -1,7 +1,8 @@
 """``GET R/{name}/listUsages`` (``az acr show-usage``): what a registry uses, with its SKU's limits.
 
-The limits are ACR's per SKU (storage included in the SKU, webhooks, scope maps, tokens).
-berth has no webhooks, so their current value is always 0.
+The limits are ACR's per SKU (storage included in the SKU, webhooks, scope maps, tokens), except
+``Size`` when a storage quota applies to the registry (berth.content.quota): then it is that
+quota, which pushes are refused beyond. berth has no webhooks, so their current value is always 0.
 """
 
 from __future__ import annotations
@@ -47,11 +48,15 @@ async def list_usages(scope: RegistryDep) -> RegistryUsageList:
     record = await scope.authorized_registry(READ, "Microsoft.ContainerRegistry/registries/listUsages/read")
     used = await scope.api.services.db.read(usage, record.id)
     current = {"Size": used.size, "Webhooks": 0, "ScopeMaps": used.scope_maps, "Tokens": used.tokens}
+    quota = scope.api.management.registries.storage_quota(record).limit
+    limits = {name: limit(record.sku, name) for name in current}
+    if quota is not None:
+        limits["Size"] = quota
     return RegistryUsageList(
         value=[
             RegistryUsage(
                 name=name,
-                limit=limit(record.sku, name),
+                limit=limits[name],
                 current_value=value,
                 unit="Bytes" if name == "Size" else "Count",
             )

@@ -4,7 +4,8 @@
   registry (registry-wide actions, or a token's scope map and its repositories).
 - ``GET /acr/v1/_diagnostics/events?correlationId=|since=``: the login events of the caller's
   own identity (the same credentials that were accepted read them), newest first.
-- ``GET /acr/v1/_diagnostics/requests/<correlation id>``: why a request was rejected, told to
+- ``GET /acr/v1/_diagnostics/requests/<correlation id>``: why a request (a login, or a push the
+  storage quota refused) was rejected, told to
   whoever holds its correlation id and asks from the client address that made the request,
   without credentials and past the network rules (a refused client must learn that it was
   refused). Only what does not help an attacker is told: an unknown user name and a wrong
@@ -51,6 +52,7 @@ TOLD = frozenset(
         "insufficient_scope",
         "anonymous_disabled",
         "wrong_registry",
+        "storage_quota_exceeded",  # a refused push: docker printed the same facts already
     }
 )
 MERGED = "credentials_rejected"  # unknown_identity, bad_secret, token_invalid, ... as on the wire
@@ -136,6 +138,8 @@ def told(row: dict[str, Any]) -> dict[str, Any]:
         "status": row.get("result_description"),
         "clientIp": row.get("caller_ip"),
     }
+    if row.get("repository"):
+        document.update(repository=row["repository"], operation=row.get("operation") or "")
     if reason in TOLD:
         document.update(
             reason=reason,
@@ -156,6 +160,8 @@ async def rejected_request(ctx: RequestContext) -> Response:
         raise WireError(errors.NOT_FOUND, "not a correlation id")
     where = EventFilter(registry_id=ctx.registry.id, correlation_id=correlation_id, failed_only=True, limit=5)
     rows = await ctx.services.db.read(store.login_query, where)
+    if not rows:  # a refused push is a repository event (the storage quota)
+        rows = [row for row in await ctx.services.db.read(store.repository_query, where) if row.get("reason")]
     # Only the client that made the request may ask (correlation ids are not secrets): from another
     # address the request is as unknown as one that never happened.
     rows = [row for row in rows if row.get("caller_ip") == ctx.client_ip]

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from starlette.responses import Response
 
 from berth import errors
 from berth.errors import WireError
+from berth.events.observer import RepositoryOperation
 from berth.metadata.blobs import UploadRecord
 from berth.names import Digest, is_repository_name
 from berth.registry.bodies import declared_length
@@ -15,6 +17,7 @@ from berth.registry.context import RequestContext
 from berth.registry.handlers.blobs import parse_digest
 from berth.registry.numbers import bounded_decimal
 from berth.registry.responses import empty
+from berth.sizes import format_size
 
 _CONTENT_RANGE = re.compile(r"^(?:bytes[ =])?(\d+)-(\d+)(?:/\d+|/\*)?$", re.ASCII)
 _LARGEST = 2**63 - 1  # no session holds more; longer numbers are read as this, never converted
@@ -71,12 +74,39 @@ def _chunk_length(ctx: RequestContext, upload: UploadRecord) -> int | None:
 
 
 async def _complete(ctx: RequestContext, upload: UploadRecord, digest: Digest, with_body: bool) -> Response:
-    if with_body:
-        expected = _chunk_length(ctx, upload)
-        await ctx.uploads.complete(upload, digest, ctx.request.stream(), expected)
-    else:
-        await ctx.uploads.complete(upload, digest)
+    try:
+        if with_body:
+            expected = _chunk_length(ctx, upload)
+            await ctx.uploads.complete(upload, digest, ctx.request.stream(), expected)
+        else:
+            await ctx.uploads.complete(upload, digest)
+    except WireError as exc:
+        if not errors.is_storage_quota_refusal(exc):
+            raise
+        raise _refused_push(ctx, digest, exc) from None
     return empty(201, _blob_headers(ctx, str(digest)))
+
+
+def _refused_push(ctx: RequestContext, digest: Digest, refusal: WireError) -> WireError:
+    """A push refused by the storage quota: a failed Push event with its reason, and the
+    correlation id in the message, so that ``berth acr diagnose`` finds it either way."""
+    facts = refusal.detail if isinstance(refusal.detail, dict) else {}
+    used, quota, size = (int(facts.get(key, 0)) for key in ("used", "quota", "size"))
+    ctx.record(
+        RepositoryOperation(
+            "Push",
+            ctx.repository,
+            digest=str(digest),
+            size=size,
+            reason=errors.STORAGE_QUOTA_REASON,
+            detail=(
+                f"registry '{ctx.registry.name}' stores {format_size(used)} of its {format_size(quota)} "
+                f"storage quota, and the push of a blob of {format_size(size)} to {ctx.repository} was "
+                "refused because it would exceed it"
+            ),
+        )
+    )
+    return replace(refusal, message=f"{refusal.text} (correlation id {ctx.correlation_id})")
 
 
 async def start_upload(ctx: RequestContext) -> Response:
