@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,7 @@ class Options:
     ceiling: bool
     berth_bin: str
     berth_args: tuple[str, ...]
+    berth_workers: int
     distribution_bin: str
     workdir: Path | None
     output: Path | None
@@ -73,6 +75,13 @@ def parse(argv: Sequence[str] | None = None) -> Options:
     )
     add("--berth-bin", default=str(REPO_ROOT / ".venv" / "bin" / "berth"), help="berth executable")
     add("--berth-arg", action="append", default=[], help="extra argument to `berth serve` (repeatable)")
+    add(
+        "--berth-workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="`berth serve --workers N` when berth has that option (default: the number of cores; "
+        "0: never pass it)",
+    )
     add("--distribution-bin", default="docker-registry", help="Distribution executable")
     add("--workdir", type=Path, help="folder for the payload and server data (default: a temp dir)")
     add("--output", type=Path, help="JSON result path (default bench/results/<timestamp>.json)")
@@ -100,6 +109,7 @@ def parse(argv: Sequence[str] | None = None) -> Options:
         ceiling=args.ceiling,
         berth_bin=args.berth_bin,
         berth_args=tuple(args.berth_arg),
+        berth_workers=args.berth_workers,
         distribution_bin=args.distribution_bin,
         workdir=args.workdir,
         output=args.output,

@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from types import FrameType
 
+from bench import hashrate
 from bench import options as cli
 from bench import payload as payloads
 from bench.cases import Case, CaseContext, CaseSkipped, all_cases
@@ -40,7 +41,8 @@ def specs(options: Options, payload_file: Path) -> list[ServerSpec]:
     if "distribution" in options.servers:
         chosen.append(DistributionSpec(options.distribution_bin))
     if "berth" in options.servers:
-        chosen.append(BerthSpec(options.berth_bin, extra_args=options.berth_args))
+        workers = options.berth_workers
+        chosen.append(BerthSpec(options.berth_bin, extra_args=options.berth_args, workers=workers))
         chosen.append(
             BerthSpec(
                 options.berth_bin,
@@ -48,6 +50,7 @@ def specs(options: Options, payload_file: Path) -> list[ServerSpec]:
                 capabilities=TOKEN_AUTH,
                 extra_args=options.berth_args,
                 authenticated=True,
+                workers=workers,
             )
         )
         chosen.append(
@@ -56,6 +59,7 @@ def specs(options: Options, payload_file: Path) -> list[ServerSpec]:
                 label="berth (request log)",
                 capabilities=REQUEST_LOG,
                 extra_args=(*options.berth_args, *REQUEST_LOG_ARGS),
+                workers=workers,
             )
         )
     return chosen
@@ -140,8 +144,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGHUP, _terminate)
     run = Run(datetime.now().astimezone(), options)
     cases = all_cases(options)
-    run.metrics = [metric for case in cases for metric in case.metrics]
+    run.metrics = [hashrate.METRIC, *(metric for case in cases for metric in case.metrics)]
     begun = time.perf_counter()
+    ceiling = hashrate.measure()
+    run.record("client", {hashrate.KEY: ceiling})
+    log(f"hash ceiling: SHA-256 at {ceiling.value:,.0f} MB/s on one core")
     with workspace(options) as workdir:
         log(f"writing a {options.size_mib} MiB payload in {workdir}")
         payload = payloads.generate(workdir, options.size)

@@ -67,15 +67,17 @@ def median_sample(runs: list[float], **detail: object) -> Sample:
 def all_cases(options: Options) -> list[Case]:
     from bench.cases.auth import AuthenticatedManifestGet, TokenRequests
     from bench.cases.blobs import Pull, PushChunked, PushMonolithic
-    from bench.cases.manifests import ManifestGet
-    from bench.cases.memory import StreamingMemory
+    from bench.cases.manifests import ManifestGet, ManyConnections
+    from bench.cases.memory import IdleMemory, StreamingMemory
     from bench.cases.request_log import LoggedManifestGet
 
     cases: list[Case] = [
+        IdleMemory(),  # first: the server as it started
         PushMonolithic(options.size_mib),
         PushChunked(options.size_mib, options.chunk_mib),
         Pull(options.size_mib),
         ManifestGet(options.connections),
+        ManyConnections(1000),
         # Issue 3 (authentication): these run once berth's spec gains the "token-auth" capability.
         TokenRequests("basic"),
         TokenRequests("refresh"),
