@@ -197,3 +197,22 @@ class AllOf:
         if "FAIL" in verdicts:
             return "FAIL"
         return "n/a" if "n/a" in verdicts else "pass"
+
+
+@dataclass(frozen=True)
+class WithinFactorOf:
+    """berth's figure stays within ``factor`` x another berth figure (a growth curve stays flat)."""
+
+    reference_key: str
+    factor: float
+
+    @property
+    def description(self) -> str:
+        return f"≤ {self.factor:g}x first point"
+
+    def verdict(self, metric: Metric, results: Results) -> Verdict:
+        measured = value_of(results, CANDIDATE, metric.key)
+        reference = value_of(results, CANDIDATE, self.reference_key)
+        if measured is None or reference is None:
+            return "n/a"
+        return "pass" if measured <= self.factor * reference else "FAIL"

@@ -12,16 +12,18 @@ from datetime import datetime
 from pathlib import Path
 from types import FrameType
 
-from bench import hashrate
+from bench import hashrate, plots
 from bench import options as cli
 from bench import payload as payloads
 from bench.cases import Case, CaseContext, CaseSkipped, all_cases
 from bench.cases.auth import TOKEN_AUTH
+from bench.cases.growth import SEEDABLE
 from bench.cases.request_log import REQUEST_LOG, REQUEST_LOG_ARGS
 from bench.options import RESULTS_DIR, Options
 from bench.profiling import Profiler, ProfilerMissing
 from bench.report import Run, summary, write_json
 from bench.servers import (
+    REGISTRY,
     BerthSpec,
     DistributionSpec,
     RunningServer,
@@ -42,12 +44,19 @@ def specs(options: Options, payload_file: Path) -> list[ServerSpec]:
         chosen.append(DistributionSpec(options.distribution_bin))
     if "berth" in options.servers:
         workers = options.berth_workers
-        chosen.append(BerthSpec(options.berth_bin, extra_args=options.berth_args, workers=workers))
+        chosen.append(
+            BerthSpec(
+                options.berth_bin,
+                capabilities=REGISTRY | {SEEDABLE},
+                extra_args=options.berth_args,
+                workers=workers,
+            )
+        )
         chosen.append(
             BerthSpec(
                 options.berth_bin,
                 label="berth (authentication on)",
-                capabilities=TOKEN_AUTH,
+                capabilities=TOKEN_AUTH | {SEEDABLE},
                 extra_args=options.berth_args,
                 authenticated=True,
                 workers=workers,
@@ -160,5 +169,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     output = options.output or RESULTS_DIR / f"{run.started:%Y%m%d-%H%M%S}.json"
     write_json(run, output)
     print(summary(run))
+    plotted = plots.write_png(run.results, output.with_suffix(".png"))
+    if plotted:
+        log(plotted)
     log(f"\nresults written to {output} ({time.perf_counter() - begun:.0f} s in all)")
     return 1 if run.failed else 0

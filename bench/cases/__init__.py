@@ -86,6 +86,14 @@ def all_cases(options: Options) -> list[Case]:
     ]
     if options.big:
         cases.append(StreamingMemory(options.size_mib * options.big_factor))
+    if options.growth:
+        from bench.cases.growth import CatalogWalk, EventGrowth, RepositoryGrowth
+
+        cases += [
+            RepositoryGrowth(options.growth_repositories, options.growth_tags),
+            CatalogWalk(),  # walks the repositories RepositoryGrowth seeded, on the same server
+            EventGrowth(options.growth_events),
+        ]
     if options.cases:
         cases = [case for case in cases if case.name in options.cases]
     return cases

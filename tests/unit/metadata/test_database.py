@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import anyio
 import pytest
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, inspect, select, update
 
 from berth.metadata import registries as registry_rows
 from berth.metadata.database import Database, SchemaMismatch, normalize_url, upsert
+from berth.metadata.events_schema import repository_events
 from berth.metadata.schema import SCHEMA_VERSION, blobs, settings_table
 
 
@@ -80,3 +81,13 @@ def test_async_read_and_write_run_in_worker_threads(db: Database) -> None:
     created, found = anyio.run(work)
 
     assert found == created
+
+
+def test_an_index_missing_from_an_older_database_is_created(db: Database) -> None:
+    index = next(i for i in repository_events.indexes if i.name == "ix_repository_events_correlation_time")
+    with db.engine.begin() as conn:
+        index.drop(conn)
+        assert index.name not in {i["name"] for i in inspect(conn).get_indexes("repository_events")}
+    db.create_schema()
+    with db.engine.connect() as conn:
+        assert index.name in {i["name"] for i in inspect(conn).get_indexes("repository_events")}
