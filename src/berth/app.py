@@ -6,9 +6,9 @@ Host); everything else (directory, management API, OpenAPI document) to the serv
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
+import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -95,7 +95,7 @@ def _health_endpoint(disk: DiskSpace) -> Callable[[Request], Awaitable[Response]
 class LazyServicePlane:
     """The service plane (management API, directory, ``/healthz``), built on its first request.
 
-    Its FastAPI application and pydantic models are about a third of berth's resident memory
+    Its FastAPI application and pydantic models are 20 to 30 MiB of berth's resident memory
     (docs/performance.md, idle memory); a process that only ever serves the registry plane
     never loads them. The first request builds it in a worker thread, so the event loop keeps
     serving registry requests while the modules import.
@@ -105,24 +105,22 @@ class LazyServicePlane:
         self._services = services
         self._routes = routes
         self._app: ASGIApp | None = None
-        self._building: asyncio.Lock | None = None
+        self._building = threading.Lock()  # a thread lock: requests may come from several loops
 
     def build(self) -> ASGIApp:
-        if self._app is None:
-            from berth.management.api import build_service_plane
+        with self._building:
+            if self._app is None:
+                from berth.management.api import build_service_plane
 
-            self._app = build_service_plane(
-                self._services, self._routes, not_found=_not_found, method_not_allowed=_method_not_allowed
-            )
-        return self._app
+                self._app = build_service_plane(
+                    self._services, self._routes, not_found=_not_found, method_not_allowed=_method_not_allowed
+                )
+            return self._app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         app = self._app
         if app is None:
-            if self._building is None:
-                self._building = asyncio.Lock()
-            async with self._building:
-                app = await anyio.to_thread.run_sync(self.build)
+            app = await anyio.to_thread.run_sync(self.build)
         await app(scope, receive, send)
 
 
