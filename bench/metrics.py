@@ -47,6 +47,8 @@ class Metric:
     target: Target | None = None
     # Set for figures only one server can produce (berth's token endpoint, for example).
     candidate_only: bool = False
+    # Set for pushes: the report shows one core's SHA-256 rate (measured in the same run) next to it.
+    hash_bound: bool = False
 
 
 def value_of(results: Results, subject: str, key: str) -> float | None:
@@ -116,3 +118,101 @@ class Flat:
         if peak is None or idle is None:
             return "n/a"
         return "pass" if peak <= idle + self.slack_mib else "FAIL"
+
+
+@dataclass(frozen=True)
+class AtLeastFractionOfSubject:
+    """berth's figure must reach ``fraction`` of another subject's figure (the hash or client ceiling)."""
+
+    subject: str
+    reference_key: str
+    fraction: float
+    reference_label: str
+
+    @property
+    def description(self) -> str:
+        return f"≥ {self.fraction:.0%} of {self.reference_label}"
+
+    def verdict(self, metric: Metric, results: Results) -> Verdict:
+        measured = value_of(results, CANDIDATE, metric.key)
+        reference = value_of(results, self.subject, self.reference_key)
+        if measured is None or reference is None:
+            return "n/a"
+        return "pass" if measured >= self.fraction * reference else "FAIL"
+
+
+@dataclass(frozen=True)
+class AtLeastTimesBaselineOf:
+    """berth's figure must reach ``factor`` x Distribution's figure for another metric
+    (authenticated berth against Distribution's anonymous GETs)."""
+
+    baseline_key: str
+    factor: float
+    baseline_label: str
+
+    @property
+    def description(self) -> str:
+        return f"≥ {self.factor:g}x {self.baseline_label}"
+
+    def verdict(self, metric: Metric, results: Results) -> Verdict:
+        measured = value_of(results, CANDIDATE, metric.key)
+        baseline = value_of(results, BASELINE, self.baseline_key)
+        if measured is None or baseline is None:
+            return "n/a"
+        return "pass" if measured >= self.factor * baseline else "FAIL"
+
+
+@dataclass(frozen=True)
+class Bound:
+    """An absolute bound on berth's figure: ``≥ limit`` (``at_least``) or ``≤ limit``."""
+
+    limit: float
+    at_least: bool
+    unit: str = ""
+
+    @property
+    def description(self) -> str:
+        return f"{'≥' if self.at_least else '≤'} {self.limit:,g}{(' ' + self.unit) if self.unit else ''}"
+
+    def verdict(self, metric: Metric, results: Results) -> Verdict:
+        measured = value_of(results, CANDIDATE, metric.key)
+        if measured is None:
+            return "n/a"
+        ok = measured >= self.limit if self.at_least else measured <= self.limit
+        return "pass" if ok else "FAIL"
+
+
+@dataclass(frozen=True)
+class AllOf:
+    """Every target must pass (``n/a`` when one cannot be judged and none failed)."""
+
+    targets: tuple[Target, ...]
+
+    @property
+    def description(self) -> str:
+        return " and ".join(target.description for target in self.targets)
+
+    def verdict(self, metric: Metric, results: Results) -> Verdict:
+        verdicts = [target.verdict(metric, results) for target in self.targets]
+        if "FAIL" in verdicts:
+            return "FAIL"
+        return "n/a" if "n/a" in verdicts else "pass"
+
+
+@dataclass(frozen=True)
+class WithinFactorOf:
+    """berth's figure stays within ``factor`` x another berth figure (a growth curve stays flat)."""
+
+    reference_key: str
+    factor: float
+
+    @property
+    def description(self) -> str:
+        return f"≤ {self.factor:g}x first point"
+
+    def verdict(self, metric: Metric, results: Results) -> Verdict:
+        measured = value_of(results, CANDIDATE, metric.key)
+        reference = value_of(results, CANDIDATE, self.reference_key)
+        if measured is None or reference is None:
+            return "n/a"
+        return "pass" if measured <= self.factor * reference else "FAIL"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +30,13 @@ class Options:
     ceiling: bool
     berth_bin: str
     berth_args: tuple[str, ...]
+    berth_workers: int
     distribution_bin: str
+    growth: bool
+    growth_repositories: tuple[int, ...]
+    growth_tags: tuple[int, ...]
+    growth_events: int
+    growth_seconds: float
     workdir: Path | None
     output: Path | None
     profile_dir: Path | None
@@ -73,7 +80,30 @@ def parse(argv: Sequence[str] | None = None) -> Options:
     )
     add("--berth-bin", default=str(REPO_ROOT / ".venv" / "bin" / "berth"), help="berth executable")
     add("--berth-arg", action="append", default=[], help="extra argument to `berth serve` (repeatable)")
+    add(
+        "--berth-workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="`berth serve --workers N` when berth has that option (default: the number of cores; "
+        "0: never pass it)",
+    )
     add("--distribution-bin", default="docker-registry", help="Distribution executable")
+    add(
+        "--growth",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="run the growth cases (repositories, tags, catalog walk, events; default on)",
+    )
+    add("--growth-repositories", default="1,1000,100000", help="repository counts of the growth curve")
+    add("--growth-tags", default="10,1000,10000", help="tag counts of the growth curve")
+    add("--growth-events", type=int, default=10_000_000, help="stored events for the log queries")
+    add("--growth-seconds", type=float, default=3.0, help="seconds of load per growth point (default 3)")
+    add(
+        "--quick",
+        action="store_true",
+        help="a short run: 256 MiB blobs, one repetition, 3 s loads, no 4 GiB stream, smaller growth "
+        "(1,000 repositories, 1,000 tags, 1 million events)",
+    )
     add("--workdir", type=Path, help="folder for the payload and server data (default: a temp dir)")
     add("--output", type=Path, help="JSON result path (default bench/results/<timestamp>.json)")
     add("--profile-dir", type=Path, help="record py-spy profiles of berth per case into this folder")
@@ -85,6 +115,19 @@ def parse(argv: Sequence[str] | None = None) -> Options:
         parser.error(f"unknown server(s): {', '.join(sorted(unknown))}")
     if args.size_mib <= 0 or args.chunk_mib <= 0 or args.repeat <= 0 or args.big_factor <= 0:
         parser.error("sizes, --repeat and --big-factor must be positive")
+    if args.quick:
+        args.size_mib, args.repeat, args.duration, args.warmup, args.big = 256, 1, 3.0, 1.0, False
+        args.growth_repositories, args.growth_tags, args.growth_events = (
+            "1,100,1000",
+            "10,100,1000",
+            1_000_000,
+        )
+        args.growth_seconds = 2.0
+    try:
+        growth_repositories = _counts(args.growth_repositories)
+        growth_tags = _counts(args.growth_tags)
+    except ValueError as error:
+        parser.error(str(error))
     return Options(
         size_mib=args.size_mib,
         chunk_mib=args.chunk_mib,
@@ -100,8 +143,22 @@ def parse(argv: Sequence[str] | None = None) -> Options:
         ceiling=args.ceiling,
         berth_bin=args.berth_bin,
         berth_args=tuple(args.berth_arg),
+        berth_workers=args.berth_workers,
         distribution_bin=args.distribution_bin,
+        growth=args.growth,
+        growth_repositories=growth_repositories,
+        growth_tags=growth_tags,
+        growth_events=args.growth_events,
+        growth_seconds=args.growth_seconds,
         workdir=args.workdir,
         output=args.output,
         profile_dir=args.profile_dir,
     )
+
+
+def _counts(text: str) -> tuple[int, ...]:
+    """``1,1000,100000`` → increasing positive counts (a growth curve's points)."""
+    counts = tuple(int(part) for part in text.split(",") if part.strip())
+    if not counts or any(n <= 0 for n in counts) or list(counts) != sorted(set(counts)):
+        raise ValueError(f"{text!r}: give increasing positive counts, comma-separated")
+    return counts

@@ -14,7 +14,8 @@ from typing import Any
 from bench.metrics import BASELINE, CANDIDATE, Metric, Sample, ratio
 from bench.options import Options
 
-COLUMNS = ("metric", "client max", "Distribution", "berth", "ratio", "target", "verdict")
+COLUMNS = ("metric", "client max", "hash ceiling", "Distribution", "berth", "ratio", "target", "verdict")
+HASH_KEY = "hash.sha256"  # bench.hashrate.KEY: one core's SHA-256 rate, a "client" figure
 
 
 @dataclass
@@ -59,6 +60,14 @@ def measured_metrics(run: Run) -> list[Metric]:
     return [metric for metric in run.metrics if any(metric.key in found for found in run.results.values())]
 
 
+def _hash_cell(run: Run, metric: Metric) -> str:
+    """One core's SHA-256 rate on the rows it bounds (pushes), and on its own row."""
+    if not (metric.hash_bound or metric.key == HASH_KEY):
+        return ""
+    sample = run.results.get("client", {}).get(HASH_KEY)
+    return _format(sample.value if sample else None, "MB/s")
+
+
 def rows(run: Run) -> list[tuple[str, ...]]:
     table: list[tuple[str, ...]] = []
     for metric in measured_metrics(run):
@@ -66,9 +75,10 @@ def rows(run: Run) -> list[tuple[str, ...]]:
         table.append(
             (
                 f"{metric.label} ({metric.unit})",
-                _cell(run, "client", metric) if "client" in run.results else "—",
-                _cell(run, BASELINE, metric),
-                _cell(run, CANDIDATE, metric),
+                _cell(run, "client", metric) if "client" in run.results and metric.key != HASH_KEY else "—",
+                _hash_cell(run, metric),
+                _cell(run, BASELINE, metric) if metric.key != HASH_KEY else "",
+                _cell(run, CANDIDATE, metric) if metric.key != HASH_KEY else "",
                 f"{measured:.2f}x" if measured is not None else "—",
                 metric.target.description if metric.target else "",
                 metric.target.verdict(metric, run.results) if metric.target else "",

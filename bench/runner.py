@@ -12,16 +12,19 @@ from datetime import datetime
 from pathlib import Path
 from types import FrameType
 
+from bench import hashrate, plots
 from bench import options as cli
 from bench import payload as payloads
 from bench.cases import Case, CaseContext, CaseSkipped, all_cases
 from bench.cases.auth import TOKEN_AUTH
+from bench.cases.growth import SEEDABLE
 from bench.cases.object_storage import servers as object_store_servers
 from bench.cases.request_log import REQUEST_LOG, REQUEST_LOG_ARGS
 from bench.options import RESULTS_DIR, Options
 from bench.profiling import Profiler, ProfilerMissing
 from bench.report import Run, summary, write_json
 from bench.servers import (
+    REGISTRY,
     BerthSpec,
     DistributionSpec,
     RunningServer,
@@ -41,14 +44,23 @@ def specs(options: Options, payload_file: Path) -> list[ServerSpec]:
     if "distribution" in options.servers:
         chosen.append(DistributionSpec(options.distribution_bin))
     if "berth" in options.servers:
-        chosen.append(BerthSpec(options.berth_bin, extra_args=options.berth_args))
+        workers = options.berth_workers
+        chosen.append(
+            BerthSpec(
+                options.berth_bin,
+                capabilities=REGISTRY | {SEEDABLE},
+                extra_args=options.berth_args,
+                workers=workers,
+            )
+        )
         chosen.append(
             BerthSpec(
                 options.berth_bin,
                 label="berth (authentication on)",
-                capabilities=TOKEN_AUTH,
+                capabilities=TOKEN_AUTH | {SEEDABLE},
                 extra_args=options.berth_args,
                 authenticated=True,
+                workers=workers,
             )
         )
         chosen.append(
@@ -57,6 +69,7 @@ def specs(options: Options, payload_file: Path) -> list[ServerSpec]:
                 label="berth (request log)",
                 capabilities=REQUEST_LOG,
                 extra_args=(*options.berth_args, *REQUEST_LOG_ARGS),
+                workers=workers,
             )
         )
     return chosen
@@ -141,8 +154,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGHUP, _terminate)
     run = Run(datetime.now().astimezone(), options)
     cases = all_cases(options)
-    run.metrics = [metric for case in cases for metric in case.metrics]
+    run.metrics = [hashrate.METRIC, *(metric for case in cases for metric in case.metrics)]
     begun = time.perf_counter()
+    ceiling = hashrate.measure()
+    run.record("client", {hashrate.KEY: ceiling})
+    log(f"hash ceiling: SHA-256 at {ceiling.value:,.0f} MB/s on one core")
     with workspace(options) as workdir:
         log(f"writing a {options.size_mib} MiB payload in {workdir}")
         payload = payloads.generate(workdir, options.size)
@@ -155,5 +171,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     output = options.output or RESULTS_DIR / f"{run.started:%Y%m%d-%H%M%S}.json"
     write_json(run, output)
     print(summary(run))
+    plotted = plots.write_png(run.results, output.with_suffix(".png"))
+    if plotted:
+        log(plotted)
     log(f"\nresults written to {output} ({time.perf_counter() - begun:.0f} s in all)")
     return 1 if run.failed else 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import http.client
 import os
 import shutil
@@ -97,6 +98,14 @@ class BerthSpec:
     capabilities: frozenset[str] = REGISTRY
     extra_args: tuple[str, ...] = ()
     authenticated: bool = False  # True: authentication on, the owner's password known (token-auth cases)
+    # ``--workers N`` when this berth has the option (detected from ``berth serve --help``, so the
+    # same bench runs against builds with and without it); 0 or None: never passed.
+    workers: int | None = None
+
+    def worker_args(self) -> list[str]:
+        if not self.workers or "--workers" in self.extra_args:
+            return []
+        return ["--workers", str(self.workers)] if serve_has_option(self.binary, "--workers") else []
 
     def command(self, port: int, workdir: Path) -> list[str]:
         auth = ["env", f"BERTH_BOOTSTRAP_PASSWORD={OWNER_PASSWORD}"] if self.authenticated else []
@@ -111,6 +120,7 @@ class BerthSpec:
             f"{HOST}:{port}",
             "--log-level",
             "warning",
+            *self.worker_args(),
             *self.extra_args,
         ]
 
@@ -120,7 +130,9 @@ class BerthSpec:
             return "unknown"
         code = "import importlib.metadata as m; print(m.version('berth'), m.version('uvicorn'))"
         berth, _, uvicorn = _first_line([str(python), "-c", code]).partition(" ")
-        return f"berth {berth}{_checkout(Path(self.binary))} (uvicorn {uvicorn})"
+        workers = self.worker_args()
+        processes = f", {workers[1]} workers" if workers else ", one process"
+        return f"berth {berth}{_checkout(Path(self.binary))} (uvicorn {uvicorn}{processes})"
 
 
 @dataclass(frozen=True)
@@ -262,6 +274,12 @@ def _output(command: list[str]) -> str:
     except OSError:
         return ""
     return (done.stdout or done.stderr).strip()
+
+
+@functools.cache
+def serve_has_option(binary: str, option: str) -> bool:
+    """Whether ``<binary> serve --help`` lists ``option`` (typer prints every option there)."""
+    return option in _output([binary, "serve", "--help"])
 
 
 def _first_line(command: list[str]) -> str:

@@ -67,16 +67,18 @@ def median_sample(runs: list[float], **detail: object) -> Sample:
 def all_cases(options: Options) -> list[Case]:
     from bench.cases.auth import AuthenticatedManifestGet, TokenRequests
     from bench.cases.blobs import Pull, PushChunked, PushMonolithic
-    from bench.cases.manifests import ManifestGet
-    from bench.cases.memory import StreamingMemory
+    from bench.cases.manifests import ManifestGet, ManyConnections
+    from bench.cases.memory import IdleMemory, StreamingMemory
     from bench.cases.object_storage import object_cases
     from bench.cases.request_log import LoggedManifestGet
 
     cases: list[Case] = [
+        IdleMemory(),  # first: the server as it started
         PushMonolithic(options.size_mib),
         PushChunked(options.size_mib, options.chunk_mib),
         Pull(options.size_mib),
         ManifestGet(options.connections),
+        ManyConnections(1000),
         # Issue 3 (authentication): these run once berth's spec gains the "token-auth" capability.
         TokenRequests("basic"),
         TokenRequests("refresh"),
@@ -86,6 +88,14 @@ def all_cases(options: Options) -> list[Case]:
     cases += object_cases(options)  # on the object storage specs of bench.cases.object_storage
     if options.big:
         cases.append(StreamingMemory(options.size_mib * options.big_factor))
+    if options.growth:
+        from bench.cases.growth import CatalogWalk, EventGrowth, RepositoryGrowth
+
+        cases += [
+            RepositoryGrowth(options.growth_repositories, options.growth_tags),
+            CatalogWalk(),  # walks the repositories RepositoryGrowth seeded, on the same server
+            EventGrowth(options.growth_events),
+        ]
     if options.cases:
         cases = [case for case in cases if case.name in options.cases]
     return cases

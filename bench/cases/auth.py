@@ -22,7 +22,7 @@ import httpx
 
 from bench.cases import CaseContext, Samples
 from bench.cases.manifests import REPOSITORY, TAG, load, load_metrics, load_samples
-from bench.metrics import AtLeastFractionOf, Metric
+from bench.metrics import AllOf, AtLeastFractionOf, AtLeastTimesBaselineOf, Bound, Metric
 from bench.registry import OCI_MANIFEST, push_image
 from bench.servers import OWNER, OWNER_PASSWORD, RunningServer
 from bench.wire import Client
@@ -32,6 +32,7 @@ Grant = Literal["basic", "refresh"]
 
 _GRANT_LABELS = {"basic": "token requests, Basic → access", "refresh": "token requests, refresh → access"}
 _SCOPE = f"repository:{REPOSITORY}:pull"
+TOKEN_TARGET = Bound(2000, at_least=True, unit="/s")
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,9 @@ class TokenRequests:
     def metrics(self) -> tuple[Metric, ...]:
         prefix = f"token_{self.grant}"
         return (
-            Metric(f"{prefix}.rps", _GRANT_LABELS[self.grant], "req/s", candidate_only=True),
+            Metric(
+                f"{prefix}.rps", _GRANT_LABELS[self.grant], "req/s", target=TOKEN_TARGET, candidate_only=True
+            ),
             Metric(f"{prefix}.cpu", "  server CPU per request", "us", False, candidate_only=True),
         )
 
@@ -132,9 +135,14 @@ class TokenRequests:
         credentials = credentials_for(server)
         query = urlencode({"service": credentials.service, "scope": _SCOPE})
         if self.grant == "basic":
-            measured = load(
-                server, ctx, f"/oauth2/token?{query}", {"Authorization": credentials.admin_basic}, self.name
-            )
+            with ctx.profiled(server, self.name):
+                measured = load(
+                    server,
+                    ctx,
+                    f"/oauth2/token?{query}",
+                    {"Authorization": credentials.admin_basic},
+                    self.name,
+                )
         else:
             form = urlencode(
                 {
@@ -144,7 +152,8 @@ class TokenRequests:
                     "refresh_token": credentials.refresh_token,
                 }
             )
-            measured = load(server, ctx, "/oauth2/token", {}, self.name, form=form)
+            with ctx.profiled(server, self.name):
+                measured = load(server, ctx, "/oauth2/token", {}, self.name, form=form)
         samples = load_samples(measured, f"token_{self.grant}")
         return {key: sample for key, sample in samples.items() if key.endswith((".rps", ".cpu"))}
 
@@ -159,7 +168,12 @@ class AuthenticatedManifestGet:
 
     @property
     def metrics(self) -> tuple[Metric, ...]:
-        target = AtLeastFractionOf("manifest.rps", 0.9, "anonymous GET")
+        target = AllOf(
+            (
+                AtLeastFractionOf("manifest.rps", 0.9, "anonymous GET"),
+                AtLeastTimesBaselineOf("manifest.rps", 5.0, "Distribution's anonymous GET"),
+            )
+        )
         label = f"manifest GET with bearer token, {self.connections} connections"
         return load_metrics("manifest_bearer", label, target, candidate_only=True)
 

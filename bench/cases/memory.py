@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bench.cases import CaseContext, Samples
-from bench.metrics import Flat, Metric, Sample
+from bench.metrics import Bound, Flat, Metric, Sample
+from bench.procs import group
 from bench.registry import pull, push_monolithic
-from bench.rss import MIB, RssSampler, idle_rss
+from bench.rss import MIB, RssSampler, idle_rss, rss_bytes
 from bench.servers import RunningServer
 from bench.wire import Client, HashingSink
 
@@ -55,4 +56,49 @@ class StreamingMemory:
             "memory.pull": Sample(
                 pull_peak, (), {"mb_per_s": pulled.mb_per_s, "samples": len(pulling.samples)}
             ),
+        }
+
+
+IDLE_TARGET = Bound(90, at_least=False, unit="MiB")
+
+
+@dataclass(frozen=True)
+class IdleMemory:
+    """RSS of the largest process of the server right after it started (before any case).
+
+    With worker processes each one holds its own copy of the imported code, so the target
+    (≤ 90 MiB) is per process; the sum over the group is in the sample's detail.
+    """
+
+    name: str = "idle-rss"
+    requires: frozenset[str] = frozenset({"memory"})
+
+    @property
+    def metrics(self) -> tuple[Metric, ...]:
+        return (
+            Metric(
+                "memory.start",
+                "RSS idle per process, at start",
+                "MiB",
+                higher_is_better=False,
+                target=IDLE_TARGET,
+            ),
+        )
+
+    def run(self, server: RunningServer, ctx: CaseContext) -> Samples:
+        idle_rss(server.pid, seconds=0.5)  # let startup work settle
+        pids = group(server.pid) or [server.pid]
+        per_process = {pid: rss_bytes([pid]) / MIB for pid in pids}
+        largest = max(per_process.values())
+        ctx.log(
+            f"  {server.spec.label} RSS at start: "
+            + ", ".join(f"{rss:.0f}" for rss in per_process.values())
+            + f" MiB over {len(pids)} process(es)"
+        )
+        return {
+            "memory.start": Sample(
+                largest,
+                tuple(per_process.values()),
+                {"processes": len(pids), "total_mib": sum(per_process.values())},
+            )
         }

@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
 from sqlalchemy import make_url
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from berth.access.controller import TokenAccessController
 from berth.access.keys import Keyring
@@ -40,8 +42,6 @@ from berth.events.metrics import Metrics
 from berth.events.recorder import EventRecorder
 from berth.events.requestlog import RequestLog, ServicePlaneLog
 from berth.invalidation import bus_for
-from berth.management.api import build_service_plane
-from berth.management.api.errors import arm_error
 from berth.management.authz import ManagementAuth
 from berth.management.logs import LogsAdmin
 from berth.management.principals import PrincipalAdmin
@@ -71,10 +71,14 @@ INSECURE_WARNING = (
 
 def _not_found(request: Request, exc: Exception) -> Response:
     """The service plane is ARM-shaped: its unknown paths answer in ARM's envelope."""
+    from berth.management.api.errors import arm_error  # loaded with the service plane
+
     return arm_error("NotFound", f"No endpoint at {request.url.path}.", 404)
 
 
 def _method_not_allowed(request: Request, exc: Exception) -> Response:
+    from berth.management.api.errors import arm_error  # loaded with the service plane
+
     answer = arm_error("MethodNotAllowed", f"{request.method} is not allowed on {request.url.path}.", 405)
     if isinstance(exc, HTTPException):
         answer.headers.update(exc.headers or {})
@@ -104,6 +108,38 @@ def _ready_endpoint(services: Services) -> Callable[[Request], Awaitable[Respons
     return ready
 
 
+class LazyServicePlane:
+    """The service plane (management API, directory, ``/healthz``), built on its first request.
+
+    Its FastAPI application and pydantic models are 20 to 30 MiB of berth's resident memory
+    (docs/performance.md, idle memory); a process that only ever serves the registry plane
+    never loads them. The first request builds it in a worker thread, so the event loop keeps
+    serving registry requests while the modules import.
+    """
+
+    def __init__(self, services: Services, routes: list[BaseRoute]) -> None:
+        self._services = services
+        self._routes = routes
+        self._app: ASGIApp | None = None
+        self._building = threading.Lock()  # a thread lock: requests may come from several loops
+
+    def build(self) -> ASGIApp:
+        with self._building:
+            if self._app is None:
+                from berth.management.api import build_service_plane
+
+                self._app = build_service_plane(
+                    self._services, self._routes, not_found=_not_found, method_not_allowed=_method_not_allowed
+                )
+            return self._app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        app = self._app
+        if app is None:
+            app = await anyio.to_thread.run_sync(self.build)
+        await app(scope, receive, send)
+
+
 class BerthApp:
     """The whole service as one ASGI callable."""
 
@@ -120,11 +156,7 @@ class BerthApp:
         ready = Route("/readyz", _ready_endpoint(services))
         routes: list[BaseRoute] = [health, ready, *(service_routes or [])]
         self.service_plane = ServicePlaneLog(
-            build_service_plane(
-                services, routes, not_found=_not_found, method_not_allowed=_method_not_allowed
-            ),
-            services.request_log,
-            services.trusted_proxies,
+            LazyServicePlane(services, routes), services.request_log, services.trusted_proxies
         )
         self._on_startup = on_startup or []
         self._on_shutdown = on_shutdown or []

@@ -106,11 +106,13 @@ def assert_refused_everywhere(lab: Lab, token: str, doors: Mapping[str, Door], r
 # --- genuine tokens ----------------------------------------------------------------------------
 
 
-def access_token_of(lab: Lab, username: str, password: str, registry: str = OWN) -> str:
+def access_token_of(
+    lab: Lab, username: str, password: str, registry: str = OWN, scopes: tuple[str, ...] = (SCOPE,)
+) -> str:
     host = host_of(registry)
     response = lab.client.get(
         "/oauth2/token",
-        params={"service": host, "scope": SCOPE, "account": username},
+        params={"service": host, "scope": list(scopes), "account": username},
         headers={**basic(username, password), "Host": host},
     )
     assert response.status_code == 200, response.text

@@ -105,6 +105,13 @@ class Keyring:
         if time.monotonic() - self._loaded_at > RELOAD_SECONDS:
             self.load()
 
+    @property
+    def active_kid(self) -> str:
+        """The key that signs new tokens (reloaded as :meth:`sign` would)."""
+        self._fresh()
+        assert self._active is not None
+        return self._active.kid
+
     def sign(self, claims: dict[str, Any]) -> str:
         self._fresh()
         assert self._active is not None

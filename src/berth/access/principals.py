@@ -47,6 +47,9 @@ class Principal:
     # When the credential this principal presented expires (an ACR refresh token's ``exp``):
     # tokens issued for it expire no later, so a refresh token cannot renew itself forever.
     not_after: float | None = None
+    # The identity's ``valid_after`` (disabled, re-enabled or reset at): tokens issued before it
+    # are refused, so a reused (cached) token must have been issued at or after it.
+    valid_after: float = 0.0
 
     @property
     def identity(self) -> Identity:
@@ -124,7 +127,7 @@ class PrincipalResolver:
                 "secret_expired", identity, f"the {match.name} of token '{token.name}' expired on {expired}"
             )
         perms = self.token_permissions(conn, registry, token)
-        return Principal(self.subject(identity, token.id), perms)
+        return Principal(self.subject(identity, token.id), perms, valid_after=token.valid_after)
 
     def token_permissions(
         self, conn: Connection, registry: RegistryRecord, token: access_rows.TokenRecord
@@ -188,7 +191,11 @@ class PrincipalResolver:
                 identity,
                 f"{kind.value.replace('_', ' ')} {record.name} has no role on registry {registry.name}",
             )
-        return Principal(self.subject(identity, record.id), permissions.from_roles(assignments, resource_id))
+        return Principal(
+            self.subject(identity, record.id),
+            permissions.from_roles(assignments, resource_id),
+            valid_after=record.valid_after,
+        )
 
     def anonymous(self, registry: RegistryRecord) -> Principal | Denial:
         identity = Identity(IdentityKind.ANONYMOUS, "")
@@ -223,7 +230,9 @@ class PrincipalResolver:
                 return unauthorized("unknown_identity", identity, f"token '{identity.name}' no longer exists")
             if not token.enabled or issued_at < token.valid_after:
                 return unauthorized("identity_disabled", identity, f"token '{token.name}' is disabled")
-            return Principal(subject, self.token_permissions(conn, registry, token))
+            return Principal(
+                subject, self.token_permissions(conn, registry, token), valid_after=token.valid_after
+            )
         if kind in (IdentityKind.USER, IdentityKind.SERVICE_PRINCIPAL):
             record = identity_rows.get(conn, subject.subject_id)
             if record is None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from berth import errors
+from berth.access.issued_cache import IssuedTokens, Signed, issued_key
 from berth.access.keys import Keyring
 from berth.access.limits import LoginLimits
 from berth.access.model import Access, Denial, Identity, IdentityKind
@@ -26,9 +27,9 @@ from berth.access.tokens import (
     TokenRejected,
     TokenSubject,
     access_claim,
+    access_token_claims,
     decode,
     granted_accesses,
-    issue_access_token,
     issue_refresh_token,
     subject_of,
 )
@@ -110,6 +111,7 @@ class AccessService:
         self._audiences: dict[str, str] = {}
         self._status: dict[tuple[str, str, str, float], tuple[float, Principal | Denial]] = {}
         self._lock = threading.Lock()
+        self._issued = IssuedTokens()
 
     def audience(self, registry: RegistryRecord) -> str:
         """The registry's login server: the ``aud`` of its tokens (memoized: it is on every request)."""
@@ -227,17 +229,24 @@ class AccessService:
     def issue_access_token(
         self, registry: RegistryRecord, principal: Principal, scopes: list[Scope]
     ) -> IssuedToken:
+        """A signed access token; the same one again for an identical grant within a few seconds.
+
+        ``principal`` was resolved from the database for this request (see
+        :mod:`berth.access.issued_cache` for why reusing a recent signature stays correct).
+        """
         granted = principal.permissions.grant(scopes)
-        token, jti = issue_access_token(
-            self.keyring,
-            principal.subject,
-            self.audience(registry),
-            registry.id,
-            access_claim(granted),
-            principal.not_after,
+        claim = access_claim(granted)
+        audience = self.audience(registry)
+        key = issued_key(
+            registry.id, audience, principal.subject, claim, principal.not_after, self.keyring.active_kid
         )
+        signed = self._issued.get(key, principal.valid_after)
+        if signed is None:
+            claims = access_token_claims(principal.subject, audience, registry.id, claim, principal.not_after)
+            signed = Signed(self.keyring.sign(claims), str(claims["jti"]), float(claims["berth_iat"]))
+            self._issued.put(key, signed)
         accesses = tuple(Access(kind, name, action) for kind, name, actions in granted for action in actions)
-        return IssuedToken(token, jti, accesses)
+        return IssuedToken(signed.token, signed.jwt_id, accesses)
 
     def issue_refresh_token(self, registry: RegistryRecord, principal: Principal) -> IssuedToken:
         token, jti = issue_refresh_token(

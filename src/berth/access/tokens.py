@@ -80,6 +80,20 @@ def issue_refresh_token(
     return keyring.sign(claims), claims["jti"]
 
 
+def access_token_claims(
+    subject: TokenSubject,
+    audience: str,
+    registry_id: str,
+    granted: list[dict[str, Any]],
+    not_after: float | None = None,
+) -> dict[str, Any]:
+    """The claims of a new access token (``berth_iat`` says when it was issued)."""
+    claims = _base_claims(subject, audience, registry_id, ACCESS_TOKEN_SECONDS, not_after)
+    claims["grant_type"] = "access_token"
+    claims["access"] = granted
+    return claims
+
+
 def issue_access_token(
     keyring: Keyring,
     subject: TokenSubject,
@@ -88,9 +102,7 @@ def issue_access_token(
     granted: list[dict[str, Any]],
     not_after: float | None = None,
 ) -> tuple[str, str]:
-    claims = _base_claims(subject, audience, registry_id, ACCESS_TOKEN_SECONDS, not_after)
-    claims["grant_type"] = "access_token"
-    claims["access"] = granted
+    claims = access_token_claims(subject, audience, registry_id, granted, not_after)
     return keyring.sign(claims), claims["jti"]
 
 

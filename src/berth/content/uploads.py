@@ -60,9 +60,15 @@ class SessionHashes:
             self._entries.pop(upload_id, None)
 
 
-def _absorb(writer: UploadWriter, hasher: Any, block: bytes) -> None:
-    hasher.update(block)
-    writer.write(block)
+def _absorb(writer: UploadWriter, hasher: Any, chunks: Sequence[bytes]) -> None:
+    """Hash and write a block's chunks as received: no joined copy of the block is made.
+
+    hashlib and file writes both release the GIL for buffers this large (uvicorn hands over
+    up to 64 KiB at a time), so the event loop keeps receiving meanwhile.
+    """
+    for chunk in chunks:
+        hasher.update(chunk)
+        writer.write(chunk)
 
 
 async def write_part(
@@ -73,7 +79,7 @@ async def write_part(
     ``hasher`` is advanced by exactly the bytes written to the part.
     """
     writer = await anyio.to_thread.run_sync(store.part_writer, upload_id, part)
-    send, receive = anyio.create_memory_object_stream[bytes](max_buffer_size=QUEUED_BLOCKS)
+    send, receive = anyio.create_memory_object_stream[list[bytes]](max_buffer_size=QUEUED_BLOCKS)
     received = 0
 
     async def drain() -> None:
@@ -93,11 +99,11 @@ async def write_part(
                     pending.append(chunk)
                     pending_size += len(chunk)
                     if pending_size >= BLOCK_SIZE:
-                        await send.send(b"".join(pending))
+                        await send.send(pending)
                         received += pending_size
                         pending, pending_size = [], 0
                 if pending:
-                    await send.send(b"".join(pending))
+                    await send.send(pending)
                     received += pending_size
     finally:
         with anyio.CancelScope(shield=True):

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Table, delete, select
+from sqlalchemy import Connection, Select, Table, delete, select
 
 from berth.events.model import LoginEvent, RepositoryEvent
 from berth.metadata.events_schema import login_events, repository_events
@@ -35,7 +35,8 @@ def insert(conn: Connection, logins: Sequence[LoginEvent], repositories: Sequenc
         conn.execute(repository_events.insert(), [event.row() for event in repositories])
 
 
-def _query(conn: Connection, table: Table, where: EventFilter) -> list[dict[str, Any]]:
+def select_events(table: Table, where: EventFilter) -> Select[Any]:
+    """The statement behind :func:`login_query` and :func:`repository_query`."""
     query = select(table)
     c = table.c
     if where.registry_id is not None:
@@ -62,8 +63,11 @@ def _query(conn: Connection, table: Table, where: EventFilter) -> list[dict[str,
         query = query.where(c.id > where.after_id).order_by(c.id.asc())
     else:
         query = query.order_by(c.time.desc(), c.id.desc())
-    query = query.limit(max(1, min(where.limit, 10_000)))
-    return [dict(row) for row in conn.execute(query).mappings()]
+    return query.limit(max(1, min(where.limit, 10_000)))
+
+
+def _query(conn: Connection, table: Table, where: EventFilter) -> list[dict[str, Any]]:
+    return [dict(row) for row in conn.execute(select_events(table, where)).mappings()]
 
 
 def login_query(conn: Connection, where: EventFilter) -> list[dict[str, Any]]:

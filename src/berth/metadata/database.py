@@ -85,10 +85,15 @@ class Database:
             self.engine = create_engine(self.url, pool_size=pool_size, max_overflow=4, pool_pre_ping=True)
 
     def create_schema(self) -> None:
-        """Create missing tables and record the schema version; refuse a newer database."""
+        """Create missing tables and indexes, record the schema version; refuse a newer database."""
         with self.engine.begin() as conn:
             metadata.create_all(conn)
             add_missing_columns(conn)
+            # create_all adds missing tables only: an index added to an existing table (such as
+            # ix_repository_events_correlation_time) is created here on a database made before it.
+            for table in metadata.sorted_tables:
+                for index in table.indexes:
+                    index.create(conn, checkfirst=True)
             row = conn.execute(
                 select(settings_table.c.value).where(settings_table.c.key == "schema_version")
             ).first()

@@ -30,7 +30,11 @@ login_events = Table(
     Column("requested_scopes", Text, nullable=False, server_default=""),
     Column("granted_scopes", Text, nullable=False, server_default=""),
     Index("ix_login_events_registry_time", "registry_id", "time"),
-    Index("ix_login_events_correlation", "correlation_id"),
+    # Lookups by correlation id (`berth acr diagnose`, /acr/v1/_diagnostics) filter on the
+    # registry and sort by time: with the registry and time in the index SQLite picks it over
+    # ix_login_events_registry_time (which it chose for a lone correlation_id index, scanning
+    # every event of the registry: 0.75 s per million events). Replaces ix_login_events_correlation.
+    Index("ix_login_events_correlation_time", "correlation_id", "registry_id", "time"),
     Index("ix_login_events_time", "time"),
 )
 
@@ -62,4 +66,6 @@ repository_events = Table(
     Column("detail", Text, nullable=False, server_default=""),
     Index("ix_repository_events_registry_time", "registry_id", "time"),
     Index("ix_repository_events_time", "time"),
+    # `berth acr logs repository --correlation-id`: without it, a scan of every stored event
+    Index("ix_repository_events_correlation_time", "correlation_id", "registry_id", "time"),
 )

@@ -7,7 +7,7 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, bindparam, delete, select, update
 from sqlalchemy.engine import RowMapping
 
 from berth.metadata.access_schema import admin_passwords, scope_maps, token_passwords, tokens
@@ -46,11 +46,19 @@ class TokenRecord:
 # --- admin user -----------------------------------------------------------------------------
 
 
+# Built once: every token request with the admin user's password runs these (building a
+# statement per call cost more than SQLite's work; docs/performance.md).
+_ADMIN_PASSWORDS = (
+    select(admin_passwords)
+    .where(admin_passwords.c.registry_id == bindparam("registry_id"))
+    .order_by(admin_passwords.c.name)
+)
+
+
 def admin_passwords_of(conn: Connection, registry_id: str) -> list[StoredPassword]:
-    query = select(admin_passwords).where(admin_passwords.c.registry_id == registry_id)
     return [
         StoredPassword(row["name"], row["secret_hash"], row["created_at"])
-        for row in conn.execute(query.order_by(admin_passwords.c.name)).mappings()
+        for row in conn.execute(_ADMIN_PASSWORDS, {"registry_id": registry_id}).mappings()
     ]
 
 
@@ -142,9 +150,17 @@ def _token(row: RowMapping) -> TokenRecord:
     )
 
 
+_TOKEN_BY_NAME = select(tokens).where(
+    tokens.c.registry_id == bindparam("registry_id"), tokens.c.name_lower == bindparam("name_lower")
+)
+
+
 def get_token(conn: Connection, registry_id: str, name: str) -> TokenRecord | None:
-    query = select(tokens).where(tokens.c.registry_id == registry_id, tokens.c.name_lower == name.lower())
-    row = conn.execute(query).mappings().first()
+    row = (
+        conn.execute(_TOKEN_BY_NAME, {"registry_id": registry_id, "name_lower": name.lower()})
+        .mappings()
+        .first()
+    )
     return _token(row) if row else None
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import Connection, inspect, select, text, update
 
 from berth.metadata import registries as registry_rows
 from berth.metadata.database import Database, SchemaMismatch, normalize_url, upsert
+from berth.metadata.events_schema import repository_events
 from berth.metadata.schema import SCHEMA_VERSION, blobs, settings_table
 
 
@@ -102,3 +103,13 @@ def test_columns_added_after_the_first_release_are_added_to_an_older_database(db
     kept = db.read_sync(registry_rows.get_by_id, record.id)
     assert kept is not None
     assert kept.storage_quota is None
+
+
+def test_an_index_missing_from_an_older_database_is_created(db: Database) -> None:
+    index = next(i for i in repository_events.indexes if i.name == "ix_repository_events_correlation_time")
+    with db.engine.begin() as conn:
+        index.drop(conn)
+        assert index.name not in {i["name"] for i in inspect(conn).get_indexes("repository_events")}
+    db.create_schema()
+    with db.engine.connect() as conn:
+        assert index.name in {i["name"] for i in inspect(conn).get_indexes("repository_events")}
