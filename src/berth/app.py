@@ -49,6 +49,7 @@ from berth.management.scoped_access import ScopedAccessAdmin
 from berth.management.service import Management
 from berth.metadata import registries as registry_rows
 from berth.metadata.database import Database
+from berth.portal.routes import build_portal
 from berth.registry.dispatch import RegistryPlane
 from berth.registry.hosts import RegistryDirectory
 from berth.registry.routes import ROUTES
@@ -201,9 +202,14 @@ def build_app(settings: Settings) -> BerthApp:
     collector = GarbageCollector(db, storage)
     services.disk = _disk_space(settings, db)
     services.request_log = RequestLog(settings.request_log, settings.request_log_sample)
+    portal = build_portal(services, directory.authorization, directory_tokens) if settings.portal else []
     return BerthApp(
         services,
-        service_routes=[*directory.routes(), *ManagedIdentityEndpoint(services, directory_tokens).routes()],
+        service_routes=[
+            *directory.routes(),
+            *ManagedIdentityEndpoint(services, directory_tokens).routes(),
+            *portal,
+        ],
         on_startup=[
             lambda: bootstrap_owner(settings, db, tenancy),
             lambda: _start_events(settings, recorder),
