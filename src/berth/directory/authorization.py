@@ -162,7 +162,7 @@ class AuthorizationCodes:
 
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<title>Sign in to berth</title>
+<title>Sign in to berth</title><link rel="icon" href="data:,">
 <style>body{{font-family:system-ui,sans-serif;max-width:26em;margin:3em auto;padding:0 1em;color:#1b1b1b}}
 label{{display:block;margin:.8em 0}}input{{display:block;width:100%;padding:.5em;box-sizing:border-box;
 margin-top:.3em}}button{{padding:.6em 1.4em;background:#0b5cad;color:#fff;border:0;border-radius:3px}}
@@ -190,7 +190,7 @@ def _page(action: str, request_id: str, client: str, message: str = "", status: 
         status_code=status,
         headers={
             "Cache-Control": "no-store",
-            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'",
             "X-Frame-Options": "DENY",
             "Referrer-Policy": "no-referrer",
         },
