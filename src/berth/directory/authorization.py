@@ -102,7 +102,9 @@ class AuthorizationCodes:
             for key in [k for k, v in store.items() if v.expires_at <= now]:
                 del store[key]
 
-    def start(self, client_id: str, redirect_uri: str, state: str, scope: str, challenge: str) -> SignInRequest:
+    def start(
+        self, client_id: str, redirect_uri: str, state: str, scope: str, challenge: str
+    ) -> SignInRequest:
         now = time.time()
         entry = SignInRequest(
             secrets.token_urlsafe(32), client_id, redirect_uri, state, scope, challenge, now + SIGN_IN_SECONDS
@@ -190,7 +192,9 @@ def _page(action: str, request_id: str, client: str, message: str = "", status: 
         status_code=status,
         headers={
             "Cache-Control": "no-store",
-            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'",
+            "Content-Security-Policy": (
+                "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'"
+            ),
             "X-Frame-Options": "DENY",
             "Referrer-Policy": "no-referrer",
         },
@@ -266,12 +270,18 @@ class AuthorizationEndpoints:
         wait = limits.retry_after(client_ip, username)
         if wait is not None:
             return _page(
-                request.url.path, entry.id, entry.client_id, f"Too many failed sign-ins; retry after {wait}s.", 429
+                request.url.path,
+                entry.id,
+                entry.client_id,
+                f"Too many failed sign-ins; retry after {wait}s.",
+                429,
             )
         result = await self.directory.sign_in_user(username, form.get("password", ""))
         if isinstance(result, SignInFailure):
             limits.record_failure(client_ip, username)
-            outcome = AuthOutcome("directory", result.identity, result.reason, result.detail, status=result.status)
+            outcome = AuthOutcome(
+                "directory", result.identity, result.reason, result.detail, status=result.status
+            )
             report_sign_in(self.services, request, client_ip, outcome)
             return _page(
                 request.url.path, entry.id, entry.client_id, "The user name or password is not right.", 400

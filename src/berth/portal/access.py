@@ -42,7 +42,7 @@ def _expiry(form: Form) -> float | None:
 
 
 def grid_actions(form: Form) -> list[str]:
-    """The scope map actions a repository × action grid asks for (``repositories/<repo>/<action>``)."""
+    """The scope map actions a repository x action grid asks for (``repositories/<repo>/<action>``)."""
     actions = []
     for row in range(int(form.one("rows", "0") or 0) if form.one("rows").isdigit() else 0):
         repo = form.one(f"repo_{row}").strip()
@@ -59,12 +59,16 @@ class AccessPages:
         self.registries = portal.services.management.registries
         self.scoped = portal.services.management.scoped
 
-    async def _registry(self, request: Request, user: PortalUser, permission: str, action: str) -> RegistryRecord:
+    async def _registry(
+        self, request: Request, user: PortalUser, permission: str, action: str
+    ) -> RegistryRecord:
         record = await self.portal.registry(user, request.path_params["name"])
         user.caller.require(permission, user.registry_id(record), action)
         return record
 
-    async def page(self, request: Request, user: PortalUser, revealed: dict[str, Any] | None = None) -> Response:
+    async def page(
+        self, request: Request, user: PortalUser, revealed: dict[str, Any] | None = None
+    ) -> Response:
         record = await self._registry(request, user, READ, f"{REGISTRY_ACTION}/read")
         repositories = await self.services.db.read(list_names, record.id, None, GRID_ROWS)
         grid = repositories + [""] * max(0, GRID_ROWS - len(repositories))
@@ -95,16 +99,18 @@ class AccessPages:
             return RedirectResponse(f"/portal/r/{record.name}/access", status_code=303)
         credentials = await self.registries.admin_credentials(record)
         shown = {p.name: p.value.reveal() for p in credentials.passwords if p.value is not None}
-        return await self.page(request, user, {"title": f"Admin user {credentials.username}", "values": shown})
+        return await self.page(
+            request, user, {"title": f"Admin user {credentials.username}", "values": shown}
+        )
 
     async def admin_regenerate(self, request: Request, user: PortalUser) -> Response:
-        record = await self._registry(
-            request, user, WRITE, f"{REGISTRY_ACTION}/regenerateCredential/action"
-        )
+        record = await self._registry(request, user, WRITE, f"{REGISTRY_ACTION}/regenerateCredential/action")
         form = await read_form(request)
         credentials = await self.registries.regenerate_admin_password(record, form.one("password_name"))
         shown = {p.name: p.value.reveal() for p in credentials.passwords if p.value is not None}
-        return await self.page(request, user, {"title": f"Admin user {credentials.username}", "values": shown})
+        return await self.page(
+            request, user, {"title": f"Admin user {credentials.username}", "values": shown}
+        )
 
     # --- scope maps and tokens --------------------------------------------------------------
 
@@ -131,8 +137,11 @@ class AccessPages:
         return await self.page(
             request,
             user,
-            {"title": f"Token {view.token.name}", "values": {password.name: password.value.reveal()},
-             "expires_at": expires_at},
+            {
+                "title": f"Token {view.token.name}",
+                "values": {password.name: password.value.reveal()},
+                "expires_at": expires_at,
+            },
         )
 
     async def token_password(self, request: Request, user: PortalUser) -> Response:
@@ -144,8 +153,11 @@ class AccessPages:
         return await self.page(
             request,
             user,
-            {"title": f"Token {view.token.name}", "values": {password.name: password.value.reveal()},
-             "expires_at": expires_at},
+            {
+                "title": f"Token {view.token.name}",
+                "values": {password.name: password.value.reveal()},
+                "expires_at": expires_at,
+            },
         )
 
     async def delete_token(self, request: Request, user: PortalUser) -> Response:

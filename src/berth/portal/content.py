@@ -7,15 +7,16 @@ deleting needs ``delete`` (AcrDelete, Contributor, Owner), exactly as on the reg
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from berth import errors
 from berth.content.artifacts import ArtifactService
 from berth.content.manifests import ManifestService
 from berth.content.repositories import RepositoryService
-from berth import errors
 from berth.errors import WireError
 from berth.management.errors import ManagementError
 from berth.metadata import pulls
@@ -50,7 +51,7 @@ class ContentPages:
     def _artifacts(self, record: RegistryRecord) -> ArtifactService:
         return ArtifactService(record.id, self.services.db, self.services.pull_cache)
 
-    def _common(self, record: RegistryRecord, user: PortalUser) -> dict[str, object]:
+    def _common(self, record: RegistryRecord, user: PortalUser) -> dict[str, Any]:
         return {
             "registry": record,
             "login_server": self.services.management.registries.login_server(record),
@@ -63,7 +64,9 @@ class ContentPages:
         record = await self._readable(request, user)
         text = request.query_params.get("q", "")[:255]
         after = request.query_params.get("after", "")[:255] or None
-        names = await self.services.db.read(queries.search_repositories, record.id, text, after, PAGE_SIZE + 1)
+        names = await self.services.db.read(
+            queries.search_repositories, record.id, text, after, PAGE_SIZE + 1
+        )
         more = len(names) > PAGE_SIZE
         names = names[:PAGE_SIZE]
         template = "repositories_list.html" if request.headers.get("hx-request") else "repositories.html"
@@ -128,7 +131,9 @@ class ContentPages:
         form = await read_form(request)
         name = form.one("repo")
         if form.one("confirm") != name:
-            raise ManagementError("ConfirmationMismatch", f"Type the repository's name ({name}) to delete it.", 400)
+            raise ManagementError(
+                "ConfirmationMismatch", f"Type the repository's name ({name}) to delete it.", 400
+            )
         await RepositoryService(record.id, self.services.db, self.services.pull_cache).delete(name)
         return RedirectResponse(f"/portal/r/{record.name}/repositories", status_code=303)
 
@@ -146,7 +151,9 @@ class ContentPages:
         if not digest.startswith("sha256:") and not digest.startswith("sha512:"):
             raise WireError(errors.DIGEST_INVALID, f"'{digest[:80]}' is not a digest")
         store = self.services.store_for(record.id)
-        await ManifestService(record.id, self.services.db, store, self.services.pull_cache).delete(name, digest)
+        await ManifestService(record.id, self.services.db, store, self.services.pull_cache).delete(
+            name, digest
+        )
         return RedirectResponse(_repository_url(record, name), status_code=303)
 
 

@@ -14,7 +14,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from berth.events.store import EventFilter
-from berth.management.authz import READ
 from berth.metadata.registries import RegistryRecord
 from berth.portal.pages import Portal, read_form
 from berth.portal.session import PortalUser
@@ -100,7 +99,9 @@ class DiagnosePages:
         return verdicts, True
 
     async def _token_scope_maps(self, record: RegistryRecord, events: list[dict[str, Any]]) -> dict[str, str]:
-        names = {str(e.get("identity")) for e in events if e.get("identity_kind") == "token" and e.get("identity")}
+        names = {
+            str(e.get("identity")) for e in events if e.get("identity_kind") == "token" and e.get("identity")
+        }
         if not names:
             return {}
         tokens = await self.services.management.scoped.list_tokens(record)

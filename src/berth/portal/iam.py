@@ -75,7 +75,9 @@ class IamPages:
         assignment = await self.principals.get_assignment(form.one("assignment"))
         if assignment.scope.lower() != scope.lower():
             raise ManagementError(
-                "ScopeMismatch", "That role assignment is not at this registry; remove it where it was made.", 400
+                "ScopeMismatch",
+                "That role assignment is not at this registry; remove it where it was made.",
+                400,
             )
         await self.principals.unassign(assignment.id)
         return RedirectResponse(f"/portal/r/{record.name}/iam", status_code=303)

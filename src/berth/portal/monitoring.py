@@ -51,7 +51,7 @@ class MonitoringPages:
             reason=(filters["reason"] or None) if kind == "login" else None,
             correlation_id=filters["correlation_id"] or None,
             repository=(filters["repository"] or None) if kind == "repository" else None,
-            limit=CHART_ROWS if not filters["ip"] else CHART_ROWS,
+            limit=CHART_ROWS,
         )
         rows = await self.logs.query(record, kind, where)
         if filters["ip"]:
@@ -82,13 +82,23 @@ class MonitoringPages:
                 rows,
                 starts,
                 until,
-                lambda row: "succeeded" if row["result_type"] == "Succeeded" else f"failed: {row['reason'] or 'other'}",
+                lambda row: (
+                    "succeeded"
+                    if row["result_type"] == "Succeeded"
+                    else f"failed: {row['reason'] or 'other'}"
+                ),
             )
             return [charts.make_chart("signins", "Sign-ins by outcome", "sign-ins", labels, by_outcome)]
         transfers = [row for row in rows if row["operation"] in ("Push", "Pull")]
-        counts = charts.count_by(transfers, starts, until, lambda row: {"Push": "pushes", "Pull": "pulls"}[str(row["operation"])])
+        counts = charts.count_by(
+            transfers, starts, until, lambda row: {"Push": "pushes", "Pull": "pulls"}[str(row["operation"])]
+        )
         sizes = charts.count_by(
-            transfers, starts, until, lambda row: f"bytes {str(row['operation']).lower()}ed", lambda row: row["size"] or 0
+            transfers,
+            starts,
+            until,
+            lambda row: f"bytes {str(row['operation']).lower()}ed",
+            lambda row: row["size"] or 0,
         )
         return [
             charts.make_chart("transfers", "Pushes and pulls", "operations", labels, counts),

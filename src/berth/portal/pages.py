@@ -34,8 +34,8 @@ TEMPLATES = Path(__file__).parent / "templates"
 MAX_FORM = 64 * 1024
 SECURITY_HEADERS = {
     "Cache-Control": "no-store",
-    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; "
+    "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
@@ -100,10 +100,14 @@ class Portal:
     def render(
         self, request: Request, template: str, user: PortalUser | None, status: int = 200, **context: Any
     ) -> HTMLResponse:
-        body = self.env.get_template(template).render(user=user, request=request, path=request.url.path, **context)
+        body = self.env.get_template(template).render(
+            user=user, request=request, path=request.url.path, **context
+        )
         return HTMLResponse(body, status_code=status, headers=SECURITY_HEADERS)
 
-    def error(self, request: Request, user: PortalUser | None, status: int, code: str, message: str) -> HTMLResponse:
+    def error(
+        self, request: Request, user: PortalUser | None, status: int, code: str, message: str
+    ) -> HTMLResponse:
         return self.render(request, "error.html", user, status=status, code=code, message=message)
 
     # --- who is calling ------------------------------------------------------------------
@@ -142,7 +146,11 @@ class Portal:
                 presented = form.one(CSRF_FIELD)
             if not same_origin(request) or not user.csrf_ok(presented):
                 return self.error(
-                    request, user, 403, "InvalidCsrfToken", "The form has expired or did not come from this portal."
+                    request,
+                    user,
+                    403,
+                    "InvalidCsrfToken",
+                    "The form has expired or did not come from this portal.",
                 )
             return await self._run(handler, request, user)
 
@@ -166,7 +174,9 @@ class Portal:
             record = None
         if record is None or not user.can_see(record):
             raise ManagementError(
-                "ResourceNotFound", f"The registry '{name}' could not be found, or you have no access to it.", 404
+                "ResourceNotFound",
+                f"The registry '{name}' could not be found, or you have no access to it.",
+                404,
             )
         return record
 

@@ -119,7 +119,8 @@ def parse_content(content: bytes) -> ManifestContent:
         for child in children:
             if not isinstance(child, dict):
                 continue
-            platform = child.get("platform") if isinstance(child.get("platform"), dict) else {}
+            found = child.get("platform")
+            platform: dict[str, Any] = found if isinstance(found, dict) else {}
             platforms.append(
                 Platform(
                     str(child.get("digest", "")),

@@ -38,7 +38,12 @@ class RegistryPages:
 
     async def new(self, request: Request, user: PortalUser) -> Response:
         return self.portal.render(
-            request, "registry_new.html", user, skus=SKUS, group=DEFAULT_GROUP, can_create=user.can_create_anywhere()
+            request,
+            "registry_new.html",
+            user,
+            skus=SKUS,
+            group=DEFAULT_GROUP,
+            can_create=user.can_create_anywhere(),
         )
 
     async def create(self, request: Request, user: PortalUser) -> Response:
@@ -79,7 +84,12 @@ class RegistryPages:
     async def confirm_delete(self, request: Request, user: PortalUser) -> Response:
         record = await self.portal.registry(user, request.path_params["name"])
         return self.portal.render(
-            request, "registry_delete.html", user, registry=record, can_write=user.can_write(record), tab="overview"
+            request,
+            "registry_delete.html",
+            user,
+            registry=record,
+            can_write=user.can_write(record),
+            tab="overview",
         )
 
     async def delete(self, request: Request, user: PortalUser) -> Response:
@@ -88,7 +98,11 @@ class RegistryPages:
         form = await read_form(request)
         if form.one("confirm") != record.name:
             return self.portal.error(
-                request, user, 400, "ConfirmationMismatch", f"Type the registry's name ({record.name}) to delete it."
+                request,
+                user,
+                400,
+                "ConfirmationMismatch",
+                f"Type the registry's name ({record.name}) to delete it.",
             )
         await self.admin.delete(record)
         return RedirectResponse("/portal/", status_code=303)

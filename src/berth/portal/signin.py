@@ -41,14 +41,18 @@ def _safe_next(value: str) -> str:
 
 
 class SignIn:
-    def __init__(self, portal: Portal, authorization: AuthorizationEndpoints, tokens: DirectoryTokens) -> None:
+    def __init__(
+        self, portal: Portal, authorization: AuthorizationEndpoints, tokens: DirectoryTokens
+    ) -> None:
         self.portal = portal
         self.authorization = authorization
         self.tokens = tokens
 
     @staticmethod
     def redirect_uri(request: Request) -> str:
-        return f"{request.url.scheme}://{request.headers.get('host', request.url.netloc)}{PORTAL_REDIRECT_PATH}"
+        return (
+            f"{request.url.scheme}://{request.headers.get('host', request.url.netloc)}{PORTAL_REDIRECT_PATH}"
+        )
 
     async def start(self, request: Request) -> Response:
         state = secrets.token_urlsafe(24)
@@ -75,14 +79,23 @@ class SignIn:
     async def callback(self, request: Request) -> Response:
         try:
             remembered = json.loads(request.cookies.get(SIGN_IN_COOKIE, ""))
-            state, verifier, after = str(remembered["state"]), str(remembered["verifier"]), str(remembered["next"])
+            state, verifier, after = (
+                str(remembered["state"]),
+                str(remembered["verifier"]),
+                str(remembered["next"]),
+            )
         except (ValueError, KeyError, TypeError):
             return self._failed(request, "The sign-in was not started here, or took too long. Sign in again.")
         query = request.query_params
         if not secrets.compare_digest(query.get("state", ""), state):
-            return self._failed(request, "The sign-in answer does not match the sign-in this browser started.")
+            return self._failed(
+                request, "The sign-in answer does not match the sign-in this browser started."
+            )
         if "error" in query:
-            return self._failed(request, f"The directory refused the sign-in: {query.get('error_description') or query['error']}")
+            return self._failed(
+                request,
+                f"The directory refused the sign-in: {query.get('error_description') or query['error']}",
+            )
         form = {
             "code": query.get("code", ""),
             "client_id": PORTAL_CLIENT_ID,

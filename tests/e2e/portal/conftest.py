@@ -9,7 +9,7 @@
   any console error or uncaught exception (:class:`ConsoleWatch`).
 - ``axe``: runs axe-core on a page and fails on serious or critical violations.
 
-Set ``BERTH_PORTAL_SCREENSHOTS=<folder>`` to save 1280×800 screenshots of the main pages there
+Set ``BERTH_PORTAL_SCREENSHOTS=<folder>`` to save 1280x800 screenshots of the main pages there
 (``scripts/portal-screenshots.sh`` does this for docs/portal/).
 """
 
@@ -118,7 +118,9 @@ def console() -> Iterator[ConsoleWatch]:
 def signed_in(browser: Browser, portal_server: BerthServer, console: ConsoleWatch) -> Iterator[SignedIn]:
     contexts: list[BrowserContext] = []
 
-    def make(username: str = OWNER, password: str = OWNER_PASSWORD, *, viewport: dict[str, int] = VIEWPORT) -> Page:
+    def make(
+        username: str = OWNER, password: str = OWNER_PASSWORD, *, viewport: dict[str, int] = VIEWPORT
+    ) -> Page:
         # bypass_csp only so that axe-core can be injected as a script tag; the app's own CSP is
         # still checked by tests that read its headers.
         context = browser.new_context(viewport=viewport, bypass_csp=True)  # type: ignore[arg-type]

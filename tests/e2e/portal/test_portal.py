@@ -11,7 +11,7 @@ import re
 import subprocess
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -53,7 +53,12 @@ class Docker:
     def __call__(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
         env = {**self.daemon.env, "DOCKER_CONFIG": str(self.config)}
         return subprocess.run(
-            [self.daemon.cli, *args], env=env, input=stdin, capture_output=True, text=True, timeout=DOCKER_TIMEOUT
+            [self.daemon.cli, *args],
+            env=env,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=DOCKER_TIMEOUT,
         )
 
     def ok(self, *args: str, stdin: str | None = None) -> str:
@@ -66,14 +71,16 @@ class Docker:
 
 
 @pytest.fixture(scope="module")
-def docker(dockerd: DockerDaemon, portal_server: BerthServer, tmp_path_factory: pytest.TempPathFactory) -> Docker:
+def docker(
+    dockerd: DockerDaemon, portal_server: BerthServer, tmp_path_factory: pytest.TempPathFactory
+) -> Docker:
     config = tmp_path_factory.mktemp("portal-docker")
     (config / "config.json").write_text("{}")
     return Docker(dockerd, config, portal_server.address)
 
 
 @pytest.fixture(scope="module")
-def pushed(docker: Docker, setup: AccessSetup, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def pushed(docker: Docker, setup: AccessSetup, tmp_path_factory: pytest.TempPathFactory) -> str:
     """``portal/app:v1`` pushed with docker by a service principal holding AcrPush."""
     sp = setup.service_principal("portal-pusher", role="AcrPush")
     tarball = rootfs_tarball(tmp_path_factory.mktemp("portal-image") / "rootfs.tar")
@@ -83,7 +90,7 @@ def pushed(docker: Docker, setup: AccessSetup, tmp_path_factory: pytest.TempPath
     reference = f"{docker.registry}/portal/app:v1"
     docker.ok("tag", local, reference)
     docker.ok("push", reference)
-    yield "portal/app"
+    return "portal/app"
 
 
 def settled(page: Page, url: str, text: str, locator: str = "main", attempts: int = 40) -> None:
@@ -178,7 +185,9 @@ def test_a_docker_push_appears_with_its_layers(
     tags = page.locator("table").first.inner_text()
     assert "v1" in tags
     login_server = f"localhost:{portal_server.port}"  # the default registry's: domain and port
-    expect(page.get_by_role("button", name=f"Copy pull command: docker pull {login_server}/{pushed}:v1")).to_be_visible()
+    expect(
+        page.get_by_role("button", name=f"Copy pull command: docker pull {login_server}/{pushed}:v1")
+    ).to_be_visible()
     axe(page)
     screenshot(page, "repository")
     page.locator("table").first.get_by_role("link").first.click()
@@ -269,7 +278,10 @@ CHANGES = (
     ("/portal/r/default/delete", {"confirm": "default"}),
     ("/portal/r/default/admin", {"enabled": "true"}),
     ("/portal/r/default/admin/regenerate", {"password_name": "password"}),
-    ("/portal/r/default/scope-maps", {"name": "reader-map", "rows": "1", "repo_0": "x", "action_0": "content/read"}),
+    (
+        "/portal/r/default/scope-maps",
+        {"name": "reader-map", "rows": "1", "repo_0": "x", "action_0": "content/read"},
+    ),
     ("/portal/r/default/scope-maps/delete", {"scope_map": "portal-readers"}),
     ("/portal/r/default/tokens", {"name": "reader-token", "scope_map": "_repositories_pull"}),
     ("/portal/r/default/tokens/password", {"token": "portal-token", "password_name": "password2"}),
@@ -339,7 +351,9 @@ def test_an_acrpull_user_sees_content_only(
         assert status in (403, 404), f"{path} answered {status} to an AcrPull user:\n{body[:500]}"
 
 
-def test_a_forged_post_without_the_csrf_token_is_refused(signed_in: SignedIn, portal_server: BerthServer) -> None:
+def test_a_forged_post_without_the_csrf_token_is_refused(
+    signed_in: SignedIn, portal_server: BerthServer
+) -> None:
     page = signed_in()
     response = page.request.post(
         f"{portal_server.url}/portal/r/default/admin", form={"enabled": "true"}, max_redirects=0

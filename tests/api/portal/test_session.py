@@ -1,0 +1,148 @@
+"""Portal sessions: the sign-in's state and PKCE, the cookies' flags, CSRF, and that every change
+is refused to a Reader and to an AcrPull user by the server itself (not only by hiding buttons)."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+
+from berth.app import BerthApp
+from tests.api.management.arm import OWNER_PASSWORD, TestClient
+from tests.support.access_setup import AccessSetup
+
+USER_PASSWORD = "user-password-for-tests"
+
+
+def sign_in(
+    client: TestClient, username: str = "admin@localhost", password: str = OWNER_PASSWORD
+) -> httpx.Response:
+    """The whole browser dance; returns the callback's answer (which sets the session cookie)."""
+    start = client.get("/portal/signin?next=/portal/r/default", follow_redirects=False)
+    assert start.status_code == 303
+    page = client.get(start.headers["location"])
+    request_id = re.search(r'name="request" value="([^"]+)"', page.text)
+    assert request_id is not None, page.text
+    signed = client.post(
+        urlsplit(start.headers["location"]).path,
+        data={"request": request_id.group(1), "username": username, "password": password},
+        follow_redirects=False,
+    )
+    assert signed.status_code == 303, signed.text
+    return client.get(signed.headers["location"], follow_redirects=False)
+
+
+def csrf_of(client: TestClient) -> str:
+    page = client.get("/portal/r/default/diagnose")
+    found = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text)
+    assert found is not None, page.text
+    return found.group(1)
+
+
+def set_cookies(response: httpx.Response) -> dict[str, str]:
+    return {header.split("=", 1)[0]: header for header in response.headers.get_list("set-cookie")}
+
+
+def test_unsigned_visitors_are_sent_to_sign_in(client: TestClient) -> None:
+    answer = client.get("/portal/r/default/events", follow_redirects=False)
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/portal/signin?next=%2Fportal%2Fr%2Fdefault%2Fevents"
+
+
+def test_the_session_cookie_is_httponly_samesite_and_scoped(client: TestClient) -> None:
+    answer = sign_in(client)
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/portal/r/default"
+    cookie = set_cookies(answer)["berth_portal"].lower()
+    assert "httponly" in cookie
+    assert "samesite=lax" in cookie
+    assert "path=/portal" in cookie
+    assert "secure" not in cookie  # plain HTTP here; see the HTTPS test
+    assert client.get("/portal/r/default").status_code == 200
+
+
+def test_the_session_cookie_is_secure_over_https(app: BerthApp) -> None:
+    with TestClient(app, base_url="https://localhost:5000") as secure:
+        answer = sign_in(secure)
+        assert "secure" in set_cookies(answer)["berth_portal"].lower()
+
+
+def test_a_callback_with_another_state_is_refused(client: TestClient) -> None:
+    start = client.get("/portal/signin", follow_redirects=False)
+    state = parse_qs(urlsplit(start.headers["location"]).query)["state"][0]
+    answer = client.get(f"/portal/auth/callback?code=anything&state={state}x", follow_redirects=False)
+    assert answer.status_code == 400
+    assert "does not match" in answer.text
+    assert "berth_portal=" not in answer.headers.get("set-cookie", "").replace("berth_portal_signin", "")
+
+
+def test_a_callback_without_a_started_sign_in_is_refused(client: TestClient) -> None:
+    answer = client.get("/portal/auth/callback?code=x&state=y", follow_redirects=False)
+    assert answer.status_code == 400
+
+
+def test_changes_need_the_csrf_token_of_the_session(client: TestClient, app: BerthApp) -> None:
+    sign_in(client)
+    token = csrf_of(client)
+    refused = client.post("/portal/r/default/admin", data={"enabled": "true"})
+    assert refused.status_code == 403
+    assert "InvalidCsrfToken" in refused.text
+    forged = client.post("/portal/r/default/admin", data={"enabled": "true", "csrf": "0" * 64})
+    assert forged.status_code == 403
+    other_site = client.post(
+        "/portal/r/default/admin",
+        data={"enabled": "true", "csrf": token},
+        headers={"Origin": "http://evil.example"},
+    )
+    assert other_site.status_code == 403
+    assert AccessSetup.for_app(app).registry().admin_enabled is False
+    accepted = client.post("/portal/r/default/admin", data={"enabled": "true", "csrf": token})
+    assert accepted.status_code == 200
+    assert "copy the password now" in accepted.text
+
+
+def test_sign_out_clears_the_session(client: TestClient) -> None:
+    sign_in(client)
+    answer = client.post("/portal/signout", data={"csrf": csrf_of(client)})
+    assert answer.status_code == 200
+    assert 'berth_portal=""' in answer.headers["set-cookie"]
+    assert client.get("/portal/r/default", follow_redirects=False).status_code == 303
+
+
+CHANGES = (
+    ("/portal/registries", {"name": "readermade", "resource_group": "default"}),
+    ("/portal/r/default/delete", {"confirm": "default"}),
+    ("/portal/r/default/admin", {"enabled": "true"}),
+    ("/portal/r/default/admin/regenerate", {"password_name": "password"}),
+    (
+        "/portal/r/default/scope-maps",
+        {"name": "reader-map", "rows": "1", "repo_0": "x", "action_0": "content/read"},
+    ),
+    ("/portal/r/default/scope-maps/delete", {"scope_map": "some-map"}),
+    ("/portal/r/default/tokens", {"name": "reader-token", "scope_map": "_repositories_pull"}),
+    ("/portal/r/default/tokens/password", {"token": "some-token", "password_name": "password2"}),
+    ("/portal/r/default/tokens/delete", {"token": "some-token"}),
+    ("/portal/r/default/network", {"default_action": "Deny"}),
+    ("/portal/r/default/iam", {"role": "Owner", "assignee": "admin@localhost"}),
+    ("/portal/r/default/iam/remove", {"assignment": "00000000-0000-0000-0000-000000000000"}),
+    ("/portal/r/default/repository/delete", {"repo": "a/b", "confirm": "a/b"}),
+    ("/portal/r/default/tag/delete", {"repo": "a/b", "tag": "v1"}),
+    ("/portal/r/default/manifest/delete", {"repo": "a/b", "digest": "sha256:" + "0" * 64}),
+)
+
+
+@pytest.mark.parametrize("role", ["Reader", "AcrPull"])
+def test_every_change_is_refused_to_readers_and_pullers(client: TestClient, app: BerthApp, role: str) -> None:
+    setup = AccessSetup.for_app(app)
+    setup.user(f"{role.lower()}@localhost", password=USER_PASSWORD, role=role)
+    sign_in(client, f"{role.lower()}@localhost", USER_PASSWORD)
+    token = csrf_of(client)
+    for path, form in CHANGES:
+        answer = client.post(path, data={**form, "csrf": token}, follow_redirects=False)
+        assert answer.status_code == 403, (
+            f"{path} answered {answer.status_code} to {role}: {answer.text[:300]}"
+        )
+    assert setup.registry().admin_enabled is False
+    assert setup.registry().network_default_action == "Allow"
