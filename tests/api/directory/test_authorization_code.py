@@ -36,7 +36,10 @@ def authorize(client: TestClient, verifier: str, **overrides: str) -> httpx.Resp
         "code_challenge_method": "S256",
         **overrides,
     }
-    return client.get(f"/organizations/oauth2/v2.0/authorize?{urlencode(query)}", follow_redirects=False)
+    answer: httpx.Response = client.get(
+        f"/organizations/oauth2/v2.0/authorize?{urlencode(query)}", follow_redirects=False
+    )
+    return answer
 
 
 def code_for(client: TestClient, verifier: str, password: str = OWNER_PASSWORD) -> httpx.Response:
@@ -44,15 +47,16 @@ def code_for(client: TestClient, verifier: str, password: str = OWNER_PASSWORD) 
     assert page.status_code == 200, page.text
     request_id = re.search(r'name="request" value="([^"]+)"', page.text)
     assert request_id is not None
-    return client.post(
+    answer: httpx.Response = client.post(
         "/organizations/oauth2/v2.0/authorize",
         data={"request": request_id.group(1), "username": "admin@localhost", "password": password},
         follow_redirects=False,
     )
+    return answer
 
 
 def redeem(client: TestClient, code: str, verifier: str, redirect: str = REDIRECT) -> httpx.Response:
-    return client.post(
+    answer: httpx.Response = client.post(
         TOKEN,
         data={
             "grant_type": "authorization_code",
@@ -62,6 +66,7 @@ def redeem(client: TestClient, code: str, verifier: str, redirect: str = REDIREC
             "code_verifier": verifier,
         },
     )
+    return answer
 
 
 def test_a_signed_in_user_gets_a_code_and_redeems_it_once(client: TestClient) -> None:

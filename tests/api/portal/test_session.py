@@ -31,7 +31,8 @@ def sign_in(
         follow_redirects=False,
     )
     assert signed.status_code == 303, signed.text
-    return client.get(signed.headers["location"], follow_redirects=False)
+    answer: httpx.Response = client.get(signed.headers["location"], follow_redirects=False)
+    return answer
 
 
 def csrf_of(client: TestClient) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import time
 
 import pytest
 
@@ -75,8 +76,8 @@ def test_a_pending_sign_in_gives_one_code() -> None:
 def test_codes_expire(monkeypatch: pytest.MonkeyPatch) -> None:
     codes = AuthorizationCodes()
     code = issued(codes)
-    now = authorization.time.time()
-    monkeypatch.setattr(authorization.time, "time", lambda: now + authorization.CODE_SECONDS + 1)
+    now = time.time()
+    monkeypatch.setattr(time, "time", lambda: now + authorization.CODE_SECONDS + 1)
     with pytest.raises(CodeRejected):
         codes.redeem(code, PORTAL_CLIENT_ID, REDIRECT, VERIFIER)
 

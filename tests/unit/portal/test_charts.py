@@ -23,7 +23,8 @@ def test_the_svg_names_its_totals_and_escapes_names() -> None:
         "c", "Sign-ins", "sign-ins", ["a", "b"], {"failed: <x>": [1.0, 2.0], "ok": [0.0, 4.0]}
     )
     drawn = str(charts.svg(chart))
-    assert drawn.startswith("<svg") and drawn.endswith("</svg>")
+    assert drawn.startswith("<svg")
+    assert drawn.endswith("</svg>")
     assert 'role="img"' in drawn
     assert "failed: &lt;x&gt;: 3 sign-ins; ok: 4 sign-ins" in drawn
     assert "<x>" not in drawn
