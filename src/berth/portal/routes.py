@@ -12,6 +12,7 @@ from berth.portal.access import AccessPages
 from berth.portal.assets import Assets
 from berth.portal.content import ContentPages
 from berth.portal.diagnose import DiagnosePages
+from berth.portal.health import HealthPages
 from berth.portal.iam import IamPages
 from berth.portal.monitoring import MonitoringPages
 from berth.portal.pages import Portal
@@ -32,6 +33,7 @@ def build_portal(
     content = ContentPages(portal)
     monitoring = MonitoringPages(portal)
     diagnose = DiagnosePages(portal)
+    health = HealthPages(portal, tokens)
     access = AccessPages(portal)
     iam = IamPages(portal)
     page, action = portal.page, portal.action
@@ -61,6 +63,7 @@ def build_portal(
         Route(f"{registry}/events", page(monitoring.events), methods=["GET"]),
         Route(f"{registry}/diagnose", page(diagnose.form), methods=["GET"]),
         Route(f"{registry}/diagnose", action(diagnose.diagnose), methods=["POST"]),
+        Route(f"{registry}/health", action(health.run), methods=["POST"]),
         Route(f"{registry}/access", page(access.page), methods=["GET"]),
         Route(f"{registry}/admin", action(access.admin_user), methods=["POST"]),
         Route(f"{registry}/admin/regenerate", action(access.admin_regenerate), methods=["POST"]),

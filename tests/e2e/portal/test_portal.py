@@ -244,6 +244,13 @@ def test_diagnose_a_pasted_error(
     expect(page.get_by_role("heading", name="What the error text shows")).to_be_visible()
     axe(page)
     screenshot(page, "diagnose")
+    page.get_by_role("button", name="Run the health checks from the server").click()
+    findings = page.locator("#findings")
+    expect(findings).to_contain_text("Challenge endpoint")
+    expect(findings).to_contain_text("Fetch access token for registry")
+    expect(findings.locator("li.error")).to_have_count(0)
+    axe(page)
+    screenshot(page, "health")
 
 
 def test_owner_sees_and_adds_role_assignments(
