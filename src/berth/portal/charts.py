@@ -14,8 +14,10 @@ from markupsafe import Markup
 
 WIDTH, HEIGHT = 640, 220
 LEFT, RIGHT, TOP, BOTTOM = 48, 12, 12, 36
-# Colours distinguishable with common colour blindness, dark enough on white (WCAG 3:1 for graphics).
-PALETTE = ("#1f6f3f", "#b3261e", "#8a4b00", "#5b3a9e", "#0b5cad", "#6b6b00", "#9c2f6b", "#3f3f3f")
+# Colours dark enough on white (WCAG 3:1 for graphics): green and blue for what went well, warm
+# and dark ones for failures, so the legend reads at a glance.
+GOOD = ("#1f6f3f", "#0b5cad")
+BAD = ("#b3261e", "#8a4b00", "#5b3a9e", "#9c2f6b", "#6b6b00", "#3f3f3f")
 
 
 @dataclass(frozen=True)
@@ -76,10 +78,11 @@ def count_by(
 def make_chart(
     chart_id: str, title: str, unit: str, labels: Sequence[str], data: Mapping[str, list[float]]
 ) -> Chart:
-    series = tuple(
-        Series(name, tuple(values), PALETTE[i % len(PALETTE)])
-        for i, (name, values) in enumerate(sorted(data.items()))
-    )
+    """A chart of ``data``'s series; those named ``failed...`` are drawn in warm colours."""
+    good = sorted(name for name in data if not name.startswith("failed"))
+    bad = sorted(name for name in data if name.startswith("failed"))
+    series = tuple(Series(name, tuple(data[name]), GOOD[i % len(GOOD)]) for i, name in enumerate(good))
+    series += tuple(Series(name, tuple(data[name]), BAD[i % len(BAD)]) for i, name in enumerate(bad))
     return Chart(chart_id, title, unit, tuple(labels), series)
 
 

@@ -26,7 +26,7 @@ def test_the_svg_names_its_totals_and_escapes_names() -> None:
     assert drawn.startswith("<svg")
     assert drawn.endswith("</svg>")
     assert 'role="img"' in drawn
-    assert "failed: &lt;x&gt;: 3 sign-ins; ok: 4 sign-ins" in drawn
+    assert "ok: 4 sign-ins; failed: &lt;x&gt;: 3 sign-ins" in drawn  # what went well first
     assert "<x>" not in drawn
 
 
