@@ -25,6 +25,7 @@ REGISTRY_ACTION = "Microsoft.ContainerRegistry/registries"
 TOKENS = f"{REGISTRY_ACTION}/tokens"
 SCOPE_MAPS = f"{REGISTRY_ACTION}/scopeMaps"
 GRID_ROWS = 6
+MAX_GRID_ROWS = 500  # a scope map holds at most 500 actions anyway
 MAX_EXPIRY_DAYS = 3650
 
 
@@ -44,7 +45,8 @@ def _expiry(form: Form) -> float | None:
 def grid_actions(form: Form) -> list[str]:
     """The scope map actions a repository x action grid asks for (``repositories/<repo>/<action>``)."""
     actions = []
-    for row in range(int(form.one("rows", "0") or 0) if form.one("rows").isdigit() else 0):
+    rows = min(int(form.one("rows")), MAX_GRID_ROWS) if form.one("rows").isdigit() else 0
+    for row in range(rows):
         repo = form.one(f"repo_{row}").strip()
         for action in form.all(f"action_{row}"):
             if repo and action in SCOPE_MAP_ACTIONS:

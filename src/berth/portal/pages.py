@@ -60,7 +60,15 @@ async def read_form(request: Request) -> Form:
     body = await request.body()
     if len(body) > MAX_FORM:
         raise ManagementError("RequestTooLarge", "The form is too large.", 413)
-    return Form(parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True))
+    form = Form(parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True))
+    if any("\x00" in key or any("\x00" in value for value in values) for key, values in form.items()):
+        raise _NUL
+    return form
+
+
+# NUL characters cannot name anything (and PostgreSQL refuses them in text): refused up front,
+# as the management API does.
+_NUL = ManagementError("InvalidParameter", "The request must not contain NUL characters.", 400)
 
 
 def size(value: int | float | None) -> str:
@@ -142,8 +150,10 @@ class Portal:
                 return self.error(request, None, 401, "NotSignedIn", "Sign in to the portal first.")
             presented = request.headers.get(CSRF_HEADER, "")
             if not presented:
-                form = await read_form(request)
-                presented = form.one(CSRF_FIELD)
+                try:
+                    presented = (await read_form(request)).one(CSRF_FIELD)
+                except ManagementError as exc:
+                    return self.error(request, user, exc.status, exc.code, exc.message)
             if not same_origin(request) or not user.csrf_ok(presented):
                 return self.error(
                     request,
@@ -158,6 +168,10 @@ class Portal:
 
     async def _run(self, handler: Handler, request: Request, user: PortalUser) -> Response:
         try:
+            if "\x00" in request.url.path or any(
+                "\x00" in key or "\x00" in value for key, value in request.query_params.multi_items()
+            ):
+                raise _NUL
             return await handler(request, user)
         except ManagementError as exc:
             return self.error(request, user, exc.status, exc.code, exc.message)
