@@ -72,13 +72,13 @@ _NUL = ManagementError("InvalidParameter", "The request must not contain NUL cha
 
 
 def size(value: int | float | None) -> str:
-    """Bytes for people: 1.2 MB, 734 B."""
+    """Bytes for people, in binary units as ACR shows quotas: 734 B, 1.2 MiB, 500.0 GiB."""
     amount = float(value or 0)
-    for unit in ("B", "kB", "MB", "GB", "TB"):
-        if amount < 1000 or unit == "TB":
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if amount < 1024:
             return f"{amount:.0f} {unit}" if unit == "B" else f"{amount:.1f} {unit}"
-        amount /= 1000
-    return f"{amount:.1f} TB"
+        amount /= 1024
+    return f"{amount:.1f} TiB"
 
 
 def when(epoch: float | None) -> str:

@@ -195,3 +195,13 @@ def test_a_nul_in_a_form_is_refused_clearly(client: TestClient) -> None:
         "/portal/r/default/iam", data={"csrf": csrf_of(client), "role": "Reader", "assignee": "a\x00@b"}
     )
     assert answer.status_code == 400
+
+
+def test_a_user_without_a_role_sees_nothing(client: TestClient, app: BerthApp) -> None:
+    AccessSetup.for_app(app).user("nobody@localhost", password=USER_PASSWORD, role=None)
+    sign_in(client, "nobody@localhost", USER_PASSWORD)
+    listing = client.get("/portal/")
+    assert "You have no role on any registry yet" in listing.text
+    assert 'href="/portal/r/default"' not in listing.text
+    assert client.get("/portal/r/default").status_code == 404
+    assert client.get("/portal/r/default/repositories").status_code == 404

@@ -3,7 +3,7 @@
 - ``portal_server``: ``berth serve`` with authentication on and the bootstrap owner;
 - ``setup``: :class:`AccessSetup` on its database (users, roles, tokens arranged directly);
 - ``browser``: Debian's chromium driven by Playwright (``executable_path``; never ``playwright
-  install``);
+  install``), stopped at the end of the module so that later suites may use ``asyncio.run``;
 - ``signed_in``: a factory of browser pages signed in as a user through the real sign-in page
   (the directory's authorization-code flow with PKCE). Every page it makes fails the test on
   any console error or uncaught exception (:class:`ConsoleWatch`).
@@ -82,8 +82,10 @@ def setup(portal_server: BerthServer) -> Iterator[AccessSetup]:
     arranged.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """One Chromium for the suite (its one module). Not session-wide: while Playwright's sync API
+    runs, its event loop owns this thread, and later suites' ``asyncio.run`` would fail."""
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=chromium_path(), args=["--no-sandbox"])
         yield launched

@@ -194,7 +194,7 @@ def test_a_docker_push_appears_with_its_layers(
     expect(page.locator("#pull-command")).to_contain_text(f"docker pull {login_server}/{pushed}@sha256:")
     layers = page.locator("#layers tr.layer")
     expect(layers).to_have_count(1)
-    assert re.search(r"\d+(\.\d)? (kB|MB)", layers.first.inner_text())
+    assert re.search(r"\d+(\.\d)? (KiB|MiB)", layers.first.inner_text())
     expect(page.get_by_text("No signatures, SBOMs or attestations")).to_be_visible()
     axe(page)
     screenshot(page, "manifest")
@@ -270,12 +270,34 @@ def test_owner_sees_and_adds_role_assignments(
     expect(page.locator("#assignments tr", has_text="newcomer@localhost")).to_have_count(0)
 
 
-def test_the_portal_on_a_narrow_screen(signed_in: SignedIn, portal_server: BerthServer, axe: Axe) -> None:
+def test_the_portal_on_a_narrow_screen(
+    signed_in: SignedIn, portal_server: BerthServer, pushed: str, axe: Axe
+) -> None:
     page = signed_in(viewport=NARROW)
-    page.goto(f"{portal_server.url}/portal/r/default")
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= NARROW["width"], f"the page scrolls sideways: {width}px"
+    for path in (
+        "/portal/r/default",
+        "/portal/r/default/repositories",
+        f"/portal/r/default/repository?repo={pushed}",
+        "/portal/r/default/events",
+        "/portal/r/default/access",
+    ):
+        page.goto(f"{portal_server.url}{path}")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= NARROW["width"], f"{path} scrolls sideways on a narrow screen: {width}px"
     axe(page)
+
+
+def test_the_keyboard_reaches_the_content_first(signed_in: SignedIn, portal_server: BerthServer) -> None:
+    page = signed_in()
+    page.goto(f"{portal_server.url}/portal/r/default")
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to content")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_visible()
+    page.keyboard.press("Enter")
+    assert page.url.endswith("#main")
+    page.keyboard.press("Tab")  # the first control inside the content: the login server's Copy
+    expect(page.locator("main button.copy").first).to_be_focused()
 
 
 # --- a Reader and an AcrPull user -----------------------------------------------------------
