@@ -25,6 +25,8 @@ from berth.access.permissions import from_roles
 from berth.directory.tokens import ACCESS_TOKEN_SECONDS
 from berth.management.authz import ASSIGN, READ, WRITE, Caller
 from berth.metadata.registries import RegistryRecord
+from berth.registry import clients
+from berth.registry.clients import Network
 from berth.tenancy import Tenancy
 
 SESSION_COOKIE = "berth_portal"
@@ -34,11 +36,12 @@ CSRF_FIELD = "csrf"
 CSRF_HEADER = "x-csrf-token"
 
 
-def is_https(request: Request) -> bool:
-    return request.url.scheme == "https"
+def scheme(request: Request, proxies: tuple[Network, ...]) -> str:
+    """``https`` or ``http`` as the browser sees it (``X-Forwarded-Proto`` from trusted proxies)."""
+    return clients.scheme(request.scope, proxies)
 
 
-def set_cookie(response: Response, request: Request, name: str, value: str, max_age: int) -> None:
+def set_cookie(response: Response, secure: bool, name: str, value: str, max_age: int) -> None:
     response.set_cookie(
         name,
         value,
@@ -46,16 +49,16 @@ def set_cookie(response: Response, request: Request, name: str, value: str, max_
         path=COOKIE_PATH,
         httponly=True,
         samesite="lax",
-        secure=is_https(request),
+        secure=secure,
     )
 
 
-def clear_cookie(response: Response, request: Request, name: str) -> None:
-    response.delete_cookie(name, path=COOKIE_PATH, httponly=True, samesite="lax", secure=is_https(request))
+def clear_cookie(response: Response, secure: bool, name: str) -> None:
+    response.delete_cookie(name, path=COOKIE_PATH, httponly=True, samesite="lax", secure=secure)
 
 
-def set_session(response: Response, request: Request, access_token: str) -> None:
-    set_cookie(response, request, SESSION_COOKIE, access_token, ACCESS_TOKEN_SECONDS)
+def set_session(response: Response, secure: bool, access_token: str) -> None:
+    set_cookie(response, secure, SESSION_COOKIE, access_token, ACCESS_TOKEN_SECONDS)
 
 
 def csrf_token(session_token: str) -> str:

@@ -25,6 +25,7 @@ from berth.portal.session import (
     SIGN_IN_COOKIE,
     PortalUser,
     clear_cookie,
+    scheme,
     set_cookie,
     set_session,
 )
@@ -48,11 +49,14 @@ class SignIn:
         self.authorization = authorization
         self.tokens = tokens
 
-    @staticmethod
-    def redirect_uri(request: Request) -> str:
-        return (
-            f"{request.url.scheme}://{request.headers.get('host', request.url.netloc)}{PORTAL_REDIRECT_PATH}"
+    def secure(self, request: Request) -> bool:
+        return scheme(request, self.portal.services.trusted_proxies) == "https"
+
+    def redirect_uri(self, request: Request) -> str:
+        origin = (
+            f"{scheme(request, self.portal.services.trusted_proxies)}://{request.headers.get('host', '')}"
         )
+        return f"{origin}{PORTAL_REDIRECT_PATH}"
 
     async def start(self, request: Request) -> Response:
         state = secrets.token_urlsafe(24)
@@ -73,7 +77,7 @@ class SignIn:
         remembered = json.dumps(
             {"state": state, "verifier": verifier, "next": _safe_next(request.query_params.get("next", ""))}
         )
-        set_cookie(response, request, SIGN_IN_COOKIE, remembered, SIGN_IN_SECONDS)
+        set_cookie(response, self.secure(request), SIGN_IN_COOKIE, remembered, SIGN_IN_SECONDS)
         return response
 
     async def callback(self, request: Request) -> Response:
@@ -109,16 +113,16 @@ class SignIn:
             return self._failed(request, "The sign-in code was refused. Sign in again.")
         token, _ = self.tokens.issue_access_token(identity, MANAGEMENT, PORTAL_CLIENT_ID)
         response = RedirectResponse(_safe_next(after), status_code=303)
-        clear_cookie(response, request, SIGN_IN_COOKIE)
-        set_session(response, request, token)
+        clear_cookie(response, self.secure(request), SIGN_IN_COOKIE)
+        set_session(response, self.secure(request), token)
         return response
 
     def _failed(self, request: Request, message: str) -> Response:
         response = self.portal.render(request, "signed_out.html", None, status=400, message=message)
-        clear_cookie(response, request, SIGN_IN_COOKIE)
+        clear_cookie(response, self.secure(request), SIGN_IN_COOKIE)
         return response
 
     async def sign_out(self, request: Request, user: PortalUser) -> Response:
         response = self.portal.render(request, "signed_out.html", None, message="You are signed out.")
-        clear_cookie(response, request, SESSION_COOKIE)
+        clear_cookie(response, self.secure(request), SESSION_COOKIE)
         return response
