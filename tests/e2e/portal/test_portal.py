@@ -7,6 +7,7 @@ Every page fails the test on a console error, and axe-core checks the main pages
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import time
@@ -19,9 +20,9 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.portal.conftest import NARROW, SignedIn
-from tests.support.access_setup import AccessSetup, User
+from tests.support.access_setup import AccessSetup, ServicePrincipal, User
 from tests.support.dockerd import DockerDaemon
-from tests.support.images import rootfs_tarball
+from tests.support.images import OCI_MANIFEST, rootfs_tarball, sha256_digest
 from tests.support.server import BerthServer
 
 pytestmark = pytest.mark.e2e
@@ -80,9 +81,14 @@ def docker(
 
 
 @pytest.fixture(scope="module")
-def pushed(docker: Docker, setup: AccessSetup, tmp_path_factory: pytest.TempPathFactory) -> str:
+def pusher(setup: AccessSetup) -> ServicePrincipal:
+    return setup.service_principal("portal-pusher", role="AcrPush")
+
+
+@pytest.fixture(scope="module")
+def pushed(docker: Docker, pusher: ServicePrincipal, tmp_path_factory: pytest.TempPathFactory) -> str:
     """``portal/app:v1`` pushed with docker by a service principal holding AcrPush."""
-    sp = setup.service_principal("portal-pusher", role="AcrPush")
+    sp = pusher
     tarball = rootfs_tarball(tmp_path_factory.mktemp("portal-image") / "rootfs.tar")
     local = f"local/portal-{uuid.uuid4().hex[:8]}:v1"
     docker.daemon.run("import", str(tarball), local)
@@ -91,6 +97,61 @@ def pushed(docker: Docker, setup: AccessSetup, tmp_path_factory: pytest.TempPath
     docker.ok("tag", local, reference)
     docker.ok("push", reference)
     return "portal/app"
+
+
+def push_signature(server: BerthServer, sp: ServicePrincipal, repository: str, subject: str) -> str:
+    """A signature artifact referring to ``subject``, pushed over the registry API with docker's
+    token flow (Basic credentials at ``/oauth2/token``); returns its digest."""
+    with httpx.Client(base_url=server.url, timeout=30.0, trust_env=False) as http:
+        token = (
+            http.get(
+                "/oauth2/token",
+                params={"service": server.address, "scope": f"repository:{repository}:pull,push"},
+                auth=(sp.app_id, sp.secret),
+            )
+            .raise_for_status()
+            .json()["access_token"]
+        )
+        auth = {"Authorization": f"Bearer {token}"}
+        subject_manifest = http.get(
+            f"/v2/{repository}/manifests/{subject}",
+            headers={**auth, "Accept": "application/vnd.docker.distribution.manifest.v2+json"},
+        ).raise_for_status()
+        empty = b"{}"
+        empty_digest = sha256_digest(empty)
+        http.post(
+            f"/v2/{repository}/blobs/uploads/",
+            params={"digest": empty_digest},
+            content=empty,
+            headers={**auth, "Content-Type": "application/octet-stream"},
+        ).raise_for_status()
+        manifest = json.dumps(
+            {
+                "schemaVersion": 2,
+                "mediaType": OCI_MANIFEST,
+                "artifactType": "application/vnd.dev.cosign.signature.v1+json",
+                "config": {
+                    "mediaType": "application/vnd.oci.empty.v1+json",
+                    "digest": empty_digest,
+                    "size": 2,
+                },
+                "layers": [
+                    {"mediaType": "application/vnd.oci.empty.v1+json", "digest": empty_digest, "size": 2}
+                ],
+                "subject": {
+                    "mediaType": subject_manifest.headers["content-type"],
+                    "digest": subject,
+                    "size": len(subject_manifest.content),
+                },
+            }
+        ).encode()
+        put = http.put(
+            f"/v2/{repository}/manifests/{sha256_digest(manifest)}",
+            content=manifest,
+            headers={**auth, "Content-Type": OCI_MANIFEST},
+        )
+        assert put.status_code == 201, put.text
+        return sha256_digest(manifest)
 
 
 def settled(page: Page, url: str, text: str, locator: str = "main", attempts: int = 40) -> None:
@@ -172,7 +233,12 @@ def test_owner_creates_a_scope_map_and_a_token_that_docker_can_use(
 
 
 def test_a_docker_push_appears_with_its_layers(
-    signed_in: SignedIn, portal_server: BerthServer, pushed: str, axe: Axe, screenshot: Shot
+    signed_in: SignedIn,
+    portal_server: BerthServer,
+    pushed: str,
+    pusher: ServicePrincipal,
+    axe: Axe,
+    screenshot: Shot,
 ) -> None:
     page = signed_in()
     page.goto(f"{portal_server.url}/portal/r/default/repositories")
@@ -196,6 +262,13 @@ def test_a_docker_push_appears_with_its_layers(
     expect(layers).to_have_count(1)
     assert re.search(r"\d+(\.\d)? (KiB|MiB)", layers.first.inner_text())
     expect(page.get_by_text("No signatures, SBOMs or attestations")).to_be_visible()
+    # A signature pushed for it shows as its referrer.
+    digest = page.url.rsplit("digest=", 1)[1].replace("%3A", ":")
+    signature = push_signature(portal_server, pusher, pushed, digest)
+    page.reload()
+    tree = page.locator("ul.tree")
+    expect(tree).to_contain_text("signature")
+    expect(tree).to_contain_text(signature[:19])
     axe(page)
     screenshot(page, "manifest")
 
