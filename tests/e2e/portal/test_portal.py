@@ -7,22 +7,20 @@ Every page fails the test on a console error, and axe-core checks the main pages
 
 from __future__ import annotations
 
-import json
 import re
-import subprocess
 import time
 import uuid
 from collections.abc import Callable
-from pathlib import Path
 
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.portal.conftest import NARROW, SignedIn
+from tests.e2e.portal.helpers import Docker, push_signature, settled
 from tests.support.access_setup import AccessSetup, ServicePrincipal, User
 from tests.support.dockerd import DockerDaemon
-from tests.support.images import OCI_MANIFEST, rootfs_tarball, sha256_digest
+from tests.support.images import rootfs_tarball
 from tests.support.server import BerthServer
 
 pytestmark = pytest.mark.e2e
@@ -32,7 +30,6 @@ Shot = Callable[[Page, str], None]
 READER = "reader@localhost"
 PULLER = "puller@localhost"
 USER_PASSWORD = "user-Portal-Passw0rd"
-DOCKER_TIMEOUT = 300
 
 
 @pytest.fixture(scope="module")
@@ -43,32 +40,6 @@ def reader(setup: AccessSetup) -> User:
 @pytest.fixture(scope="module")
 def puller(setup: AccessSetup) -> User:
     return setup.user(PULLER, password=USER_PASSWORD, role="AcrPull")
-
-
-class Docker:
-    """The docker CLI with a private client configuration."""
-
-    def __init__(self, daemon: DockerDaemon, config: Path, registry: str) -> None:
-        self.daemon, self.config, self.registry = daemon, config, registry
-
-    def __call__(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-        env = {**self.daemon.env, "DOCKER_CONFIG": str(self.config)}
-        return subprocess.run(
-            [self.daemon.cli, *args],
-            env=env,
-            input=stdin,
-            capture_output=True,
-            text=True,
-            timeout=DOCKER_TIMEOUT,
-        )
-
-    def ok(self, *args: str, stdin: str | None = None) -> str:
-        result = self(*args, stdin=stdin)
-        assert result.returncode == 0, f"docker {' '.join(args)}:\n{result.stdout}{result.stderr}"
-        return result.stdout
-
-    def login(self, username: str, password: str) -> subprocess.CompletedProcess[str]:
-        return self("login", self.registry, "--username", username, "--password-stdin", stdin=password)
 
 
 @pytest.fixture(scope="module")
@@ -97,71 +68,6 @@ def pushed(docker: Docker, pusher: ServicePrincipal, tmp_path_factory: pytest.Te
     docker.ok("tag", local, reference)
     docker.ok("push", reference)
     return "portal/app"
-
-
-def push_signature(server: BerthServer, sp: ServicePrincipal, repository: str, subject: str) -> str:
-    """A signature artifact referring to ``subject``, pushed over the registry API with docker's
-    token flow (Basic credentials at ``/oauth2/token``); returns its digest."""
-    with httpx.Client(base_url=server.url, timeout=30.0, trust_env=False) as http:
-        token = (
-            http.get(
-                "/oauth2/token",
-                params={"service": server.address, "scope": f"repository:{repository}:pull,push"},
-                auth=(sp.app_id, sp.secret),
-            )
-            .raise_for_status()
-            .json()["access_token"]
-        )
-        auth = {"Authorization": f"Bearer {token}"}
-        subject_manifest = http.get(
-            f"/v2/{repository}/manifests/{subject}",
-            headers={**auth, "Accept": "application/vnd.docker.distribution.manifest.v2+json"},
-        ).raise_for_status()
-        empty = b"{}"
-        empty_digest = sha256_digest(empty)
-        http.post(
-            f"/v2/{repository}/blobs/uploads/",
-            params={"digest": empty_digest},
-            content=empty,
-            headers={**auth, "Content-Type": "application/octet-stream"},
-        ).raise_for_status()
-        manifest = json.dumps(
-            {
-                "schemaVersion": 2,
-                "mediaType": OCI_MANIFEST,
-                "artifactType": "application/vnd.dev.cosign.signature.v1+json",
-                "config": {
-                    "mediaType": "application/vnd.oci.empty.v1+json",
-                    "digest": empty_digest,
-                    "size": 2,
-                },
-                "layers": [
-                    {"mediaType": "application/vnd.oci.empty.v1+json", "digest": empty_digest, "size": 2}
-                ],
-                "subject": {
-                    "mediaType": subject_manifest.headers["content-type"],
-                    "digest": subject,
-                    "size": len(subject_manifest.content),
-                },
-            }
-        ).encode()
-        put = http.put(
-            f"/v2/{repository}/manifests/{sha256_digest(manifest)}",
-            content=manifest,
-            headers={**auth, "Content-Type": OCI_MANIFEST},
-        )
-        assert put.status_code == 201, put.text
-        return sha256_digest(manifest)
-
-
-def settled(page: Page, url: str, text: str, locator: str = "main", attempts: int = 40) -> None:
-    """Open ``url`` until ``text`` shows (events land within a fraction of a second, asynchronously)."""
-    for _ in range(attempts):
-        page.goto(url)
-        if text in page.locator(locator).inner_text():
-            return
-        time.sleep(0.25)
-    raise AssertionError(f"{text!r} never appeared on {url}:\n{page.locator(locator).inner_text()[:2000]}")
 
 
 # --- the owner ----------------------------------------------------------------------------
@@ -273,13 +179,20 @@ def test_a_docker_push_appears_with_its_layers(
     screenshot(page, "manifest")
 
 
+@pytest.fixture(scope="module")
+def denied(setup: AccessSetup) -> str:
+    """A token whose logins the denial tests get wrong on purpose."""
+    setup.scope_map("portal-denied-map", ["repositories/portal/app/content/read"])
+    return setup.token("portal-denied", "portal-denied-map").name
+
+
 def test_a_denied_login_shows_in_the_events_and_the_chart(
-    signed_in: SignedIn, portal_server: BerthServer, docker: Docker, axe: Axe, screenshot: Shot
+    signed_in: SignedIn, portal_server: BerthServer, docker: Docker, denied: str, axe: Axe, screenshot: Shot
 ) -> None:
-    refused = docker.login("portal-token", "not-the-password")
+    refused = docker.login(denied, "not-the-password")
     assert refused.returncode != 0
     page = signed_in()
-    url = f"{portal_server.url}/portal/r/default/events?kind=login&result=failed&identity=portal-token"
+    url = f"{portal_server.url}/portal/r/default/events?kind=login&result=failed&identity={denied}"
     settled(page, url, "bad_secret", "#events")
     row = page.locator("#events tbody tr").first
     expect(row.locator("td.reason")).to_have_text("bad_secret")
@@ -298,14 +211,14 @@ def test_a_denied_login_shows_in_the_events_and_the_chart(
 
 
 def test_diagnose_a_pasted_error(
-    signed_in: SignedIn, portal_server: BerthServer, docker: Docker, axe: Axe, screenshot: Shot
+    signed_in: SignedIn, portal_server: BerthServer, docker: Docker, denied: str, axe: Axe, screenshot: Shot
 ) -> None:
-    refused = docker.login("portal-token", "still-wrong")
+    refused = docker.login(denied, "still-wrong")
     assert refused.returncode != 0
     page = signed_in()
     page.goto(f"{portal_server.url}/portal/r/default/diagnose")
     page.get_by_label("Error text").fill(refused.stderr.strip() or "unauthorized: authentication required")
-    page.get_by_label("Identity").fill("portal-token")
+    page.get_by_label("Identity").fill(denied)
     for _ in range(40):
         page.get_by_role("button", name="Diagnose").click()
         if page.locator("#verdicts").count():
@@ -313,7 +226,7 @@ def test_diagnose_a_pasted_error(
         time.sleep(0.25)
     verdicts = page.locator("#verdicts").inner_text()
     assert "WRONG_SECRET" in verdicts, verdicts
-    assert "berth acr token credential generate -r default -n portal-token" in verdicts
+    assert f"berth acr token credential generate -r default -n {denied}" in verdicts
     expect(page.get_by_role("heading", name="What the error text shows")).to_be_visible()
     axe(page)
     screenshot(page, "diagnose")
