@@ -162,6 +162,15 @@ class AccessPages:
             },
         )
 
+    async def token_status(self, request: Request, user: PortalUser) -> Response:
+        record = await self._registry(request, user, WRITE, f"{TOKENS}/write")
+        form = await read_form(request)
+        view = await self.scoped.get_token(record, form.one("token"))
+        await self.scoped.put_token(
+            record, view.token.name, view.token.scope_map, form.one("enabled") == "true"
+        )
+        return RedirectResponse(f"/portal/r/{record.name}/access#tokens", status_code=303)
+
     async def delete_token(self, request: Request, user: PortalUser) -> Response:
         record = await self._registry(request, user, WRITE, f"{TOKENS}/delete")
         form = await read_form(request)

@@ -25,6 +25,7 @@ from berth.portal import queries
 from berth.portal.pages import Portal, read_form
 from berth.portal.session import PortalUser
 
+LOCKABLE = ("writeEnabled", "deleteEnabled")
 PAGE_SIZE = 50
 TAG_PAGE_SIZE = 100
 
@@ -56,6 +57,7 @@ class ContentPages:
             "registry": record,
             "login_server": self.services.management.registries.login_server(record),
             "can_delete": "delete" in user.data_actions(record),
+            "can_lock": "metadata_write" in user.data_actions(record),
             "manage": user.can_read(record),
             "tab": "content",
         }
@@ -126,6 +128,30 @@ class ContentPages:
             raise _refused(user, record, "delete content")
         return record
 
+    async def lock(self, request: Request, user: PortalUser) -> Response:
+        """Set one of ACR's changeable attributes (``writeEnabled``, ``deleteEnabled``) of a
+        repository, a tag or a manifest: needs ``metadata_write``, as ``PATCH /acr/v1/...``."""
+        record = await self._readable(request, user)
+        if "metadata_write" not in user.data_actions(record):
+            raise _refused(user, record, "change the locks")
+        form = await read_form(request)
+        attribute = form.one("attribute")
+        if attribute not in LOCKABLE:
+            raise ManagementError(
+                "InvalidParameter", f"'{attribute[:40]}' is not writeEnabled or deleteEnabled.", 400
+            )
+        changes = {attribute: form.one("value") == "true"}
+        name, tag, digest = form.one("repo"), form.one("tag"), form.one("digest")
+        artifacts = self._artifacts(record)
+        if tag:
+            await artifacts.update_tag(name, tag, changes)
+        elif digest:
+            await artifacts.update_manifest(name, digest, changes)
+            return RedirectResponse(_manifest_url(record, name, digest), status_code=303)
+        else:
+            await artifacts.update_repository(name, changes)
+        return RedirectResponse(_repository_url(record, name), status_code=303)
+
     async def delete_repository(self, request: Request, user: PortalUser) -> Response:
         record = await self._deletable(request, user)
         form = await read_form(request)
@@ -155,6 +181,10 @@ class ContentPages:
             name, digest
         )
         return RedirectResponse(_repository_url(record, name), status_code=303)
+
+
+def _manifest_url(record: RegistryRecord, name: str, digest: str) -> str:
+    return f"/portal/r/{record.name}/manifest?repo={quote(name, safe='')}&digest={quote(digest, safe='')}"
 
 
 def _repository_url(record: RegistryRecord, name: str) -> str:

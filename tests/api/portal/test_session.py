@@ -131,6 +131,11 @@ CHANGES = (
     ("/portal/r/default/repository/delete", {"repo": "a/b", "confirm": "a/b"}),
     ("/portal/r/default/tag/delete", {"repo": "a/b", "tag": "v1"}),
     ("/portal/r/default/manifest/delete", {"repo": "a/b", "digest": "sha256:" + "0" * 64}),
+    (
+        "/portal/r/default/locks",
+        {"repo": "portal/app", "tag": "v1", "attribute": "writeEnabled", "value": "false"},
+    ),
+    ("/portal/r/default/tokens/status", {"token": "portal-denied", "enabled": "false"}),
 )
 
 

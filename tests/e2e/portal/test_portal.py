@@ -160,6 +160,11 @@ def test_a_docker_push_appears_with_its_layers(
     expect(
         page.get_by_role("button", name=f"Copy pull command: docker pull {login_server}/{pushed}:v1")
     ).to_be_visible()
+    # Locks: the owner write-locks the tag, sees it, and unlocks it again.
+    page.get_by_role("button", name="Lock writes of tag v1").click()
+    expect(page.locator("table").first.locator("tr", has_text="v1")).to_contain_text("write locked")
+    page.get_by_role("button", name="Unlock writes of tag v1").click()
+    expect(page.locator("table").first.locator("tr", has_text="v1")).not_to_contain_text("write locked")
     axe(page)
     screenshot(page, "repository")
     page.locator("table").first.get_by_role("link").first.click()
@@ -307,6 +312,11 @@ CHANGES = (
     ("/portal/r/default/repository/delete", {"repo": "portal/app", "confirm": "portal/app"}),
     ("/portal/r/default/tag/delete", {"repo": "portal/app", "tag": "v1"}),
     ("/portal/r/default/manifest/delete", {"repo": "portal/app", "digest": "sha256:" + "0" * 64}),
+    (
+        "/portal/r/default/locks",
+        {"repo": "portal/app", "tag": "v1", "attribute": "writeEnabled", "value": "false"},
+    ),
+    ("/portal/r/default/tokens/status", {"token": "portal-denied", "enabled": "false"}),
 )
 
 
