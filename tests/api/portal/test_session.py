@@ -210,3 +210,30 @@ def test_a_user_without_a_role_sees_nothing(client: TestClient, app: BerthApp) -
     assert 'href="/portal/r/default"' not in listing.text
     assert client.get("/portal/r/default").status_code == 404
     assert client.get("/portal/r/default/repositories").status_code == 404
+
+
+def test_a_contributor_changes_the_registry_but_not_its_role_assignments(
+    client: TestClient, app: BerthApp
+) -> None:
+    setup = AccessSetup.for_app(app)
+    user = setup.user("contributor@localhost", password=USER_PASSWORD, role=None)
+    setup.assign(user.object_id, "Contributor", setup.tenancy.resource_group_scope("default"))
+    sign_in(client, "contributor@localhost", USER_PASSWORD)
+    token = csrf_of(client)
+    created = client.post(
+        "/portal/registries", data={"csrf": token, "name": "contribmade", "resource_group": "default"}
+    )
+    assert created.status_code == 200
+    assert "contribmade" in created.text
+    page = client.get("/portal/r/contribmade/iam").text
+    assert "Add a role assignment" not in page
+    refused = client.post(
+        "/portal/r/contribmade/iam",
+        data={"csrf": token, "role": "Owner", "assignee": "contributor@localhost"},
+    )
+    assert refused.status_code == 403
+    assert "roleAssignments/write" in refused.text
+    elsewhere = client.post(
+        "/portal/registries", data={"csrf": token, "name": "otherrg", "resource_group": "other"}
+    )
+    assert elsewhere.status_code == 403  # Contributor on resource group 'default' only
