@@ -182,6 +182,14 @@ def test_a_docker_push_appears_with_its_layers(
     expect(tree).to_contain_text(signature[:19])
     axe(page)
     screenshot(page, "manifest")
+    # The push is in the repository events and their charts.
+    events = f"{portal_server.url}/portal/r/default/events?kind=repository&repository={pushed}"
+    settled(page, events, "Push", "#events")
+    transfers = page.locator("#chart-transfers svg desc").text_content() or ""
+    assert re.search(r"pushes: [1-9]", transfers), transfers
+    sizes = page.locator("#chart-bytes svg desc").text_content() or ""
+    assert re.search(r"bytes pushed: [1-9]", sizes), sizes
+    axe(page)
 
 
 @pytest.fixture(scope="module")
