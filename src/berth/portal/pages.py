@@ -25,7 +25,8 @@ from berth.management.errors import ManagementError
 from berth.metadata.registries import RegistryRecord
 from berth.portal import charts
 from berth.portal.assets import Assets
-from berth.portal.session import CSRF_FIELD, CSRF_HEADER, SESSION_COOKIE, PortalUser, same_origin
+from berth.portal.session import CSRF_FIELD, CSRF_HEADER, PortalUser, same_origin, scheme, set_session
+from berth.portal.sessions import Sessions
 from berth.services import Services
 
 log = logging.getLogger("berth.portal")
@@ -88,9 +89,10 @@ def when(epoch: float | None) -> str:
 
 
 class Portal:
-    def __init__(self, services: Services, assets: Assets) -> None:
+    def __init__(self, services: Services, assets: Assets, sessions: Sessions) -> None:
         self.services = services
         self.assets = assets
+        self.sessions = sessions
         self.env = Environment(
             loader=FileSystemLoader(TEMPLATES),
             autoescape=select_autoescape(default=True, default_for_string=True),
@@ -121,14 +123,10 @@ class Portal:
     # --- who is calling ------------------------------------------------------------------
 
     async def user(self, request: Request) -> PortalUser | None:
-        token = request.cookies.get(SESSION_COOKIE)
-        if not token:
-            return None
-        try:
-            caller = await self.services.management.auth.caller(f"Bearer {token}")
-        except ManagementError:
-            return None
-        return PortalUser(caller, token, self.services.tenancy)
+        return (await self.sessions.resolve(request))[0]
+
+    def secure(self, request: Request) -> bool:
+        return scheme(request, self.services.trusted_proxies) == "https"
 
     def _sign_in_first(self, request: Request) -> Response:
         back = request.url.path + (f"?{request.url.query}" if request.url.query else "")
@@ -136,16 +134,21 @@ class Portal:
 
     def page(self, handler: Handler) -> Endpoint:
         async def endpoint(request: Request) -> Response:
-            user = await self.user(request)
+            user, renewed = await self.sessions.resolve(request)
             if user is None:
                 return self._sign_in_first(request)
-            return await self._run(handler, request, user)
+            return self._renewed(request, await self._run(handler, request, user), renewed)
 
         return endpoint
 
+    def _renewed(self, request: Request, response: Response, renewed: str | None) -> Response:
+        if renewed is not None:
+            set_session(response, self.secure(request), renewed)
+        return response
+
     def action(self, handler: Handler) -> Endpoint:
         async def endpoint(request: Request) -> Response:
-            user = await self.user(request)
+            user, renewed = await self.sessions.resolve(request)
             if user is None:
                 return self.error(request, None, 401, "NotSignedIn", "Sign in to the portal first.")
             presented = request.headers.get(CSRF_HEADER, "")
@@ -162,7 +165,7 @@ class Portal:
                     "InvalidCsrfToken",
                     "The form has expired or did not come from this portal.",
                 )
-            return await self._run(handler, request, user)
+            return self._renewed(request, await self._run(handler, request, user), renewed)
 
         return endpoint
 

@@ -17,6 +17,7 @@ from berth.portal.iam import IamPages
 from berth.portal.monitoring import MonitoringPages
 from berth.portal.pages import Portal
 from berth.portal.registries import RegistryPages
+from berth.portal.sessions import Sessions
 from berth.portal.signin import SignIn
 from berth.services import Services
 
@@ -27,7 +28,8 @@ def build_portal(
     services: Services, authorization: AuthorizationEndpoints, tokens: DirectoryTokens
 ) -> list[BaseRoute]:
     """The routes to add to the service plane: ``/portal`` and everything under it."""
-    portal = Portal(services, Assets(prefix=f"{PREFIX}/static"))
+    sessions = Sessions(services, tokens, authorization.directory)
+    portal = Portal(services, Assets(prefix=f"{PREFIX}/static"), sessions)
     sign_in = SignIn(portal, authorization, tokens)
     registries = RegistryPages(portal)
     content = ContentPages(portal)

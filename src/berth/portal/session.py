@@ -1,14 +1,16 @@
 """Who is signed in to the portal, and whether a change request really comes from its pages.
 
-The session cookie holds the directory's management access token the sign-in produced: each
-request resolves it with :meth:`ManagementAuth.caller`, as the management API resolves its
-``Authorization`` header, so a disabled or deleted user is out at once and the permissions are
-the management API's. The cookie is ``HttpOnly``, ``SameSite=Lax``, ``Secure`` over HTTPS and
-scoped to ``/portal``.
+Two cookies make a session: ``berth_portal`` holds the directory's management access token (an
+hour), ``berth_portal_refresh`` a directory refresh token for the portal's client, with which
+an expired access token is renewed for up to :data:`SESSION_SECONDS` after the sign-in. Each
+request resolves the access token with :meth:`ManagementAuth.caller`, as the management API
+resolves its ``Authorization`` header, so a disabled or deleted user is out at once (a renewal
+checks the user too) and the permissions are the management API's. The cookies are
+``HttpOnly``, ``SameSite=Lax``, ``Secure`` over HTTPS and scoped to ``/portal``.
 
-CSRF: every change is a POST carrying a token derived from the session cookie (a keyed hash a
-third-party page cannot compute, since it cannot read the cookie), and its ``Origin``, when
-sent, must be this host.
+CSRF: every change is a POST carrying a token derived from the session's refresh cookie (a keyed
+hash a third-party page cannot compute, since it cannot read the cookie; stable across renewals),
+and its ``Origin``, when sent, must be this host.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from berth.registry.clients import Network
 from berth.tenancy import Tenancy
 
 SESSION_COOKIE = "berth_portal"
+REFRESH_COOKIE = "berth_portal_refresh"
+SESSION_SECONDS = 8 * 3600  # a working day; then sign in again
 SIGN_IN_COOKIE = "berth_portal_signin"
 COOKIE_PATH = "/portal"
 CSRF_FIELD = "csrf"
@@ -57,12 +61,16 @@ def clear_cookie(response: Response, secure: bool, name: str) -> None:
     response.delete_cookie(name, path=COOKIE_PATH, httponly=True, samesite="lax", secure=secure)
 
 
-def set_session(response: Response, secure: bool, access_token: str) -> None:
+def set_session(
+    response: Response, secure: bool, access_token: str, refresh_token: str | None = None
+) -> None:
     set_cookie(response, secure, SESSION_COOKIE, access_token, ACCESS_TOKEN_SECONDS)
+    if refresh_token is not None:
+        set_cookie(response, secure, REFRESH_COOKIE, refresh_token, SESSION_SECONDS)
 
 
-def csrf_token(session_token: str) -> str:
-    return hmac.new(b"berth-portal-csrf", session_token.encode(), hashlib.sha256).hexdigest()
+def csrf_token(csrf_key: str) -> str:
+    return hmac.new(b"berth-portal-csrf", csrf_key.encode(), hashlib.sha256).hexdigest()
 
 
 def same_origin(request: Request) -> bool:
@@ -78,7 +86,7 @@ class PortalUser:
     """The signed-in caller with what the pages need to ask of them."""
 
     caller: Caller
-    session_token: str
+    csrf_key: str  # the session's refresh cookie
     tenancy: Tenancy
 
     @property
@@ -87,7 +95,7 @@ class PortalUser:
 
     @property
     def csrf(self) -> str:
-        return csrf_token(self.session_token)
+        return csrf_token(self.csrf_key)
 
     def csrf_ok(self, presented: str) -> bool:
         return hmac.compare_digest(presented.encode(), self.csrf.encode())

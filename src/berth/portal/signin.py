@@ -21,6 +21,7 @@ from berth.directory.service import SignInFailure
 from berth.directory.tokens import MANAGEMENT, DirectoryTokens
 from berth.portal.pages import Portal
 from berth.portal.session import (
+    REFRESH_COOKIE,
     SESSION_COOKIE,
     SIGN_IN_COOKIE,
     PortalUser,
@@ -112,9 +113,10 @@ class SignIn:
         if isinstance(identity, Response):
             return self._failed(request, "The sign-in code was refused. Sign in again.")
         token, _ = self.tokens.issue_access_token(identity, MANAGEMENT, PORTAL_CLIENT_ID)
+        refresh = self.tokens.issue_refresh_token(identity, PORTAL_CLIENT_ID)
         response = RedirectResponse(_safe_next(after), status_code=303)
         clear_cookie(response, self.secure(request), SIGN_IN_COOKIE)
-        set_session(response, self.secure(request), token)
+        set_session(response, self.secure(request), token, refresh)
         return response
 
     def _failed(self, request: Request, message: str) -> Response:
@@ -125,4 +127,5 @@ class SignIn:
     async def sign_out(self, request: Request, user: PortalUser) -> Response:
         response = self.portal.render(request, "signed_out.html", None, message="You are signed out.")
         clear_cookie(response, self.secure(request), SESSION_COOKIE)
+        clear_cookie(response, self.secure(request), REFRESH_COOKIE)
         return response

@@ -56,11 +56,12 @@ def test_the_session_cookie_is_httponly_samesite_and_scoped(client: TestClient) 
     answer = sign_in(client)
     assert answer.status_code == 303
     assert answer.headers["location"] == "/portal/r/default"
-    cookie = set_cookies(answer)["berth_portal"].lower()
-    assert "httponly" in cookie
-    assert "samesite=lax" in cookie
-    assert "path=/portal" in cookie
-    assert "secure" not in cookie  # plain HTTP here; see the HTTPS test
+    for name in ("berth_portal", "berth_portal_refresh"):
+        cookie = set_cookies(answer)[name].lower()
+        assert "httponly" in cookie
+        assert "samesite=lax" in cookie
+        assert "path=/portal" in cookie
+        assert "secure" not in cookie  # plain HTTP here; see the HTTPS test
     assert client.get("/portal/r/default").status_code == 200
 
 
@@ -68,6 +69,7 @@ def test_the_session_cookie_is_secure_over_https(app: BerthApp) -> None:
     with TestClient(app, base_url="https://localhost:5000") as secure:
         answer = sign_in(secure)
         assert "secure" in set_cookies(answer)["berth_portal"].lower()
+        assert "secure" in set_cookies(answer)["berth_portal_refresh"].lower()
 
 
 def test_a_callback_with_another_state_is_refused(client: TestClient) -> None:
@@ -108,7 +110,9 @@ def test_sign_out_clears_the_session(client: TestClient) -> None:
     sign_in(client)
     answer = client.post("/portal/signout", data={"csrf": csrf_of(client)})
     assert answer.status_code == 200
-    assert 'berth_portal=""' in answer.headers["set-cookie"]
+    cleared = set_cookies(answer)
+    assert cleared["berth_portal"].startswith('berth_portal=""')
+    assert cleared["berth_portal_refresh"].startswith('berth_portal_refresh=""')
     assert client.get("/portal/r/default", follow_redirects=False).status_code == 303
 
 
@@ -237,3 +241,49 @@ def test_a_contributor_changes_the_registry_but_not_its_role_assignments(
         "/portal/registries", data={"csrf": token, "name": "otherrg", "resource_group": "other"}
     )
     assert elsewhere.status_code == 403  # Contributor on resource group 'default' only
+
+
+def replace_access_token(client: TestClient, value: str | None) -> None:
+    """What the browser holds once the hour-long access cookie expired (or was tampered with)."""
+    client.cookies.delete("berth_portal")
+    if value is not None:
+        client.cookies.set("berth_portal", value, domain="localhost", path="/portal")
+
+
+@pytest.mark.parametrize("access", [None, "not-a-token"])
+def test_an_expired_access_token_is_renewed_with_the_refresh_cookie(
+    client: TestClient, access: str | None
+) -> None:
+    sign_in(client)
+    token = csrf_of(client)
+    replace_access_token(client, access)
+    page = client.get("/portal/r/default", follow_redirects=False)
+    assert page.status_code == 200
+    assert "berth_portal=ey" in page.headers["set-cookie"]  # a new access token
+    # The CSRF token of the session stays the same across the renewal.
+    assert csrf_of(client) == token
+
+
+def test_a_disabled_user_is_not_renewed(client: TestClient, app: BerthApp) -> None:
+    setup = AccessSetup.for_app(app)
+    user = setup.user("leaver@localhost", password=USER_PASSWORD, role="Reader")
+    sign_in(client, "leaver@localhost", USER_PASSWORD)
+    setup.set_enabled(user.object_id, False)
+    assert client.get("/portal/r/default", follow_redirects=False).status_code == 303
+    replace_access_token(client, None)
+    assert client.get("/portal/r/default", follow_redirects=False).status_code == 303
+
+
+def test_a_refresh_token_of_another_client_is_not_a_portal_session(client: TestClient) -> None:
+    refresh = client.post(
+        "/organizations/oauth2/v2.0/token",
+        data={
+            "grant_type": "password",
+            "username": "admin@localhost",
+            "password": OWNER_PASSWORD,
+            "client_id": "04b07795-8ddb-461a-bbee-02f9e1bf7b46",
+            "scope": "https://management.azure.com/.default",
+        },
+    ).json()["refresh_token"]
+    client.cookies.set("berth_portal_refresh", refresh, domain="localhost", path="/portal")
+    assert client.get("/portal/r/default", follow_redirects=False).status_code == 303
