@@ -4,12 +4,14 @@ is refused to a Reader and to an AcrPull user by the server itself (not only by 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 
-from berth.app import BerthApp
+from berth.app import BerthApp, build_app
+from berth.config import load_settings
 from tests.api.management.arm import OWNER_PASSWORD, TestClient
 from tests.support.access_setup import AccessSetup
 
@@ -287,3 +289,11 @@ def test_a_refresh_token_of_another_client_is_not_a_portal_session(client: TestC
     ).json()["refresh_token"]
     client.cookies.set("berth_portal_refresh", refresh, domain="localhost", path="/portal")
     assert client.get("/portal/r/default", follow_redirects=False).status_code == 303
+
+
+def test_the_portal_can_be_turned_off(tmp_path: Path) -> None:
+    settings = load_settings(overrides={"data_dir": tmp_path, "portal": False}, environ={}, detect_tls=False)
+    with TestClient(build_app(settings), base_url="http://localhost:5000") as off:
+        answer = off.get("/portal/", follow_redirects=False)
+        assert answer.status_code == 404
+        assert answer.json()["error"]["code"] == "NotFound"
