@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suites and benchmarks drive: the docker engine and CLI,
-# skopeo, podman, buildah, PostgreSQL, the CNCF Distribution registry, HAProxy (the replica tests), the sqlite3 shell (the backup test) and node/npm. Idempotent; a no-op when all
-# are present. Needs root (CI runs as root); otherwise prints what to install.
+# skopeo, podman, buildah, PostgreSQL, the CNCF Distribution registry, HAProxy (the replica tests),
+# the sqlite3 shell (the backup test), chromium (the portal's browser suite) and node/npm.
+# Idempotent; a no-op when all are present. Needs root (CI runs as root); otherwise prints what to install.
 set -euo pipefail
 
-packages=(docker.io containerd skopeo podman buildah postgresql docker-registry wrk faketime haproxy sqlite3)
+packages=(docker.io containerd skopeo podman buildah postgresql docker-registry wrk faketime haproxy sqlite3 chromium)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

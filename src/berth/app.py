@@ -52,6 +52,7 @@ from berth.metadata import registries as registry_rows
 from berth.metadata.database import Database
 from berth.metadata.usage import count_registries_without_counter
 from berth.readiness import check_ready
+from berth.portal.routes import build_portal
 from berth.registry.dispatch import RegistryPlane
 from berth.registry.hosts import RegistryDirectory
 from berth.registry.routes import ROUTES
@@ -267,9 +268,14 @@ def build_app(settings: Settings) -> BerthApp:
     bus = bus_for(db, settings.resolved_workers)
     for part in (services.pull_cache, registries, keyring, auth.limits):
         part.attach(bus)
+    portal = build_portal(services, directory.authorization, directory_tokens) if settings.portal else []
     return BerthApp(
         services,
-        service_routes=[*directory.routes(), *ManagedIdentityEndpoint(services, directory_tokens).routes()],
+        service_routes=[
+            *directory.routes(),
+            *ManagedIdentityEndpoint(services, directory_tokens).routes(),
+            *portal,
+        ],
         on_startup=[
             bus.start,
             lambda: bootstrap_owner(settings, db, tenancy),

@@ -78,6 +78,7 @@ class Settings:
     auth_failures_per_identity_total: int = 600
     auth_failure_window_seconds: int = 60
     anonymous_pull_lists_catalog: bool = False
+    portal: bool = True  # the web portal under /portal/ (docs/portal.md)
     log_level: str = "info"
     # Resource limits (docs/configuration.md, docs/security.md#resources).
     storage_low_free_mb: int = 1024

@@ -20,6 +20,7 @@ from starlette.routing import BaseRoute, Route
 from berth.access.model import AuthOutcome, Identity, IdentityKind
 from berth.access.tokens import TokenRejected
 from berth.directory.assertions import ClientAssertions
+from berth.directory.authorization import AUTHORIZATION_CODE_GRANT, AuthorizationEndpoints
 from berth.directory.device_code import DEVICE_CODE_GRANT
 from berth.directory.interactive import DeviceEndpoints
 from berth.directory.service import Directory, SignInFailure
@@ -42,6 +43,7 @@ class DirectoryEndpoints:
         self.tokens = tokens
         self.device = DeviceEndpoints(services, directory, tokens.tenant_id)
         self.assertions = ClientAssertions(services.db)
+        self.authorization = AuthorizationEndpoints(services, directory)
 
     def routes(self) -> list[BaseRoute]:
         return [
@@ -50,7 +52,8 @@ class DirectoryEndpoints:
             Route("/{tenant}/.well-known/openid-configuration", self.discovery, methods=["GET"]),
             Route("/{tenant}/discovery/v2.0/keys", self.keys, methods=["GET"]),
             Route("/{tenant}/oauth2/v2.0/token", self.token, methods=["POST"]),
-            Route("/{tenant}/oauth2/v2.0/authorize", self.authorize, methods=["GET", "POST"]),
+            Route("/{tenant}/oauth2/v2.0/authorize", self.authorize, methods=["GET"]),
+            Route("/{tenant}/oauth2/v2.0/authorize", self.authorize_sign_in, methods=["POST"]),
         ]
 
     def _tenant_ok(self, request: Request) -> bool:
@@ -89,7 +92,9 @@ class DirectoryEndpoints:
                     "password",
                     "refresh_token",
                     DEVICE_CODE_GRANT,
+                    AUTHORIZATION_CODE_GRANT,
                 ],
+                "code_challenge_methods_supported": ["S256"],
                 "tenant_region_scope": "local",
             }
         )
@@ -98,12 +103,15 @@ class DirectoryEndpoints:
         return JSONResponse(self.tokens.keyring.jwks())
 
     async def authorize(self, request: Request) -> Response:
-        return _oauth_error(
-            "unsupported_response_type",
-            50001,
-            "Interactive sign-in is not available; use client credentials or a user name and password.",
-            status=400,
-        )
+        """The sign-in page of the authorization-code flow (see :mod:`berth.directory.authorization`)."""
+        if not self._tenant_ok(request):
+            return self._unknown_tenant(request)
+        return await self.authorization.page(request)
+
+    async def authorize_sign_in(self, request: Request) -> Response:
+        if not self._tenant_ok(request):
+            return self._unknown_tenant(request)
+        return await self.authorization.sign_in(request)
 
     async def token(self, request: Request) -> Response:
         if not self._tenant_ok(request):
@@ -160,6 +168,11 @@ class DirectoryEndpoints:
             if isinstance(redeemed, Response):
                 return redeemed  # pending, expired or unknown: not a failed sign-in
             result = redeemed
+        elif grant_type == AUTHORIZATION_CODE_GRANT:
+            by_code = await self.authorization.redeem(form)
+            if isinstance(by_code, Response):
+                return by_code
+            result = by_code
         else:
             return _oauth_error(
                 "unsupported_grant_type",
@@ -198,7 +211,7 @@ class DirectoryEndpoints:
             "access_token": access_token,
             "scope": granted_scope(form.get("scope", ""), audience),
         }
-        if grant_type in ("password", "refresh_token", DEVICE_CODE_GRANT):
+        if grant_type in ("password", "refresh_token", DEVICE_CODE_GRANT, AUTHORIZATION_CODE_GRANT):
             response["refresh_token"] = self.tokens.issue_refresh_token(result, client_id)
         if result.kind == USER:
             response["client_info"] = _client_info(result.id, self.tokens.tenant_id)
