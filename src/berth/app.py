@@ -51,8 +51,8 @@ from berth.management.service import Management
 from berth.metadata import registries as registry_rows
 from berth.metadata.database import Database
 from berth.metadata.usage import count_registries_without_counter
-from berth.readiness import check_ready
 from berth.portal.routes import build_portal
+from berth.readiness import check_ready
 from berth.registry.dispatch import RegistryPlane
 from berth.registry.hosts import RegistryDirectory
 from berth.registry.routes import ROUTES
