@@ -51,7 +51,6 @@ from berth.management.service import Management
 from berth.metadata import registries as registry_rows
 from berth.metadata.database import Database
 from berth.metadata.usage import count_registries_without_counter
-from berth.portal.routes import build_portal
 from berth.readiness import check_ready
 from berth.registry.dispatch import RegistryPlane
 from berth.registry.hosts import RegistryDirectory
@@ -118,9 +117,12 @@ class LazyServicePlane:
     serving registry requests while the modules import.
     """
 
-    def __init__(self, services: Services, routes: list[BaseRoute]) -> None:
+    def __init__(
+        self, services: Services, routes: list[BaseRoute], later_routes: Callable[[], list[BaseRoute]]
+    ) -> None:
         self._services = services
         self._routes = routes
+        self._later_routes = later_routes  # routes whose modules load with the plane (the portal)
         self._app: ASGIApp | None = None
         self._building = threading.Lock()  # a thread lock: requests may come from several loops
 
@@ -129,8 +131,9 @@ class LazyServicePlane:
             if self._app is None:
                 from berth.management.api import build_service_plane
 
+                routes = [*self._routes, *self._later_routes()]
                 self._app = build_service_plane(
-                    self._services, self._routes, not_found=_not_found, method_not_allowed=_method_not_allowed
+                    self._services, routes, not_found=_not_found, method_not_allowed=_method_not_allowed
                 )
             return self._app
 
@@ -148,6 +151,7 @@ class BerthApp:
         self,
         services: Services,
         service_routes: list[BaseRoute] | None = None,
+        later_service_routes: Callable[[], list[BaseRoute]] = list,
         on_startup: list[Callable[[], Any]] | None = None,
         on_shutdown: list[Callable[[], Any]] | None = None,
     ) -> None:
@@ -157,7 +161,9 @@ class BerthApp:
         ready = Route("/readyz", _ready_endpoint(services))
         routes: list[BaseRoute] = [health, ready, *(service_routes or [])]
         self.service_plane = ServicePlaneLog(
-            LazyServicePlane(services, routes), services.request_log, services.trusted_proxies
+            LazyServicePlane(services, routes, later_service_routes),
+            services.request_log,
+            services.trusted_proxies,
         )
         self._on_startup = on_startup or []
         self._on_shutdown = on_shutdown or []
@@ -268,14 +274,19 @@ def build_app(settings: Settings) -> BerthApp:
     bus = bus_for(db, settings.resolved_workers)
     for part in (services.pull_cache, registries, keyring, auth.limits):
         part.attach(bus)
-    portal = build_portal(services, directory.authorization, directory_tokens) if settings.portal else []
+
+    def portal() -> list[BaseRoute]:
+        from berth.portal.routes import build_portal  # loaded with the service plane
+
+        return build_portal(services, directory.authorization, directory_tokens) if settings.portal else []
+
     return BerthApp(
         services,
         service_routes=[
             *directory.routes(),
             *ManagedIdentityEndpoint(services, directory_tokens).routes(),
-            *portal,
         ],
+        later_service_routes=portal,
         on_startup=[
             bus.start,
             lambda: bootstrap_owner(settings, db, tenancy),
