@@ -8,28 +8,21 @@
    same ``redirect_uri`` and the ``code_verifier`` whose SHA-256 is the challenge.
 
 Only registered clients may ask (the portal is one; its redirect URI must be on the host the
-browser addressed), so a code is never sent to a stranger's address. Codes are random 256-bit
-values kept in this process's memory for five minutes, good for one redemption, bound to the
-client, the redirect URI and the challenge. ``plain`` PKCE is refused: S256 only.
+browser addressed), so a code is never sent to a stranger's address. Pending sign-ins and codes
+are kept in the database (:mod:`berth.directory.authorization_codes`), so each step may reach
+another worker or replica. ``plain`` PKCE is refused: S256 only.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import html
-import re
-import secrets
-import threading
-import time
-from dataclasses import dataclass
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from berth.access.model import AuthOutcome, Identity, IdentityKind
+from berth.directory.authorization_codes import CHALLENGE, AuthorizationCodes, CodeRejected
 from berth.directory.service import Directory, SignInFailure
 from berth.directory.wire import oauth_error, report_sign_in
 from berth.metadata.identities import USER, IdentityRecord
@@ -41,125 +34,7 @@ PORTAL_CLIENT_ID = "berth-portal"
 PORTAL_REDIRECT_PATH = "/portal/auth/callback"
 # client id → the path its redirect URI must have (on the host the browser addressed)
 REGISTERED_CLIENTS = {PORTAL_CLIENT_ID: PORTAL_REDIRECT_PATH}
-CODE_SECONDS = 300
-SIGN_IN_SECONDS = 900
-_MAX_PENDING = 10_000
 _MAX_FORM = 16 * 1024
-# RFC 7636 §4.1: 43 to 128 unreserved characters; an S256 challenge is 43 base64url characters.
-VERIFIER = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
-CHALLENGE = re.compile(r"^[A-Za-z0-9\-_]{43}$")
-
-
-def s256(verifier: str) -> str:
-    """The S256 code challenge of a verifier: base64url(SHA-256(verifier)) without padding."""
-    digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
-
-
-@dataclass(frozen=True)
-class SignInRequest:
-    """A checked authorize request, waiting for the user to sign in on the directory's page."""
-
-    id: str
-    client_id: str
-    redirect_uri: str
-    state: str
-    scope: str
-    code_challenge: str
-    expires_at: float
-
-
-@dataclass(frozen=True)
-class IssuedCode:
-    client_id: str
-    redirect_uri: str
-    code_challenge: str
-    scope: str
-    object_id: str
-    issued_at: float
-    expires_at: float
-
-
-class CodeRejected(Exception):
-    """Why a code cannot be redeemed: always ``invalid_grant`` with Entra ID's AADSTS code."""
-
-    def __init__(self, code: int, description: str) -> None:
-        super().__init__(description)
-        self.code = code
-        self.description = description
-
-
-class AuthorizationCodes:
-    """Pending sign-ins and issued codes of this process."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._requests: dict[str, SignInRequest] = {}
-        self._codes: dict[str, IssuedCode] = {}
-
-    def _expire(self, now: float) -> None:
-        for store in (self._requests, self._codes):
-            for key in [k for k, v in store.items() if v.expires_at <= now]:
-                del store[key]
-
-    def start(
-        self, client_id: str, redirect_uri: str, state: str, scope: str, challenge: str
-    ) -> SignInRequest:
-        now = time.time()
-        entry = SignInRequest(
-            secrets.token_urlsafe(32), client_id, redirect_uri, state, scope, challenge, now + SIGN_IN_SECONDS
-        )
-        with self._lock:
-            self._expire(now)
-            if len(self._requests) >= _MAX_PENDING:
-                oldest = min(self._requests.values(), key=lambda r: r.expires_at)
-                del self._requests[oldest.id]
-            self._requests[entry.id] = entry
-        return entry
-
-    def pending(self, request_id: str) -> SignInRequest | None:
-        with self._lock:
-            self._expire(time.time())
-            return self._requests.get(request_id)
-
-    def issue(self, request_id: str, object_id: str) -> tuple[SignInRequest, str] | None:
-        """The code for a signed-in user; the pending request is used up."""
-        now = time.time()
-        with self._lock:
-            self._expire(now)
-            entry = self._requests.pop(request_id, None)
-            if entry is None:
-                return None
-            code = secrets.token_urlsafe(32)
-            self._codes[code] = IssuedCode(
-                entry.client_id,
-                entry.redirect_uri,
-                entry.code_challenge,
-                entry.scope,
-                object_id,
-                now,
-                now + CODE_SECONDS,
-            )
-        return entry, code
-
-    def redeem(self, code: str, client_id: str, redirect_uri: str, verifier: str) -> IssuedCode:
-        """The code's grant, used up whatever the outcome (a failed attempt burns the code)."""
-        with self._lock:
-            self._expire(time.time())
-            issued = self._codes.pop(code, None)
-        if issued is None:
-            raise CodeRejected(
-                70008, "The provided authorization code is expired, already redeemed or not valid."
-            )
-        if issued.client_id != client_id:
-            raise CodeRejected(70000, "The authorization code was issued to another client.")
-        if issued.redirect_uri != redirect_uri:
-            raise CodeRejected(
-                50148, "The redirect_uri does not match the one the authorization code was issued for."
-            )
-        if not VERIFIER.match(verifier) or not hmac.compare_digest(s256(verifier), issued.code_challenge):
-            raise CodeRejected(501481, "The code_verifier does not match the code_challenge.")
-        return issued
 
 
 _PAGE = """<!doctype html>
@@ -223,7 +98,7 @@ class AuthorizationEndpoints:
     def __init__(self, services: Services, directory: Directory) -> None:
         self.services = services
         self.directory = directory
-        self.codes = AuthorizationCodes()
+        self.codes = AuthorizationCodes(services.db)
 
     @staticmethod
     def redirect_allowed(client_id: str, redirect_uri: str, host: str) -> bool:
@@ -254,14 +129,14 @@ class AuthorizationEndpoints:
             return _redirect_error(
                 redirect_uri, query.get("state", ""), "invalid_request", "PKCE with S256 is required."
             )
-        entry = self.codes.start(
+        entry = await self.codes.start(
             client_id, redirect_uri, query.get("state", "")[:512], query.get("scope", "")[:512], challenge
         )
         return _page(request.url.path, entry.id, client_id)
 
     async def sign_in(self, request: Request) -> Response:
         form = await _form(request)
-        entry = self.codes.pending(form.get("request", ""))
+        entry = await self.codes.pending(form.get("request", ""))
         if entry is None:
             return _error_page("This sign-in has expired. Go back to the application and start again.")
         username = form.get("username", "")[:256]
@@ -288,7 +163,7 @@ class AuthorizationEndpoints:
             )
         if result.kind != USER:
             return _page(request.url.path, entry.id, entry.client_id, "Only users sign in here.", 400)
-        issued = self.codes.issue(entry.id, result.id)
+        issued = await self.codes.issue(entry.id, result.id)
         if issued is None:
             return _error_page("This sign-in has expired. Go back to the application and start again.")
         identity = Identity(IdentityKind.USER, result.name, result.id)
@@ -300,7 +175,7 @@ class AuthorizationEndpoints:
     async def redeem(self, form: dict[str, str]) -> IdentityRecord | SignInFailure | Response:
         """The user a code was issued to (still enabled), or the OAuth error to answer."""
         try:
-            issued = self.codes.redeem(
+            issued = await self.codes.redeem(
                 form.get("code", ""),
                 form.get("client_id", ""),
                 form.get("redirect_uri", ""),

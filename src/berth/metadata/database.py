@@ -25,6 +25,7 @@ from berth.metadata import credentials_schema as _credentials_schema  # noqa: F4
 from berth.metadata import device_codes as _device_codes  # noqa: F401  (registers its table)
 from berth.metadata import events_schema as _events_schema  # noqa: F401  (registers its tables)
 from berth.metadata import invalidations as _invalidations  # noqa: F401  (registers its table)
+from berth.metadata import sign_in_codes as _sign_in_codes  # noqa: F401  (registers its table)
 from berth.metadata.schema import SCHEMA_VERSION, metadata, settings_table
 
 P = ParamSpec("P")

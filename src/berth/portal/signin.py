@@ -16,7 +16,8 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from berth.directory.authorization import PORTAL_CLIENT_ID, PORTAL_REDIRECT_PATH, AuthorizationEndpoints, s256
+from berth.directory.authorization import PORTAL_CLIENT_ID, PORTAL_REDIRECT_PATH, AuthorizationEndpoints
+from berth.directory.authorization_codes import s256
 from berth.directory.service import SignInFailure
 from berth.directory.tokens import MANAGEMENT, DirectoryTokens
 from berth.portal.pages import Portal

@@ -11,7 +11,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 import pytest
 
-from berth.directory.authorization import PORTAL_CLIENT_ID, s256
+from berth.directory.authorization import PORTAL_CLIENT_ID
+from berth.directory.authorization_codes import s256
 from tests.api.management.arm import OWNER_PASSWORD, TestClient
 
 REDIRECT = "http://localhost:5000/portal/auth/callback"
