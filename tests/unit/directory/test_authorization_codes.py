@@ -119,9 +119,7 @@ def test_codes_expire(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
         codes = AuthorizationCodes(db)
         code = await issued(codes)
         now = time.time()
-        monkeypatch.setattr(
-            authorization_codes.time, "time", lambda: now + authorization_codes.CODE_SECONDS + 1
-        )
+        monkeypatch.setattr(time, "time", lambda: now + authorization_codes.CODE_SECONDS + 1)
         with pytest.raises(CodeRejected):
             await codes.redeem(code, PORTAL_CLIENT_ID, REDIRECT, VERIFIER)
 
