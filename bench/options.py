@@ -37,6 +37,9 @@ class Options:
     growth_tags: tuple[int, ...]
     growth_events: int
     growth_seconds: float
+    docker_clients: int
+    docker_layers: int
+    docker_layer_mib: int
     workdir: Path | None
     output: Path | None
     profile_dir: Path | None
@@ -99,6 +102,15 @@ def parse(argv: Sequence[str] | None = None) -> Options:
     add("--growth-events", type=int, default=10_000_000, help="stored events for the log queries")
     add("--growth-seconds", type=float, default=3.0, help="seconds of load per growth point (default 3)")
     add(
+        "--docker-clients",
+        type=int,
+        default=0,
+        help="run the docker-clients case with this many concurrent `docker push` clients "
+        "(issue 14: 20; default 0, off: it needs dockerd and a few GiB of disk)",
+    )
+    add("--docker-layers", type=int, default=10, help="layers per docker-clients image (default 10)")
+    add("--docker-layer-mib", type=int, default=20, help="MiB per docker-clients layer (default 20)")
+    add(
         "--quick",
         action="store_true",
         help="a short run: 256 MiB blobs, one repetition, 3 s loads, no 4 GiB stream, smaller growth "
@@ -115,6 +127,8 @@ def parse(argv: Sequence[str] | None = None) -> Options:
         parser.error(f"unknown server(s): {', '.join(sorted(unknown))}")
     if args.size_mib <= 0 or args.chunk_mib <= 0 or args.repeat <= 0 or args.big_factor <= 0:
         parser.error("sizes, --repeat and --big-factor must be positive")
+    if args.docker_clients < 0 or args.docker_layers <= 0 or args.docker_layer_mib <= 0:
+        parser.error("--docker-clients must be >= 0, --docker-layers and --docker-layer-mib positive")
     if args.quick:
         args.size_mib, args.repeat, args.duration, args.warmup, args.big = 256, 1, 3.0, 1.0, False
         args.growth_repositories, args.growth_tags, args.growth_events = (
@@ -150,6 +164,9 @@ def parse(argv: Sequence[str] | None = None) -> Options:
         growth_tags=growth_tags,
         growth_events=args.growth_events,
         growth_seconds=args.growth_seconds,
+        docker_clients=args.docker_clients,
+        docker_layers=args.docker_layers,
+        docker_layer_mib=args.docker_layer_mib,
         workdir=args.workdir,
         output=args.output,
         profile_dir=args.profile_dir,

@@ -15,7 +15,7 @@ from types import FrameType
 from bench import hashrate, plots
 from bench import options as cli
 from bench import payload as payloads
-from bench.cases import Case, CaseContext, CaseSkipped, all_cases
+from bench.cases import Case, CaseContext, CaseSkipped, all_cases, docker_clients
 from bench.cases.auth import TOKEN_AUTH
 from bench.cases.growth import SEEDABLE
 from bench.cases.object_storage import servers as object_store_servers
@@ -164,7 +164,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         payload = payloads.generate(workdir, options.size)
         log(f"payload digest {payload.digest}")
         ctx = CaseContext(options, payload, log, profiler)
-        with object_store_servers(options) as on_object_stores:  # moto and Azurite, when chosen
+        with (
+            object_store_servers(options) as on_object_stores,  # moto and Azurite, when chosen
+            docker_clients.engine(options, workdir, log),  # a private dockerd, when chosen
+        ):
             chosen = [*specs(options, payload.path), *on_object_stores]
             for spec in chosen:
                 run_cases(spec, cases, ctx, workdir, run, chosen)

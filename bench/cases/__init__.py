@@ -96,6 +96,10 @@ def all_cases(options: Options) -> list[Case]:
             CatalogWalk(),  # walks the repositories RepositoryGrowth seeded, on the same server
             EventGrowth(options.growth_events),
         ]
+    if options.docker_clients:
+        from bench.cases.docker_clients import DockerClients
+
+        cases.append(DockerClients(options.docker_clients, options.docker_layers, options.docker_layer_mib))
     if options.cases:
         cases = [case for case in cases if case.name in options.cases]
     return cases

@@ -22,7 +22,7 @@ import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,8 +97,12 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def docker_daemon() -> Iterator[DockerDaemon]:
-    """Start a private dockerd, wait until ``docker version`` answers, stop it at the end."""
+def docker_daemon(extra_args: Sequence[str] = ()) -> Iterator[DockerDaemon]:
+    """Start a private dockerd, wait until ``docker version`` answers, stop it at the end.
+
+    ``extra_args`` go to ``dockerd`` after the defaults (the benchmark raises
+    ``--max-concurrent-uploads`` so one engine can stand for many clients).
+    """
     cli = _require(DOCKER_CLI, "docker.io")
     dockerd = _require(DOCKERD, "docker.io")
     # A short root: containerd's sockets live under the exec root and unix socket paths are
@@ -121,6 +125,7 @@ def docker_daemon() -> Iterator[DockerDaemon]:
         "--iptables=false",
         "--bridge=none",
         "--storage-driver=vfs",
+        *extra_args,
     ]
     with log.open("wb") as log_file:
         process = subprocess.Popen(
