@@ -11,7 +11,6 @@ with Basic credentials does not pay argon2's cost every time.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
 import os
@@ -78,6 +77,7 @@ class SecretVerifier:
     def __init__(self, key: bytes | None = None) -> None:
         self._key = key or os.urandom(32)
         self._cache: OrderedDict[bytes, float] = OrderedDict()
+        self._flights: dict[bytes, _Flight] = {}
         self._lock = threading.Lock()
 
     def _cache_key(self, stored_hash: str, presented: str) -> bytes:
@@ -87,27 +87,64 @@ class SecretVerifier:
         """Do the work of ``count`` failed verifications, for a name with fewer stored hashes.
 
         Unknown names, disabled admin users and identities without secrets are refused after
-        the same argon2 work as a wrong password, so timing does not reveal which names exist.
+        the same argon2 work as a wrong password, so timing does not reveal which names exist
+        (also when identical attempts overlap: they wait for each other as in :meth:`verify`).
         """
         dummy = _dummy_hash()
         for _ in range(count):
-            with contextlib.suppress(VerifyMismatchError, VerificationError, InvalidHashError):
-                _HASHER.verify(dummy, presented)
+            self._verify_once(dummy, presented)
 
     def verify(self, stored_hash: str, presented: str) -> bool:
+        return self._verify_once(stored_hash, presented)
+
+    def _verify_once(self, stored_hash: str, presented: str) -> bool:
+        """argon2 verification, at most one at a time per (stored hash, presented secret).
+
+        A burst of identical requests with a cold cache (docker clients starting together,
+        each worker's first minute) would otherwise run argon2 once per request at the same
+        time — tens of 64 MiB verifications for one answer. The first one verifies; identical
+        ones wait for it and take its success. A failure is not shared: each waiter then
+        verifies itself, one after the other, so a wrong password costs every attempt the same
+        work, and :meth:`spend` goes through here too, so an unknown name serialises identical
+        attempts exactly as a known name with a wrong password does.
+        """
         key = self._cache_key(stored_hash, presented)
-        now = time.monotonic()
-        with self._lock:
-            expiry = self._cache.get(key)
-            if expiry is not None and expiry > now:
+        while True:
+            with self._lock:
+                expiry = self._cache.get(key)
+                if expiry is not None and expiry > time.monotonic():
+                    return True
+                flight = self._flights.get(key)
+                if flight is None:
+                    flight = self._flights[key] = _Flight()
+                    break
+            flight.done.wait()
+            if flight.succeeded:
                 return True
+        succeeded = False
         try:
             _HASHER.verify(stored_hash, presented)
+            succeeded = True
         except (VerifyMismatchError, VerificationError, InvalidHashError):
-            return False
-        with self._lock:
-            self._cache[key] = now + _CACHE_SECONDS
-            self._cache.move_to_end(key)
-            while len(self._cache) > _CACHE_SIZE:
-                self._cache.popitem(last=False)
-        return True
+            pass
+        finally:
+            with self._lock:
+                del self._flights[key]
+                if succeeded:
+                    self._cache[key] = time.monotonic() + _CACHE_SECONDS
+                    self._cache.move_to_end(key)
+                    while len(self._cache) > _CACHE_SIZE:
+                        self._cache.popitem(last=False)
+            flight.succeeded = succeeded
+            flight.done.set()
+        return succeeded
+
+
+class _Flight:
+    """One argon2 verification in progress, for identical attempts to wait on."""
+
+    __slots__ = ("done", "succeeded")
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.succeeded = False

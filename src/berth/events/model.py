@@ -8,11 +8,24 @@ requested and granted scopes. No event ever holds a secret or a token (only a to
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from berth.access.model import Access, AuthOutcome, Identity, scope_string
 from berth.events.observer import RequestSummary
+
+_COLUMNS: dict[type, tuple[str, ...]] = {}
+
+
+def _row(event: Any) -> dict[str, Any]:
+    """The event's columns: a flat copy (every field is a str, a float or None), without
+    ``dataclasses.asdict``'s recursive deep copy, which cost a visible share of a token request."""
+    kind = type(event)
+    columns = _COLUMNS.get(kind)
+    if columns is None:
+        columns = _COLUMNS[kind] = tuple(field.name for field in fields(event))
+    return {name: getattr(event, name) for name in columns}
+
 
 # Denials that are part of the normal challenge dance, not an authentication attempt.
 NOT_AN_ATTEMPT = frozenset({"no_credentials", ""})
@@ -40,7 +53,7 @@ class LoginEvent:
     granted_scopes: str
 
     def row(self) -> dict[str, Any]:
-        return asdict(self)
+        return _row(self)
 
 
 @dataclass(frozen=True)
@@ -68,7 +81,7 @@ class RepositoryEvent:
     detail: str = ""
 
     def row(self) -> dict[str, Any]:
-        return asdict(self)
+        return _row(self)
 
 
 def _identity_fields(identity: Identity | None) -> tuple[str, str]:

@@ -6,7 +6,7 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Connection, delete, select, update
+from sqlalchemy import ColumnElement, Connection, bindparam, delete, select, update
 from sqlalchemy.engine import RowMapping
 
 from berth.metadata.access_schema import identities, identity_secrets
@@ -75,8 +75,14 @@ def _one(conn: Connection, condition: ColumnElement[bool]) -> IdentityRecord | N
     return _identity(row) if row else None
 
 
+# Built once: every bearer status check and refresh-token grant reads an identity by id, and
+# building the statement per call cost more than SQLite's work (docs/performance.md).
+_BY_ID = select(identities).where(identities.c.id == bindparam("identity_id"))
+
+
 def get(conn: Connection, identity_id: str) -> IdentityRecord | None:
-    return _one(conn, identities.c.id == identity_id)
+    row = conn.execute(_BY_ID, {"identity_id": identity_id}).mappings().first()
+    return _identity(row) if row else None
 
 
 def by_upn(conn: Connection, upn: str) -> IdentityRecord | None:

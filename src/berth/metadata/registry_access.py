@@ -164,8 +164,11 @@ def get_token(conn: Connection, registry_id: str, name: str) -> TokenRecord | No
     return _token(row) if row else None
 
 
+_TOKEN_BY_ID = select(tokens).where(tokens.c.id == bindparam("token_id"))
+
+
 def get_token_by_id(conn: Connection, token_id: str) -> TokenRecord | None:
-    row = conn.execute(select(tokens).where(tokens.c.id == token_id)).mappings().first()
+    row = conn.execute(_TOKEN_BY_ID, {"token_id": token_id}).mappings().first()
     return _token(row) if row else None
 
 

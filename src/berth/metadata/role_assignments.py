@@ -6,7 +6,7 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection, bindparam, delete, select
 from sqlalchemy.engine import RowMapping
 
 from berth.metadata.access_schema import role_assignments
@@ -68,9 +68,12 @@ def create(
     return record
 
 
+# Built once: read on every token request of a user or service principal (see identities._BY_ID).
+_FOR_PRINCIPAL = select(role_assignments).where(role_assignments.c.principal_id == bindparam("principal_id"))
+
+
 def for_principal(conn: Connection, principal_id: str) -> list[RoleAssignmentRecord]:
-    query = select(role_assignments).where(role_assignments.c.principal_id == principal_id)
-    return [_record(row) for row in conn.execute(query).mappings()]
+    return [_record(row) for row in conn.execute(_FOR_PRINCIPAL, {"principal_id": principal_id}).mappings()]
 
 
 def list_all(conn: Connection) -> list[RoleAssignmentRecord]:
