@@ -105,10 +105,20 @@ async def write_part(
                 if pending:
                     await send.send(pending)
                     received += pending_size
+    except BaseExceptionGroup as failed:
+        # The task group wraps what went wrong (the client went away, the disk is full); the
+        # callers answer each kind on its own, so the first cause is raised as itself.
+        raise first_cause(failed) from None
     finally:
         with anyio.CancelScope(shield=True):
             await anyio.to_thread.run_sync(writer.close)
     return received
+
+
+def first_cause(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    """The first exception a (possibly nested) exception group holds."""
+    first = group.exceptions[0]
+    return first_cause(first) if isinstance(first, BaseExceptionGroup) else first
 
 
 async def rehash(
