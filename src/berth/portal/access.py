@@ -16,6 +16,7 @@ from starlette.responses import RedirectResponse, Response
 from berth.access.scopes import SCOPE_MAP_ACTIONS
 from berth.management.authz import READ, WRITE
 from berth.management.errors import invalid
+from berth.management.scoped_access import GeneratedPassword
 from berth.metadata.registries import IpRule, RegistryRecord
 from berth.metadata.repositories import list_names
 from berth.portal.pages import Form, Portal, read_form
@@ -67,6 +68,19 @@ class AccessPages:
         record = await self.portal.registry(user, request.path_params["name"])
         user.caller.require(permission, user.registry_id(record), action)
         return record
+
+    async def _shown_once(
+        self,
+        request: Request,
+        user: PortalUser,
+        token_name: str,
+        password: GeneratedPassword,
+        expires_at: float | None,
+    ) -> Response:
+        """The access page with a token's new password, which is never shown again."""
+        values = {password.name: password.value.reveal()}
+        revealed = {"title": f"Token {token_name}", "values": values, "expires_at": expires_at}
+        return await self.page(request, user, revealed)
 
     async def page(
         self, request: Request, user: PortalUser, revealed: dict[str, Any] | None = None
@@ -136,15 +150,7 @@ class AccessPages:
         expires_at = _expiry(form)
         view = await self.scoped.put_token(record, form.one("name").strip(), form.one("scope_map"))
         password = await self.scoped.generate_password(view.token, "password1", expires_at)
-        return await self.page(
-            request,
-            user,
-            {
-                "title": f"Token {view.token.name}",
-                "values": {password.name: password.value.reveal()},
-                "expires_at": expires_at,
-            },
-        )
+        return await self._shown_once(request, user, view.token.name, password, expires_at)
 
     async def token_password(self, request: Request, user: PortalUser) -> Response:
         record = await self._registry(request, user, WRITE, f"{REGISTRY_ACTION}/generateCredentials/action")
@@ -152,15 +158,7 @@ class AccessPages:
         view = await self.scoped.get_token(record, form.one("token"))
         expires_at = _expiry(form)
         password = await self.scoped.generate_password(view.token, form.one("password_name"), expires_at)
-        return await self.page(
-            request,
-            user,
-            {
-                "title": f"Token {view.token.name}",
-                "values": {password.name: password.value.reveal()},
-                "expires_at": expires_at,
-            },
-        )
+        return await self._shown_once(request, user, view.token.name, password, expires_at)
 
     async def token_status(self, request: Request, user: PortalUser) -> Response:
         record = await self._registry(request, user, WRITE, f"{TOKENS}/write")
