@@ -8,7 +8,7 @@
   checked against the service principal's certificates (see :mod:`berth.directory.certificates`).
 
 Every refusal carries a distinct machine reason for the login events (``federation_*``,
-``certificate_*``), explained by :data:`berth.troubleshoot.identity_causes.REASONS`.
+``certificate_*``), explained by :data:`berth.troubleshoot.identity_causes.IDENTITY_REASONS`.
 """
 
 from __future__ import annotations

@@ -18,7 +18,8 @@ from berth.metadata.registries import RegistryRecord
 from berth.portal.pages import Portal, read_form
 from berth.portal.session import PortalUser
 from berth.troubleshoot.explain import RegistryFacts, Verdict, explain_all, is_probe, rank
-from berth.troubleshoot.symptoms import Symptom, match
+from berth.troubleshoot.symptom_model import Symptom
+from berth.troubleshoot.symptoms import match
 
 WINDOW_SECONDS = 3600
 

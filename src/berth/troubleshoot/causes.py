@@ -7,42 +7,8 @@ explained the same way wherever it is found. Codes are ACR's where ACR has one.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from enum import StrEnum
-
-
-class SeedCause(StrEnum):
-    """The causes listed by the troubleshooting article the project starts from."""
-
-    DOCKER = "Docker is not configured correctly in the environment"
-    REGISTRY_NAME = "The registry does not exist or the name is wrong"
-    INVALID_CREDENTIALS = "The registry credentials are not valid"
-    NOT_AUTHORIZED = "The credentials are not authorized for push, pull or management operations"
-    EXPIRED = "The credentials have expired"
-    NETWORK = "A firewall or network rule blocks access to the registry"
-    # Not in the article (it is about logins); berth's storage quota refuses pushes.
-    STORAGE = "The registry is at its storage quota"
-
-
-@dataclass(frozen=True)
-class Cause:
-    code: str
-    seed: SeedCause
-    cause: str  # one sentence; may use {placeholders} filled from the evidence
-    fix: str  # the command or action that fixes it; may use {placeholders}
-
-    def render(self, **facts: str) -> tuple[str, str]:
-        return _fill(self.cause, facts), _fill(self.fix, facts)
-
-
-class _Missing(dict[str, str]):
-    def __missing__(self, key: str) -> str:
-        return f"<{key}>"
-
-
-def _fill(text: str, facts: dict[str, str]) -> str:
-    return text.format_map(_Missing(facts))
-
+from berth.troubleshoot.cause_model import Cause, SeedCause
+from berth.troubleshoot.identity_causes import IDENTITY_REASONS
 
 D, N, I, A, E, F = (  # noqa: E741 - short aliases keep the table readable
     SeedCause.DOCKER,
@@ -379,6 +345,8 @@ REASONS: dict[str, Cause] = {
     "wrong_tenant": Cause("WRONG_TENANT", I, "{detail}.", "berth login --server <this service>"),
     # A refused push (a failed Push repository event), not a login.
     "storage_quota_exceeded": Cause("STORAGE_QUOTA_EXCEEDED", SeedCause.STORAGE, "{detail}.", QUOTA_FIX),
+    # Secretless sign-ins (federated tokens, certificates, managed identities) have their own table.
+    **IDENTITY_REASONS,
 }
 
 # A pull-only request rejected for its credentials on a registry that allows anonymous pull:
@@ -393,7 +361,3 @@ STALE_CREDENTIALS = Cause(
 STALE_REASONS = frozenset(
     {"bad_secret", "unknown_identity", "secret_expired", "token_expired", "identity_disabled"}
 )
-
-# Secretless sign-ins (federated tokens, certificates, managed identities) have their own table,
-# which adds itself to REASONS; imported last because it builds on Cause above.
-import berth.troubleshoot.identity_causes  # noqa: E402, F401

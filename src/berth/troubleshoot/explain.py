@@ -8,7 +8,8 @@ from enum import StrEnum
 from typing import Any
 
 from berth.access.scopes import REPOSITORY_ACTIONS, Scope, parse_scopes
-from berth.troubleshoot.causes import REASONS, STALE_CREDENTIALS, STALE_REASONS, SeedCause
+from berth.troubleshoot.cause_model import SeedCause
+from berth.troubleshoot.causes import REASONS, STALE_CREDENTIALS, STALE_REASONS
 
 # check-health's own requests carry this user agent; diagnose leaves them out of the verdicts.
 PROBE_USER_AGENT = "berth-check-health"

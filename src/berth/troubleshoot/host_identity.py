@@ -21,7 +21,8 @@ from typing import Any
 
 import httpx
 
-from berth.troubleshoot.causes import CAUSES, REASONS, Cause
+from berth.troubleshoot.cause_model import Cause
+from berth.troubleshoot.causes import CAUSES, REASONS
 
 NULL_GUID = "00000000-0000-0000-0000-000000000000"
 EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"

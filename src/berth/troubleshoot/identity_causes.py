@@ -1,12 +1,11 @@
 """Causes of refused secretless sign-ins: federated tokens (clusters, CI pipelines) and
 certificate assertions. Keyed by the machine reason of the login event, like
-:data:`berth.troubleshoot.causes.REASONS`, to which they add themselves (whichever of the two
-modules is imported first).
+:data:`berth.troubleshoot.causes.REASONS`, which includes them.
 """
 
 from __future__ import annotations
 
-from berth.troubleshoot.causes import REASONS, Cause, SeedCause
+from berth.troubleshoot.cause_model import Cause, SeedCause
 
 _CREATE = (
     "berth ad app federated-credential create --id {identity} --parameters "
@@ -105,5 +104,3 @@ IDENTITY_REASONS: dict[str, Cause] = {
         "identity: berth identity host-credential create -n <identity> -g <group> --host <host>",
     ),
 }
-
-REASONS.update(IDENTITY_REASONS)

@@ -1,14 +1,13 @@
 """The seed's fourth symptom — "the registry cannot be reached from a cluster, a pipeline or another
 service" — in the words the secretless sign-ins fail with (azure-identity's and the directory's
 ``AADSTS`` messages, the managed identity endpoint's), each with its possible causes.
-:data:`berth.troubleshoot.symptoms.SYMPTOMS` starts with these (they are the most specific): this
-module puts them there, whichever of the two is imported first."""
+:data:`berth.troubleshoot.symptoms.SYMPTOMS` starts with these (they are the most specific)."""
 
 from __future__ import annotations
 
-from berth.troubleshoot import symptoms
-from berth.troubleshoot.causes import SeedCause
-from berth.troubleshoot.symptoms import PossibleCause, Symptom, _p
+from berth.troubleshoot.cause_model import SeedCause
+from berth.troubleshoot.symptom_model import PossibleCause, Symptom
+from berth.troubleshoot.symptom_model import patterns as _p
 
 _LOGS = "berth acr logs login -n {registry} --status failed --since 1h"
 _CHECK = "berth acr check-acr -n {registry}  (on the workload's host)"
@@ -100,5 +99,3 @@ IDENTITY_SYMPTOMS: tuple[Symptom, ...] = (
         (_HOST,),
     ),
 )
-
-symptoms.SYMPTOMS = IDENTITY_SYMPTOMS + symptoms.SYMPTOMS

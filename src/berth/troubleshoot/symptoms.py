@@ -4,34 +4,11 @@ them apart. Covers the seed article's symptoms in docker's, podman's and az's wo
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-
-from berth.troubleshoot.causes import QUOTA_FIX, SeedCause
-
-
-@dataclass(frozen=True)
-class PossibleCause:
-    cause: str
-    seed: SeedCause
-    check: str  # how to confirm or rule it out
-    fix: str
-    codes: tuple[str, ...] = ()  # the verdict codes (from login events) that confirm this cause
-
-
-@dataclass(frozen=True)
-class Symptom:
-    name: str
-    patterns: tuple[re.Pattern[str], ...]
-    causes: tuple[PossibleCause, ...]
-
-    def matches(self, text: str) -> bool:
-        return any(p.search(text) for p in self.patterns)
-
-
-def _p(*patterns: str) -> tuple[re.Pattern[str], ...]:
-    return tuple(re.compile(p, re.IGNORECASE) for p in patterns)
-
+from berth.troubleshoot.cause_model import SeedCause
+from berth.troubleshoot.causes import QUOTA_FIX
+from berth.troubleshoot.identity_symptoms import IDENTITY_SYMPTOMS
+from berth.troubleshoot.symptom_model import PossibleCause, Symptom
+from berth.troubleshoot.symptom_model import patterns as _p
 
 _HEALTH = "berth acr check-health -n {registry} --yes"
 _LOGS = "berth acr logs login -n {registry} --status failed --since 1h"
@@ -211,7 +188,9 @@ _QUOTA = PossibleCause(
     codes=("STORAGE_QUOTA_EXCEEDED",),
 )
 
+# The secretless sign-ins' symptoms come first: they are the most specific.
 SYMPTOMS: tuple[Symptom, ...] = (
+    *IDENTITY_SYMPTOMS,
     Symptom(
         "Push refused: storage quota exceeded",
         _p(r"storage quota exceeded", r"storage_quota_exceeded", r"exceed (its|the) storage quota"),
@@ -339,8 +318,3 @@ SYMPTOMS: tuple[Symptom, ...] = (
 def match(text: str) -> list[Symptom]:
     """The symptoms an error text shows, most specific first."""
     return [symptom for symptom in SYMPTOMS if symptom.matches(text)]
-
-
-# The secretless sign-ins' symptoms put themselves first in SYMPTOMS (most specific); imported
-# last because they build on the types above.
-import berth.troubleshoot.identity_symptoms  # noqa: E402, F401

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from berth.troubleshoot.explain import Verdict
-from berth.troubleshoot.symptoms import Symptom
+from berth.troubleshoot.symptom_model import Symptom
 
 
 @dataclass
