@@ -83,11 +83,13 @@ class AtLeastTimesBaseline:
 
 @dataclass(frozen=True)
 class AtLeastFractionOf:
-    """berth's figure must reach ``fraction`` of another berth figure (same unit)."""
+    """berth's figure must reach ``fraction`` of another figure in the same unit: berth's own
+    (``subject`` left as berth) or another subject's, such as the hash or client ceiling."""
 
     reference_key: str
     fraction: float
     reference_label: str
+    subject: str = CANDIDATE
 
     @property
     def description(self) -> str:
@@ -95,7 +97,7 @@ class AtLeastFractionOf:
 
     def verdict(self, metric: Metric, results: Results) -> Verdict:
         measured = value_of(results, CANDIDATE, metric.key)
-        reference = value_of(results, CANDIDATE, self.reference_key)
+        reference = value_of(results, self.subject, self.reference_key)
         if measured is None or reference is None:
             return "n/a"
         return "pass" if measured >= self.fraction * reference else "FAIL"
@@ -118,27 +120,6 @@ class Flat:
         if peak is None or idle is None:
             return "n/a"
         return "pass" if peak <= idle + self.slack_mib else "FAIL"
-
-
-@dataclass(frozen=True)
-class AtLeastFractionOfSubject:
-    """berth's figure must reach ``fraction`` of another subject's figure (the hash or client ceiling)."""
-
-    subject: str
-    reference_key: str
-    fraction: float
-    reference_label: str
-
-    @property
-    def description(self) -> str:
-        return f"≥ {self.fraction:.0%} of {self.reference_label}"
-
-    def verdict(self, metric: Metric, results: Results) -> Verdict:
-        measured = value_of(results, CANDIDATE, metric.key)
-        reference = value_of(results, self.subject, self.reference_key)
-        if measured is None or reference is None:
-            return "n/a"
-        return "pass" if measured >= self.fraction * reference else "FAIL"
 
 
 @dataclass(frozen=True)
