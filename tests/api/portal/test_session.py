@@ -74,6 +74,38 @@ def test_the_session_cookie_is_secure_over_https(app: BerthApp) -> None:
         assert "secure" in set_cookies(answer)["berth_portal_refresh"].lower()
 
 
+def test_a_lying_forwarded_proto_from_an_untrusted_peer_changes_nothing(client: TestClient) -> None:
+    """Only a peer in trusted_proxies may say the browser used HTTPS: from anyone else the header
+    is ignored, so the cookies are not Secure (the browser would drop them over plain HTTP) and
+    the redirect URI keeps the scheme the connection really has."""
+    client.headers["X-Forwarded-Proto"] = "https"
+    start = client.get("/portal/signin?next=/portal/r/default", follow_redirects=False)
+    assert "secure" not in set_cookies(start)["berth_portal_signin"].lower()
+    assert "redirect_uri=http%3A%2F%2F" in start.headers["location"]
+    answer = sign_in(client)
+    for name in ("berth_portal", "berth_portal_refresh"):
+        assert "secure" not in set_cookies(answer)[name].lower()
+    assert client.get("/portal/r/default").status_code == 200
+
+
+@pytest.mark.parametrize(("peer", "secure"), [("10.1.2.3", True), ("192.0.2.7", False)])
+def test_forwarded_proto_is_believed_only_from_a_trusted_proxy(
+    tmp_path: Path, peer: str, secure: bool
+) -> None:
+    settings = load_settings(
+        overrides={"data_dir": tmp_path, "trusted_proxies": ["10.0.0.0/8"]}, environ={}, detect_tls=False
+    )
+    with TestClient(build_app(settings), base_url="http://localhost:5000", client=(peer, 40000)) as behind:
+        start = behind.get(
+            "/portal/signin?next=/portal/r/default",
+            headers={"X-Forwarded-Proto": "https"},
+            follow_redirects=False,
+        )
+        assert ("secure" in set_cookies(start)["berth_portal_signin"].lower()) is secure
+        scheme = "https" if secure else "http"
+        assert f"redirect_uri={scheme}%3A%2F%2F" in start.headers["location"]
+
+
 def test_a_callback_with_another_state_is_refused(client: TestClient) -> None:
     start = client.get("/portal/signin", follow_redirects=False)
     state = parse_qs(urlsplit(start.headers["location"]).query)["state"][0]
