@@ -120,7 +120,7 @@ class Grant:
     identity: Identity
     granted: frozenset[Access] = frozenset()
     jwt_id: str = ""
-    credential: str = ""  # how the caller authenticated: "bearer", "basic" or "" (none needed)
+    credential: str = ""  # how the caller authenticated: "bearer", "basic", "portal" or "" (none needed)
     # What the identity may do in the registry now; None where everything is allowed (insecure).
     permissions: Permissions | None = None
 

@@ -14,16 +14,20 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from berth import errors
+from berth.access.model import Grant, Identity, IdentityKind
 from berth.content.artifacts import ArtifactService
 from berth.content.manifests import ManifestService
 from berth.content.repositories import RepositoryService
 from berth.errors import WireError
+from berth.events.observer import RepositoryOperation, RequestSummary, new_correlation_id
+from berth.events.requestlog import correlation_id_of
 from berth.management.errors import ManagementError
 from berth.metadata import pulls
 from berth.metadata.registries import RegistryRecord
 from berth.portal import queries
 from berth.portal.pages import Portal, read_form
 from berth.portal.session import PortalUser
+from berth.registry.clients import client_ip
 
 LOCKABLE = ("writeEnabled", "deleteEnabled")
 PAGE_SIZE = 50
@@ -160,14 +164,17 @@ class ContentPages:
             raise ManagementError(
                 "ConfirmationMismatch", f"Type the repository's name ({name}) to delete it.", 400
             )
-        await RepositoryService(record.id, self.services.db, self.services.pull_cache).delete(name)
+        deleted = await RepositoryService(record.id, self.services.db, self.services.pull_cache).delete(name)
+        self._record(request, user, record, RepositoryOperation("Delete", name, tag=",".join(deleted.tags)))
         return RedirectResponse(f"/portal/r/{record.name}/repositories", status_code=303)
 
     async def delete_tag(self, request: Request, user: PortalUser) -> Response:
         record = await self._deletable(request, user)
         form = await read_form(request)
         name = form.one("repo")
-        await self._artifacts(record).untag(name, form.one("tag"))
+        untagged = await self._artifacts(record).untag(name, form.one("tag"))
+        operation = RepositoryOperation("Untag", name, tag=untagged.tag, digest=untagged.digest)
+        self._record(request, user, record, operation)
         return RedirectResponse(_repository_url(record, name), status_code=303)
 
     async def delete_manifest(self, request: Request, user: PortalUser) -> Response:
@@ -177,10 +184,40 @@ class ContentPages:
         if not digest.startswith("sha256:") and not digest.startswith("sha512:"):
             raise WireError(errors.DIGEST_INVALID, f"'{digest[:80]}' is not a digest")
         store = self.services.store_for(record.id)
-        await ManifestService(record.id, self.services.db, store, self.services.pull_cache).delete(
+        removed = await ManifestService(record.id, self.services.db, store, self.services.pull_cache).delete(
             name, digest
         )
+        self._record(
+            request, user, record, RepositoryOperation("Delete", name, digest=digest, tag=",".join(removed))
+        )
         return RedirectResponse(_repository_url(record, name), status_code=303)
+
+    def _record(
+        self, request: Request, user: PortalUser, record: RegistryRecord, operation: RepositoryOperation
+    ) -> None:
+        """A delete made here is a repository event like one made through the registry's API
+        (the same operation names and columns), so ``acr logs`` and diagnose see who did it."""
+        identity = user.caller.identity
+        try:
+            kind = IdentityKind(identity.kind)
+        except ValueError:
+            kind = IdentityKind.UNKNOWN
+        self.services.observer.request_finished(
+            RequestSummary(
+                method=request.method,
+                path=request.url.path,
+                route="portal",
+                status=303,
+                duration_ms=0.0,
+                client_ip=client_ip(request.scope, self.services.trusted_proxies),
+                user_agent=request.headers.get("user-agent", ""),
+                correlation_id=correlation_id_of(request.scope) or new_correlation_id(),
+                login_server=self.services.management.registries.login_server(record),
+                registry=record,
+                grant=Grant(Identity(kind, identity.name, identity.id), credential="portal"),
+                operations=[operation],
+            )
+        )
 
 
 def _manifest_url(record: RegistryRecord, name: str, digest: str) -> str:
