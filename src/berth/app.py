@@ -213,21 +213,29 @@ def prepare(settings: Settings) -> None:
     done once before several workers start, so they never race on it."""
     db = Database(settings.resolved_database_url)
     try:
-        db.create_schema()
-        tenancy = Tenancy.load(db)
-        Keyring(db).load()
-        db.write_sync(registry_rows.ensure, settings.default_registry)
-        bootstrap_owner(settings, db, tenancy)
+        first_start(settings, db)
     finally:
         db.dispose()
 
 
+def first_start(settings: Settings, db: Database) -> tuple[Tenancy, Keyring]:
+    """The work a new or upgraded database needs before anything is served: missing tables,
+    columns and indexes, the tenant's ids, the first signing key, the default registry and the
+    owner user. Idempotent, and run under :meth:`Database.startup_lock`, so replicas starting
+    together on one PostgreSQL database do it one at a time (one owner, one first key)."""
+    with db.startup_lock():
+        db.create_schema()
+        tenancy = Tenancy.load(db)
+        keyring = Keyring(db)
+        keyring.load()
+        db.write_sync(registry_rows.ensure, settings.default_registry)
+        bootstrap_owner(settings, db, tenancy)
+    return tenancy, keyring
+
+
 def build_app(settings: Settings) -> BerthApp:
     db = Database(settings.resolved_database_url)
-    db.create_schema()
-    tenancy = Tenancy.load(db)
-    keyring = Keyring(db)
-    keyring.load()
+    tenancy, keyring = first_start(settings, db)
     verifier = SecretVerifier()
     directory_tokens = DirectoryTokens(
         keyring, tenancy.tenant_id, f"{settings.service_url}/{tenancy.tenant_id}/v2.0"
@@ -289,7 +297,6 @@ def build_app(settings: Settings) -> BerthApp:
         later_service_routes=portal,
         on_startup=[
             bus.start,
-            lambda: bootstrap_owner(settings, db, tenancy),
             lambda: db.write_sync(count_registries_without_counter),
             lambda: _start_events(settings, recorder),
             janitor.start,

@@ -95,7 +95,7 @@ def cluster(postgres_admin_url: str, tmp_path_factory: pytest.TempPathFactory) -
             for n in (1, 2, 3)
         ]
         try:
-            replicas[0].start()  # the first start on a new database creates the owner: one at a time
+            replicas[0].start()  # starting together is tested in tests/unit/test_first_start.py
             for replica in replicas[1:]:
                 replica.start()
             with haproxy([replica.address for replica in replicas], balancer_port) as balancer:

@@ -9,7 +9,8 @@ queue instead of failing on lock upgrades); PostgreSQL runs through psycopg 3.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -27,6 +28,9 @@ from berth.metadata import events_schema as _events_schema  # noqa: F401  (regis
 from berth.metadata import invalidations as _invalidations  # noqa: F401  (registers its table)
 from berth.metadata import sign_in_codes as _sign_in_codes  # noqa: F401  (registers its table)
 from berth.metadata.schema import SCHEMA_VERSION, metadata, settings_table
+
+# The key of the PostgreSQL advisory lock held during start-up work (:meth:`Database.startup_lock`).
+STARTUP_LOCK_KEY = 0x6265727468_0001  # "berth", 1
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -84,6 +88,28 @@ class Database:
             event.listen(self.engine, "begin", _begin_sqlite)
         else:
             self.engine = create_engine(self.url, pool_size=pool_size, max_overflow=4, pool_pre_ping=True)
+
+    @contextmanager
+    def startup_lock(self) -> Iterator[None]:
+        """Run start-up work (schema changes, the first signing key, the owner user) one
+        process at a time across replicas sharing a PostgreSQL database: a session advisory
+        lock, held on its own connection until the block ends. Replicas starting together on a
+        new or upgraded database would otherwise race on the DDL and each create an owner.
+
+        SQLite needs none: its file is served from one host, and ``berth serve --workers``
+        prepares the database once before it starts the workers.
+        """
+        if self.is_sqlite:
+            yield
+            return
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": STARTUP_LOCK_KEY})
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": STARTUP_LOCK_KEY})
+                conn.commit()
 
     def create_schema(self) -> None:
         """Create missing tables and indexes, record the schema version; refuse a newer database."""
