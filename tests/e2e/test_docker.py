@@ -34,9 +34,10 @@ def _image(dockerd: DockerDaemon, reference: str) -> dict[str, object]:
     return dict(inspected[0])
 
 
-def _import(dockerd: DockerDaemon, tmp_path: Path, reference: str) -> str:
+def _import(dockerd: DockerDaemon, tmp_path: Path, reference: str, size: int = 64 * 1024) -> str:
     """``docker import`` a random root filesystem; returns the image id (its config digest)."""
-    image_id = dockerd.run("import", str(rootfs_tarball(tmp_path / "rootfs.tar")), reference).stdout.strip()
+    rootfs = rootfs_tarball(tmp_path / "rootfs.tar", size)
+    image_id = dockerd.run("import", str(rootfs), reference).stdout.strip()
     assert image_id.startswith("sha256:")
     return image_id
 
@@ -76,6 +77,22 @@ def test_push_remove_pull_keeps_image_id_and_digest(
     image = _image(dockerd, reference)
     assert image["Id"] == image_id
     assert image["RepoDigests"] == [f"{berth_server.address}/hello/world@{pushed}"]
+
+
+def test_a_large_layer_sent_from_its_file_is_pulled_back_whole(
+    dockerd: DockerDaemon, berth_server: BerthServer, http: httpx.Client, tmp_path: Path
+) -> None:
+    """A layer over 1 MiB goes out with sendfile (berth.sendfile); docker checks its digest."""
+    reference = f"{berth_server.address}/big/layer:v1"
+    image_id = _import(dockerd, tmp_path, reference, size=48 * 1024 * 1024)
+    pushed = _push(dockerd, reference)
+    manifest = http.get("/v2/big/layer/manifests/v1", headers={"Accept": DOCKER_MANIFEST}).json()
+    assert manifest["layers"][0]["size"] > 40 * 1024 * 1024
+
+    _remove(dockerd, reference)
+    pulled = _digest_in(dockerd.run("pull", reference).stdout, "Digest")
+    assert pulled == pushed
+    assert _image(dockerd, reference)["Id"] == image_id
 
 
 def test_nested_repository_pull_by_digest(

@@ -7,7 +7,9 @@ logged once per connection with the client's address, in place of uvicorn's bare
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import socket
 import time
 from collections.abc import Iterator
@@ -101,3 +103,40 @@ def test_other_garbage_is_named_too(server: BerthServer) -> None:
 
     logged = wait_for(server, lambda r: "not HTTP/1.1" in r["message"])
     assert any("127.0.0.1:" in r["message"] and "not HTTP/1.1" in r["message"] for r in logged)
+
+
+def push_blob(server: BerthServer, repository: str, data: bytes) -> str:
+    digest = "sha256:" + hashlib.sha256(data).hexdigest()
+    session = httpx.post(f"{server.url}/v2/{repository}/blobs/uploads/")
+    assert session.status_code == 202
+    stored = httpx.put(f"{server.url}{session.headers['Location']}", params={"digest": digest}, content=data)
+    assert stored.status_code == 201
+    return digest
+
+
+def test_blob_pulls_sent_from_the_file_are_logged_with_their_status_and_bytes(server: BerthServer) -> None:
+    # Large enough to be sent with sendfile (blobs up to 1 MiB are read and verified instead)
+    # and to outlast the socket buffers, so that the client below leaves in the middle.
+    data = os.urandom(24 * 1024 * 1024)
+    digest = push_blob(server, "logged/pulls", data)
+    url = f"{server.url}/v2/logged/pulls/blobs/{digest}"
+
+    with httpx.Client() as client:  # one kept-alive connection: a whole blob, then a range
+        whole = client.get(url, headers={"User-Agent": "pull-whole"})
+        ranged = client.get(url, headers={"User-Agent": "pull-range", "Range": "bytes=1000-2999999"})
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        request = f"GET /v2/logged/pulls/blobs/{digest} HTTP/1.1\r\nHost: {server.address}\r\n"
+        sock.sendall(f"{request}User-Agent: pull-left\r\n\r\n".encode())
+        assert sock.recv(65536).startswith(b"HTTP/1.1 200")
+
+    assert whole.status_code == 200
+    assert whole.content == data
+    assert ranged.status_code == 206
+    assert ranged.content == data[1000:3000000]
+    logged = wait_for(server, lambda r: r.get("user_agent") == "pull-left")
+    by_agent = {r.get("user_agent"): r for r in logged if r.get("logger") == "berth.request"}
+    assert (by_agent["pull-whole"]["status"], by_agent["pull-whole"]["bytes_out"]) == (200, len(data))
+    assert (by_agent["pull-range"]["status"], by_agent["pull-range"]["bytes_out"]) == (206, 2999000)
+    assert by_agent["pull-left"]["status"] == 499
+    assert 0 < by_agent["pull-left"]["bytes_out"] < len(data)
+    assert not [r for r in logged if r["level"] in ("error", "critical")]

@@ -6,6 +6,7 @@ import hashlib
 import logging
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
+from typing import BinaryIO
 
 import anyio.to_thread
 from sqlalchemy import Connection
@@ -41,6 +42,19 @@ class BlobInfo:
     size: int
 
 
+@dataclass(frozen=True)
+class BlobFile:
+    """An open local file holding a blob, and the range of it to send (zero-copy sends).
+
+    Whoever sends it closes ``file``; opening it before the response starts keeps the bytes
+    readable even if the blob is deleted while they are sent.
+    """
+
+    file: BinaryIO
+    offset: int
+    length: int
+
+
 class BlobService:
     """``redirect_seconds`` > 0 turns on redirects of blob GETs (:meth:`redirect_url`)."""
 
@@ -73,6 +87,22 @@ class BlobService:
             return None
         return await anyio.to_thread.run_sync(self._store.redirect_url, info.digest, self._redirect_seconds)
 
+    async def open_file(self, info: BlobInfo, offset: int, length: int) -> BlobFile | None:
+        """The blob's local file, open, for a server that sends files itself (zero-copy); None
+        when the bytes must pass through :meth:`open` instead: a small blob read whole (it is
+        verified), or a store without local files (an object store).
+
+        Opened before any header is sent, like :meth:`open`: a blob whose bytes are gone is
+        ``BLOB_UNKNOWN``, and one deleted after this is still sent whole.
+        """
+        if offset == 0 and length == info.size <= VERIFY_ON_READ:
+            return None
+        try:
+            file = await anyio.to_thread.run_sync(self._open_local, info.digest)
+        except FileNotFoundError:
+            raise WireError(errors.BLOB_UNKNOWN, detail={"digest": info.digest}) from None
+        return BlobFile(file, offset, length) if file is not None else None
+
     async def open(self, info: BlobInfo, offset: int, length: int) -> AsyncIterator[bytes] | bytes:
         """The bytes to send: whole and verified for a small blob, else a stream.
 
@@ -92,6 +122,15 @@ class BlobService:
         except FileNotFoundError:
             raise WireError(errors.BLOB_UNKNOWN, detail={"digest": digest}) from None
         return _blocks(iterator)
+
+    def _open_local(self, digest: str) -> BinaryIO | None:
+        """The blob's local file, open for reading; None when the store has none (an object
+        store, or a blob that is gone: :meth:`open` then says so). Raises
+        ``FileNotFoundError`` when the blob was deleted after ``local_path`` found it."""
+        path = self._store.local_path(digest)
+        if path is None:
+            return None
+        return open(path, "rb", buffering=0)  # the response closes it
 
     def _read_verified(self, digest: str) -> bytes | None:
         try:

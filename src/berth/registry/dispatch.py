@@ -27,6 +27,7 @@ from berth.registry.context import RequestContext
 from berth.registry.handlers.acr_diagnostics import REJECTED_PREFIX
 from berth.registry.hosts import split_host, target_for
 from berth.registry.routes import Route, match
+from berth.sendfile import ZERO_COPY_SEND, SendInterrupted
 from berth.services import Services
 
 log = logging.getLogger("berth.registry")
@@ -252,4 +253,12 @@ class _ByteCounter:
     async def send(self, message: Message) -> None:
         if message["type"] == "http.response.body":
             self.bytes_out += len(message.get("body", b""))
+        elif message["type"] == ZERO_COPY_SEND:
+            try:
+                await self._send(message)
+            except SendInterrupted as exc:
+                self.bytes_out += exc.sent
+                raise
+            self.bytes_out += message["count"]
+            return
         await self._send(message)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import urlencode
 
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from berth.errors import JSON_CONTENT_TYPE
+from berth.sendfile import ZERO_COPY_SEND
 
 
 def json_response(
@@ -34,3 +36,32 @@ def next_link(path: str, last: str, limit: int | None, **extra: str) -> str:
     query["last"] = last
     query.update(extra)
     return f'<{path}?{urlencode(query)}>; rel="next"'
+
+
+class FileRangeResponse(Response):
+    """A byte range of an open file, sent by the server with ``http.response.zerocopysend``
+    (:mod:`berth.sendfile`), so the bytes never pass through Python.
+
+    Use it only when ``scope["extensions"]`` offers that extension (:func:`zero_copy_offered`).
+    The response owns ``file`` and closes it once sent, or when the client is gone.
+    """
+
+    def __init__(
+        self, file: BinaryIO, offset: int, length: int, status_code: int, headers: Mapping[str, str]
+    ) -> None:
+        super().__init__(None, status_code, dict(headers), "application/octet-stream")
+        self.file = file
+        self.offset = offset
+        self.length = length
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        with self.file:
+            start = {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
+            await send(start)
+            await send(
+                {"type": ZERO_COPY_SEND, "file": self.file, "offset": self.offset, "count": self.length}
+            )
+
+
+def zero_copy_offered(scope: Scope) -> bool:
+    return ZERO_COPY_SEND in (scope.get("extensions") or ())

@@ -11,7 +11,7 @@ from berth.errors import WireError
 from berth.names import Digest, InvalidName
 from berth.registry.context import RequestContext
 from berth.registry.numbers import bounded_decimal
-from berth.registry.responses import empty
+from berth.registry.responses import FileRangeResponse, empty, zero_copy_offered
 
 _RANGE = re.compile(r"^bytes=([0-9]*)-([0-9]*)$")
 # Offsets past any blob's size mean the same as the size itself; larger ones are not converted.
@@ -84,6 +84,10 @@ async def get_blob(ctx: RequestContext) -> Response:
     redirect = await ctx.blobs.redirect_url(info)
     if redirect is not None:
         return _redirect(redirect, info.digest)
+    if zero_copy_offered(ctx.request.scope):
+        local = await ctx.blobs.open_file(info, offset, length)
+        if local is not None:
+            return FileRangeResponse(local.file, local.offset, local.length, status, headers)
     body = await ctx.blobs.open(info, offset, length)
     if isinstance(body, bytes):
         return Response(body, status_code=status, headers=headers, media_type="application/octet-stream")
