@@ -60,6 +60,8 @@ def bind(host: str, port: int, count: int = 1) -> list[socket.socket]:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             if share:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            if family == socket.AF_INET6:  # as asyncio's create_server: "::" is IPv6 only
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
             sock.bind((host, port))
             port = sock.getsockname()[1]  # port 0: the others take the port the first was given
             sock.listen(BACKLOG)
