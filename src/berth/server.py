@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import signal
 import socket
@@ -53,18 +52,7 @@ def serve(settings: Settings, app: BerthApp | None = None) -> None:
     # handler that was installed before it started: make that an orderly exit with status 0.
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, _exit_cleanly)
-    run_uvicorn(settings, app or build_app(settings), sockets=own_listener(settings))
-
-
-def own_listener(settings: Settings) -> list[socket.socket] | None:
-    """The one process's listening socket, bound here so that berth accepts from it in batches
-    (:mod:`berth.accepting`) when the host is an IP address; a host name is left to uvicorn,
-    which listens on every address the name resolves to."""
-    try:
-        ipaddress.ip_address(settings.host)
-    except ValueError:
-        return None
-    return bind(settings.host, settings.port)
+    run_uvicorn(settings, app or build_app(settings))
 
 
 def serve_workers(settings: Settings, workers: int) -> None:

@@ -154,8 +154,7 @@ def test_both_workers_accept_connections_from_their_own_sockets(make_berth_serve
     finally:
         for sock in held:
             sock.close()
-    assert sum(gained.values()) == len(held), gained
-    assert all(count > 0 for count in gained.values()), gained
+    assert all(count > 0 for count in gained.values()), gained  # (other sockets may come and go)
     assert server.stop(signal.SIGTERM) == 0
 
 
