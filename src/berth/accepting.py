@@ -28,9 +28,9 @@ from berth.heap import freeze_startup_heap
 log = logging.getLogger("berth")
 
 ACCEPT_BATCH = 256  # per turn of the loop: the backlog drains fast, one turn stays bounded
-# accept() errors that concern one connection (it went away, or the process is out of files for
-# a moment): skip it; the connection limits answer the rest.
-_TRANSIENT = {errno.ECONNABORTED, errno.EPROTO, errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
+PAUSE_SECONDS = 0.1  # out of files or memory: accepting again at once would only spin
+_GONE = {errno.ECONNABORTED, errno.EPROTO}  # that one connection went away: take the next
+_EXHAUSTED = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
 
 
 class BatchAcceptor:
@@ -57,8 +57,12 @@ class BatchAcceptor:
             except (BlockingIOError, InterruptedError):
                 return
             except OSError as exc:
-                if exc.errno in _TRANSIENT:
-                    log.warning("could not accept a connection: %s", exc)
+                if exc.errno in _GONE:
+                    continue
+                if exc.errno in _EXHAUSTED:
+                    log.warning("could not accept connections for %g s: %s", PAUSE_SECONDS, exc)
+                    self._loop.remove_reader(self._sock.fileno())
+                    self._loop.call_later(PAUSE_SECONDS, self._resume)
                     return
                 raise
             conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -66,6 +70,10 @@ class BatchAcceptor:
                 self._loop.connect_accepted_socket(self._protocol_factory, conn, ssl=self._ssl)
             )
             task.add_done_callback(_connection_set_up)
+
+    def _resume(self) -> None:
+        if self._open:
+            self._loop.add_reader(self._sock.fileno(), self._accept_batch)
 
     def close(self) -> None:
         if self._open:

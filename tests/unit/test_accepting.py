@@ -4,6 +4,7 @@ loop (up to ACCEPT_BATCH), not one connection per turn as uvloop's own server do
 from __future__ import annotations
 
 import asyncio
+import errno
 import gc
 import socket
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 import uvicorn
 import uvloop
 
-from berth.accepting import ACCEPT_BATCH, BatchAcceptor, BerthServer
+from berth.accepting import ACCEPT_BATCH, PAUSE_SECONDS, BatchAcceptor, BerthServer
 
 
 class Counting(asyncio.Protocol):
@@ -95,3 +96,32 @@ def test_berth_server_accepts_from_the_given_sockets_and_freezes_the_startup_hea
     assert [type(s) for s in servers] == [BatchAcceptor]
     assert answer.startswith(b"HTTP/1.1 204 ")
     assert frozen > 0
+
+
+class OutOfFiles(socket.socket):
+    calls = 0
+
+    def accept(self) -> tuple[socket.socket, Any]:
+        OutOfFiles.calls += 1
+        raise OSError(errno.EMFILE, "Too many open files")
+
+
+def test_out_of_files_pauses_accepting_instead_of_spinning() -> None:
+    with OutOfFiles(socket.AF_INET, socket.SOCK_STREAM) as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        waiting = socket.create_connection(listener.getsockname())  # the socket stays readable
+
+        async def scenario() -> None:
+            acceptor = BatchAcceptor(listener, Counting, None)
+            await asyncio.sleep(PAUSE_SECONDS * 3)
+            acceptor.close()
+
+        try:
+            uvloop.run(scenario())
+        finally:
+            waiting.close()
+
+    # A pause after each failure (three pauses' time: a few tries), where a loop that retried at
+    # once would have failed thousands of times; and it tried again after the pause.
+    assert 2 <= OutOfFiles.calls <= 10
