@@ -12,6 +12,7 @@ from typing import Any
 import uvicorn
 
 from berth import logformat
+from berth.accepting import BerthServer
 from berth.app import BerthApp, build_app, prepare
 from berth.config import Settings
 from berth.connections import ConnectionLimits, protocol_for
@@ -55,15 +56,20 @@ def serve(settings: Settings, app: BerthApp | None = None) -> None:
 
 
 def serve_workers(settings: Settings, workers: int) -> None:
-    """N worker processes on one socket (:mod:`berth.workers`); the metrics, if any, summed here."""
-    sock = bind(settings.host, settings.port)
+    """N worker processes on one port, each accepting from a socket of its own (:mod:`berth.workers`);
+    the metrics, if any, summed here."""
+    sockets = bind(settings.host, settings.port, workers)
     prepare(settings)
     worker_settings = replace(settings, metrics_listen="")  # the supervisor serves them
 
     def run_worker(slot: int) -> None:
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, _exit_cleanly)
-        if not run_uvicorn(worker_settings, build_app(worker_settings), sockets=[sock]):
+        own = [sockets[slot % len(sockets)]]  # its own socket, or the one they share
+        for other in sockets:
+            if other not in own:
+                other.close()  # the other workers' (the supervisor keeps them open for their respawns)
+        if not run_uvicorn(worker_settings, build_app(worker_settings), sockets=own):
             sys.exit(STARTUP_FAILED)  # the supervisor stops: this configuration cannot serve
 
     log.info("%s; %d worker processes", describe(settings), workers)
@@ -96,7 +102,7 @@ def run_uvicorn(settings: Settings, app: BerthApp, sockets: list[socket.socket] 
         proxy_headers=False,
         **connection_options(settings),
     )
-    server = uvicorn.Server(config)
+    server = BerthServer(config)
     server.run(sockets=sockets)
     return server.started
 

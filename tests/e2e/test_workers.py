@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import signal
+import socket
 import time
 from collections.abc import Callable
 from functools import partial
@@ -126,6 +127,41 @@ def test_two_workers_share_the_port_and_are_supervised(make_berth_server: Server
 
     assert server.stop(signal.SIGTERM) == 0
     assert not [pid for pid in workers if pid != victim and _alive(pid)]
+
+
+def _sockets(pid: int) -> int:
+    fds = Path(f"/proc/{pid}/fd")
+    return sum(1 for fd in fds.iterdir() if os.readlink(fd).startswith("socket:"))
+
+
+def test_both_workers_accept_connections_from_their_own_sockets(make_berth_server: ServerFactory) -> None:
+    """Each worker listens on a socket of its own (SO_REUSEPORT), and the kernel spreads the
+    connections over them: 32 connections held open at once land on both workers."""
+    server = make_berth_server(extra_args=["--workers", "2"])
+    assert server.process is not None
+    supervisor = server.process.pid
+    eventually(lambda: len(_children(supervisor)) == 2, "two workers")
+    workers = sorted(_children(supervisor))
+    listeners = _listening(server.port)
+    assert len(listeners) == 2, listeners  # two listening sockets on the one port
+    before = {pid: _sockets(pid) for pid in workers}
+    held = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(32)]
+    try:
+        for sock in held:  # an answer on each: every connection has been accepted by a worker
+            sock.sendall(f"GET /v2/ HTTP/1.1\r\nHost: {server.address}\r\n\r\n".encode())
+            assert sock.recv(65536).startswith(b"HTTP/1.1 ")
+        gained = {pid: _sockets(pid) - before[pid] for pid in workers}
+    finally:
+        for sock in held:
+            sock.close()
+    assert all(count > 0 for count in gained.values()), gained  # (other sockets may come and go)
+    assert server.stop(signal.SIGTERM) == 0
+
+
+def _listening(port: int) -> list[str]:
+    """The listening TCP sockets on ``port`` (/proc/net/tcp, state 0A)."""
+    rows = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    return [row for row in rows if row.split()[1].endswith(f":{port:04X}") and row.split()[3] == "0A"]
 
 
 def test_the_workers_die_with_a_killed_supervisor(make_berth_server: ServerFactory) -> None:
