@@ -17,6 +17,12 @@ thread hop per block. :class:`ZeroCopySendProtocol` adds the ASGI extension
   descriptor; the duplicate also keeps the socket open while the transport closes, so the
   descriptor number can never be reused by another connection mid-send). The socket is
   non-blocking: ``EAGAIN`` waits for writability on the event loop;
+- reading the file blocks when its pages are not in the page cache (a blob nobody pulled
+  lately), and the event loop must not wait for the disk: each window of :data:`WINDOW` bytes
+  is probed first (:func:`in_page_cache`, a one-byte ``RWF_NOWAIT`` read of its first and last
+  page, which also starts the kernel's readahead) and sent from a worker thread when it is not
+  cached. A cached window is sent on the loop: a thread hop per window cost ~0.14 s of CPU per
+  GiB more on a warm pull;
 - the response then completes through uvicorn's own ``send`` (an empty last body message), so
   Content-Length accounting, keep-alive, pipelining and the access log stay uvicorn's.
 
@@ -32,9 +38,12 @@ import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import anyio.to_thread
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
 ZERO_COPY_SEND = "http.response.zerocopysend"
+WINDOW = 4 * 1024 * 1024  # bytes per sendfile call; a loopback socket takes ~3 MB per call
+PAGE = 4096
 
 Send = Callable[[Any], Awaitable[None]]
 
@@ -132,8 +141,12 @@ class _ZeroCopySender:
         while sent < count:
             if transport.is_closing():
                 return sent
+            window = min(count - sent, WINDOW)
             try:
-                written = os.sendfile(sock, fd, offset + sent, count - sent)
+                if in_page_cache(fd, offset + sent, window):
+                    written = os.sendfile(sock, fd, offset + sent, window)
+                else:  # reading from the disk blocks: not on the event loop
+                    written = await anyio.to_thread.run_sync(os.sendfile, sock, fd, offset + sent, window)
             except BlockingIOError:
                 await _writable(loop, sock, protocol)
                 continue
@@ -185,3 +198,16 @@ async def _writable(loop: asyncio.AbstractEventLoop, sock: int, protocol: ZeroCo
     finally:
         protocol._wake_sender = None
         loop.remove_writer(sock)
+
+
+def in_page_cache(fd: int, offset: int, length: int) -> bool:
+    """Whether the first and last page of ``fd[offset:offset + length]`` are in the page cache
+    (a read that would wait for the disk fails with ``EAGAIN`` under ``RWF_NOWAIT``). False
+    where the file system cannot tell, so the caller errs on the side of the worker thread."""
+    probe = bytearray(1)
+    for position in {offset, max(offset, offset + length - PAGE)}:
+        try:
+            os.preadv(fd, [probe], position, os.RWF_NOWAIT)
+        except OSError:  # EAGAIN: not cached; EOPNOTSUPP: the file system cannot say
+            return False
+    return True

@@ -9,6 +9,7 @@ import hashlib
 import os
 import socket
 import ssl
+import tempfile
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ import pytest
 import uvicorn
 
 from berth.config import Settings
-from berth.sendfile import ZERO_COPY_SEND, SendInterrupted
+from berth.sendfile import ZERO_COPY_SEND, SendInterrupted, in_page_cache
 from berth.server import connection_options
 from berth.tls import init_folder
 
@@ -239,3 +240,38 @@ def test_tls_connections_are_not_offered_zero_copy(served_tls: Served) -> None:
     assert status == 200
     assert body == served_tls.data[100:1000100]
     assert not last_outcome(served_tls).offered
+
+
+def _evict(path: Path) -> None:
+    """Drop the file's pages from the page cache (written back first, so they can be dropped)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    finally:
+        os.close(fd)
+
+
+def test_pages_not_in_the_page_cache_are_told_apart_from_cached_ones() -> None:
+    # /var/tmp, not tmp_path: a tmpfs /tmp keeps every page in memory, so nothing could be evicted.
+    with tempfile.TemporaryDirectory(dir="/var/tmp") as folder:
+        path = Path(folder) / "blob"
+        path.write_bytes(os.urandom(4 * 1024 * 1024))
+        _evict(path)
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            assert not in_page_cache(fd, 0, 2 * 1024 * 1024)
+            os.pread(fd, 4 * 1024 * 1024, 0)
+            assert in_page_cache(fd, 0, 2 * 1024 * 1024)
+        finally:
+            os.close(fd)
+
+
+def test_a_file_not_in_the_page_cache_is_sent_whole(served: Served, blob: tuple[Path, bytes]) -> None:
+    _evict(blob[0])
+    with connect(served) as sock, sock.makefile("rb") as reader:
+        sock.sendall(request())
+        status, _, body = read_response(reader)
+        assert status == 200
+        assert hashlib.sha256(body).digest() == hashlib.sha256(served.data).digest()
+        assert last_outcome(served).error is None
