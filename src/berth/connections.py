@@ -35,6 +35,7 @@ from berth import errors
 from berth.config import Settings
 from berth.errors import JSON_CONTENT_TYPE, ErrorCode, error_body
 from berth.logformat import LoggedHttpProtocol
+from berth.request_bodies import GatheredBodies
 from berth.sendfile import ZeroCopySendProtocol
 
 log = logging.getLogger("berth.connections")
@@ -93,10 +94,11 @@ def raw_error(error: ErrorCode, message: str, extra: tuple[tuple[str, str], ...]
     return b"".join([*head, b"\r\n", body])
 
 
-class GuardedProtocol(ZeroCopySendProtocol, LoggedHttpProtocol):
+class GuardedProtocol(GatheredBodies, ZeroCopySendProtocol, LoggedHttpProtocol):
     """uvicorn's httptools protocol with berth's connection limits (:func:`protocol_for`), naming
-    the client that sends bytes which are not HTTP (:class:`berth.logformat.LoggedHttpProtocol`)
-    and zero-copy blob bodies (:class:`berth.sendfile.ZeroCopySendProtocol`)."""
+    the client that sends bytes which are not HTTP (:class:`berth.logformat.LoggedHttpProtocol`),
+    request bodies passed on without uvicorn's copies (:mod:`berth.request_bodies`) and
+    zero-copy blob bodies (:class:`berth.sendfile.ZeroCopySendProtocol`)."""
 
     limits: ClassVar[ConnectionLimits]
     refused_busy: ClassVar[Tally]
