@@ -37,11 +37,18 @@ class HumanFormatter(logging.Formatter):
         self._second: tuple[int, str] = (-1, "")
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
-        second = int(record.created)
+        return f"{self._clock(int(record.created))},{int(record.msecs):03d}"  # default_msec_format
+
+    def _clock(self, second: int) -> str:
         cached = self._second  # one tuple: threads never see a second with another's text
         if cached[0] != second:
             cached = self._second = (second, time.strftime(self.default_time_format, self.converter(second)))
-        return f"{cached[1]},{int(record.msecs):03d}"  # logging's default_msec_format
+        return cached[1]
+
+    def info_line(self, name: str, message: str, fields: dict[str, Any], created: float) -> str:
+        """What :meth:`format` makes of an ``info`` record of logger ``name`` (see :func:`write_info`)."""
+        second = int(created)
+        return f"{self._clock(second)},{int((created - second) * 1000):03d} INFO {name}: {message}"
 
 
 def iso_time(created: float, cache: list[tuple[int, str]]) -> str:
@@ -76,6 +83,17 @@ class JsonFormatter(logging.Formatter):
             document["exception"] = self.formatException(record.exc_info)
         return json.dumps(document, separators=(",", ":"))
 
+    def info_line(self, name: str, message: str, fields: dict[str, Any], created: float) -> str:
+        """What :meth:`format` makes of an ``info`` record of logger ``name`` (see :func:`write_info`)."""
+        document: dict[str, Any] = {
+            "time": iso_time(created, self._second),
+            "level": "info",
+            "logger": name,
+            "message": message,
+        }
+        document.update(fields)
+        return json.dumps(document, separators=(",", ":"))
+
 
 class _DropBareInvalid(logging.Filter):
     """uvicorn's own line for a request it cannot parse names no client; :class:`LoggedHttpProtocol`
@@ -104,19 +122,22 @@ class LoopBatchedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
     def emit(self, record: logging.LogRecord) -> None:
         # Called by Handler.handle with self.lock held.
         try:
-            line = self.format(record) + self.terminator
-            loop = asyncio._get_running_loop() if record.levelno < logging.WARNING else None
-            if loop is None or loop.is_closed():
-                self._pending.append(line)
-                self.flush()
-                return
-            self._pending.append(line)
-            if len(self._pending) == 1:
-                loop.call_soon(self.flush)
+            self.keep(self.format(record), record.levelno < logging.WARNING)
         except RecursionError:
             raise
         except Exception:
             self.handleError(record)
+
+    def keep(self, text: str, may_wait: bool = True) -> None:
+        """Write ``text`` as one line: with the loop iteration's other lines if ``may_wait``
+        and this thread runs an event loop, else (after those) at once."""
+        with self.lock:  # type: ignore[union-attr]
+            self._pending.append(text + self.terminator)
+            loop = asyncio._get_running_loop() if may_wait else None
+            if loop is None or loop.is_closed():
+                self.flush()
+            elif len(self._pending) == 1:
+                loop.call_soon(self.flush)
 
     def flush(self) -> None:
         with self.lock:  # type: ignore[union-attr]
@@ -126,6 +147,37 @@ class LoopBatchedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
                 self.stream.write(text)
             if self.stream and hasattr(self.stream, "flush"):
                 self.stream.flush()
+
+
+def write_info(logger: logging.Logger, message: str, fields: dict[str, Any]) -> bool:
+    """Write an ``info`` line of ``logger`` (with JSON ``fields``) without a ``LogRecord``, when
+    the only thing that would see the record is the handler :func:`configure_logging` set up.
+
+    The request log writes a line per request; the record, the logger and handler calls and the
+    formatter's generic path cost several microseconds of it. The line is the one
+    :meth:`HumanFormatter.format` or :meth:`JsonFormatter.format` would write. Returns False
+    (nothing written: log the record) when anything else is attached on the way: a handler or
+    filter on the logger or a parent, another root handler (pytest's ``caplog``), a handler
+    level above ``info``, logging disabled, or another formatter.
+    """
+    if logger.disabled or logging.root.manager.disable >= logging.INFO:
+        return False
+    node: logging.Logger | None = logger
+    while node is not None and node is not logging.root:
+        if node.handlers or node.filters or not node.propagate:
+            return False
+        node = node.parent
+    root = logging.root
+    if root.filters or len(root.handlers) != 1:
+        return False
+    handler = root.handlers[0]
+    if type(handler) is not LoopBatchedStreamHandler or handler.filters or handler.level > logging.INFO:
+        return False
+    formatter = handler.formatter
+    if type(formatter) is not HumanFormatter and type(formatter) is not JsonFormatter:
+        return False
+    handler.keep(formatter.info_line(logger.name, message, fields, time.time()))
+    return True
 
 
 def configure_logging(level: str, fmt: str = "text") -> None:

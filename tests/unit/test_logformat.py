@@ -6,9 +6,20 @@ import asyncio
 import io
 import json
 import logging
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
-from berth.logformat import HUMAN_FORMAT, HumanFormatter, JsonFormatter, LoopBatchedStreamHandler, iso_time
+import pytest
+
+from berth.logformat import (
+    HUMAN_FORMAT,
+    HumanFormatter,
+    JsonFormatter,
+    LoopBatchedStreamHandler,
+    iso_time,
+    write_info,
+)
 
 
 def _record(created: float, level: int = logging.INFO, message: str = "hello") -> logging.LogRecord:
@@ -106,3 +117,68 @@ def test_flush_writes_what_is_kept() -> None:
         assert stream.getvalue() == "INFO last words\n"
 
     asyncio.run(scenario())
+
+
+@pytest.fixture
+def root_with(monkeypatch: pytest.MonkeyPatch) -> Callable[[logging.Handler], None]:
+    """Make ``handler`` the root logger's only handler for the test (pytest's own are put back)."""
+
+    def install(handler: logging.Handler) -> None:
+        monkeypatch.setattr(logging.root, "handlers", [handler])
+        monkeypatch.setattr(logging.root, "level", logging.INFO)
+        monkeypatch.setattr(time, "time", lambda: 1_800_000_000.25)  # LogRecord's clock too
+
+    return install
+
+
+@pytest.mark.parametrize("formatter", [HumanFormatter(), JsonFormatter()], ids=["text", "json"])
+def test_the_direct_line_is_the_line_the_record_would_make(
+    root_with: Callable[[logging.Handler], None], formatter: logging.Formatter
+) -> None:
+    stream = io.StringIO()
+    handler = LoopBatchedStreamHandler(stream)
+    handler.setFormatter(formatter)
+    root_with(handler)
+    logger = logging.getLogger("berth.request")
+    fields = {"status": 200, "path": "/v2/", "identity": None}
+
+    assert write_info(logger, "GET /v2/ 200", fields)
+    logger.handle(
+        logger.makeRecord(
+            logger.name, logging.INFO, "", 0, "GET /v2/ 200", (), None, None, {"request": fields}
+        )
+    )
+
+    direct, logged, rest = stream.getvalue().split("\n")
+    assert direct == logged
+    assert rest == ""
+
+
+def test_anything_else_on_the_way_gets_the_record(root_with: Callable[[logging.Handler], None]) -> None:
+    handler, _ = _handler()
+    handler.setFormatter(HumanFormatter())
+    root_with(handler)
+    logger = logging.getLogger("berth.request")
+    assert write_info(logger, "fast", {})
+
+    class Keep(logging.Filter):
+        pass
+
+    changes: list[tuple[Callable[[], object], Callable[[], object]]] = [
+        (lambda: logger.addFilter(Keep()), lambda: logger.filters.clear()),
+        (
+            lambda: logging.getLogger("berth").addHandler(logging.NullHandler()),
+            lambda: logging.getLogger("berth").handlers.clear(),
+        ),
+        (lambda: logging.root.addHandler(logging.NullHandler()), lambda: logging.root.handlers.pop()),
+        (lambda: handler.setLevel(logging.WARNING), lambda: handler.setLevel(logging.NOTSET)),
+        (lambda: handler.setFormatter(logging.Formatter()), lambda: handler.setFormatter(HumanFormatter())),
+        (lambda: setattr(logger, "propagate", False), lambda: setattr(logger, "propagate", True)),
+    ]
+    for attach, detach in changes:
+        attach()
+        try:
+            assert not write_info(logger, "slow", {})
+        finally:
+            detach()
+    assert write_info(logger, "fast again", {})
