@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
+import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -78,7 +79,8 @@ class Database:
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         self._write_lock = threading.Lock() if self.is_sqlite else None
         self._limiter = CapacityLimiter(pool_size)
-        self._hot_reads: ThreadPoolExecutor | None = None  # made on first use (after a fork)
+        self._hot_reads: ThreadPoolExecutor | None = None  # see read_plain
+        self._hot_reads_pid = 0
         self._hot_reads_lock = threading.Lock()
         if self.is_sqlite:
             if parsed.database and parsed.database != ":memory:":
@@ -162,10 +164,13 @@ class Database:
         other reads and writes share, which the pool's overflow covers.
         """
         executor = self._hot_reads
-        if executor is None:
+        if executor is None or self._hot_reads_pid != os.getpid():
+            # Made on first use, and again in a forked child (a pool's threads do not survive
+            # the fork; ``berth serve --workers`` forks after the supervisor's own setup).
             with self._hot_reads_lock:
-                if self._hot_reads is None:
+                if self._hot_reads is None or self._hot_reads_pid != os.getpid():
                     self._hot_reads = ThreadPoolExecutor(HOT_READ_THREADS, "berth-hot-reads")
+                    self._hot_reads_pid = os.getpid()
                 executor = self._hot_reads
         call = functools.partial(self.read_plain_sync, fn, *args, **kwargs)
         loop = asyncio.get_running_loop()

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import os
+import signal
 import threading
+from pathlib import Path
 
 from sqlalchemy import Connection, bindparam, select
 
@@ -97,3 +100,21 @@ def test_read_plain_opens_no_transaction_and_runs_off_the_loop(db: Database) -> 
     assert found is not None
     assert seen == {"in_transaction": False, "thread": seen["thread"], "marker": "from the request"}
     assert str(seen["thread"]).startswith("berth-hot-reads")
+
+
+def test_read_plain_works_in_a_forked_child(tmp_path: Path) -> None:
+    """The parent's hot-read threads do not exist in a child: it makes its own."""
+    db = Database(f"sqlite:///{tmp_path / 'metadata.db'}")
+    db.create_schema()
+    user = db.write_sync(identity_rows.create_user, "dev@corp.test", "Dev", "hash")
+    assert asyncio.run(db.read_plain(assignment_rows.identity_with_assignments, user.id)) is not None
+
+    pid = os.fork()
+    if pid == 0:  # the child: exit 0 if the read completes within 20 s
+        signal.alarm(20)
+        db.engine.dispose(close=False)  # SQLAlchemy's rule for a pool inherited over a fork
+        found = asyncio.run(db.read_plain(assignment_rows.identity_with_assignments, user.id))
+        os._exit(0 if found is not None else 1)
+    _, status = os.waitpid(pid, 0)
+    db.dispose()
+    assert os.waitstatus_to_exitcode(status) == 0
