@@ -226,7 +226,7 @@ class PrincipalResolver:
         The admin user and anonymous pull are what ``registry`` (the registry record as
         :class:`~berth.registry.hosts.RegistryDirectory` has it now) says: no query. A user or
         service principal is one statement (identity and role assignments together), without a
-        transaction around it; a scoped token reads its token and scope map in one.
+        transaction around it; a scoped token reads its token and scope map in one transaction.
         """
         kind = subject.identity.kind
         if kind in (IdentityKind.ANONYMOUS, IdentityKind.ADMIN):
