@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import Connection
@@ -81,8 +82,12 @@ class PrincipalResolver:
     async def from_password(
         self, registry: RegistryRecord, username: str, password: str
     ) -> Principal | Denial:
-        """Basic credentials other than the null GUID (which the caller handles as a token)."""
-        return await self._db.read(self._resolve_sync, registry, username, password)
+        """Basic credentials other than the null GUID (which the caller handles as a token).
+
+        No transaction is opened first: the token and admin-password lookups each run as one
+        statement (:mod:`berth.metadata.driver_query`), each as of the moment it runs.
+        """
+        return await self._db.read_plain(self._resolve_sync, registry, username, password)
 
     def _resolve_sync(
         self, conn: Connection, registry: RegistryRecord, username: str, password: str
@@ -177,12 +182,20 @@ class PrincipalResolver:
         self, conn: Connection, registry: RegistryRecord, record: identity_rows.IdentityRecord
     ) -> Principal | Denial:
         """A user or service principal with the roles it holds on ``registry`` right now."""
+        return self._with_roles(registry, record, lambda: assignment_rows.for_principal(conn, record.id))
+
+    def _with_roles(
+        self,
+        registry: RegistryRecord,
+        record: identity_rows.IdentityRecord,
+        assignments_of: Callable[[], list[assignment_rows.RoleAssignmentRecord]],
+    ) -> Principal | Denial:
         kind = IdentityKind.USER if record.kind == identity_rows.USER else IdentityKind.SERVICE_PRINCIPAL
         identity = Identity(kind, record.name, record.id)
         if not record.enabled:
             label = kind.value.replace("_", " ")
             return unauthorized("identity_disabled", identity, f"{label} {record.name} is disabled")
-        assignments = assignment_rows.for_principal(conn, record.id)
+        assignments = assignments_of()
         resource_id = self._tenancy.registry_id(registry)
         if not permissions.has_role_on(assignments, resource_id):
             return Denial(
@@ -208,22 +221,35 @@ class PrincipalResolver:
     async def current(
         self, registry: RegistryRecord, subject: TokenSubject, issued_at: float
     ) -> Principal | Denial:
-        """Re-check the identity behind an ACR token and return its permissions as of now."""
+        """Re-check the identity behind an ACR token and return its permissions as of now.
+
+        The admin user and anonymous pull are what ``registry`` (the registry record as
+        :class:`~berth.registry.hosts.RegistryDirectory` has it now) says: no query. A user or
+        service principal is one statement (identity and role assignments together), without a
+        transaction around it; a scoped token reads its token and scope map in one transaction.
+        """
+        kind = subject.identity.kind
+        if kind in (IdentityKind.ANONYMOUS, IdentityKind.ADMIN):
+            return self._current_of_registry(registry, subject)
+        if kind in (IdentityKind.USER, IdentityKind.SERVICE_PRINCIPAL):
+            return await self._db.read_plain(self._current_sync, registry, subject, issued_at)
         return await self._db.read(self._current_sync, registry, subject, issued_at)
+
+    def _current_of_registry(self, registry: RegistryRecord, subject: TokenSubject) -> Principal | Denial:
+        identity = subject.identity
+        if identity.kind is IdentityKind.ANONYMOUS:
+            return self.anonymous(registry)
+        if not registry.admin_enabled or subject.subject_id != registry.id:
+            return unauthorized("admin_disabled", identity, f"the admin user of {registry.name} is disabled")
+        return Principal(subject, permissions.ADMIN)
 
     def _current_sync(
         self, conn: Connection, registry: RegistryRecord, subject: TokenSubject, issued_at: float
     ) -> Principal | Denial:
         identity = subject.identity
         kind = identity.kind
-        if kind is IdentityKind.ANONYMOUS:
-            return self.anonymous(registry)
-        if kind is IdentityKind.ADMIN:
-            if not registry.admin_enabled or subject.subject_id != registry.id:
-                return unauthorized(
-                    "admin_disabled", identity, f"the admin user of {registry.name} is disabled"
-                )
-            return Principal(subject, permissions.ADMIN)
+        if kind in (IdentityKind.ANONYMOUS, IdentityKind.ADMIN):
+            return self._current_of_registry(registry, subject)
         if kind is IdentityKind.TOKEN:
             token = access_rows.get_token_by_id(conn, subject.subject_id)
             if token is None or token.registry_id != registry.id:
@@ -234,12 +260,13 @@ class PrincipalResolver:
                 subject, self.token_permissions(conn, registry, token), valid_after=token.valid_after
             )
         if kind in (IdentityKind.USER, IdentityKind.SERVICE_PRINCIPAL):
-            record = identity_rows.get(conn, subject.subject_id)
-            if record is None:
+            found = assignment_rows.identity_with_assignments(conn, subject.subject_id)
+            if found is None:
                 return unauthorized("unknown_identity", identity, f"{identity.name} no longer exists")
+            record, assignments = found
             if issued_at < record.valid_after:
                 return unauthorized("identity_disabled", identity, f"{identity.name} was disabled or reset")
-            return self.directory_principal(conn, registry, record)
+            return self._with_roles(registry, record, lambda: assignments)
         return unauthorized(
             "token_invalid", identity, "the token names an identity kind berth does not accept"
         )

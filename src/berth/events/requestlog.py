@@ -22,6 +22,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from berth.events.observer import RequestSummary, new_correlation_id
+from berth.logformat import write_info
 from berth.registry import clients
 
 REQUEST_LOGGER = "berth.request"
@@ -86,12 +87,13 @@ class RequestLog:
         if summary.status < 400 and self._rate < 1.0 and random.random() >= self._rate:
             return
         fields = request_fields(summary)
-        # makeRecord + handle: Logger.info would also walk the stack to find the caller (~7 us).
         log = self._log
+        message = human_line(fields)
+        if write_info(log, message, fields):
+            return
+        # makeRecord + handle: Logger.info would also walk the stack to find the caller (~7 us).
         log.handle(
-            log.makeRecord(
-                log.name, logging.INFO, "", 0, human_line(fields), (), None, None, {"request": fields}
-            )
+            log.makeRecord(log.name, logging.INFO, "", 0, message, (), None, None, {"request": fields})
         )
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, bindparam, delete, select, update
 from sqlalchemy.engine import RowMapping
@@ -44,7 +46,7 @@ class SecretRecord:
     expires_at: float
 
 
-def _identity(row: RowMapping) -> IdentityRecord:
+def identity_record(row: Mapping[str, Any] | RowMapping) -> IdentityRecord:
     return IdentityRecord(
         id=row["id"],
         kind=row["kind"],
@@ -72,7 +74,7 @@ def _secret(row: RowMapping) -> SecretRecord:
 
 def _one(conn: Connection, condition: ColumnElement[bool]) -> IdentityRecord | None:
     row = conn.execute(select(identities).where(condition)).mappings().first()
-    return _identity(row) if row else None
+    return identity_record(row) if row else None
 
 
 # Built once: every bearer status check and refresh-token grant reads an identity by id, and
@@ -82,7 +84,7 @@ _BY_ID = select(identities).where(identities.c.id == bindparam("identity_id"))
 
 def get(conn: Connection, identity_id: str) -> IdentityRecord | None:
     row = conn.execute(_BY_ID, {"identity_id": identity_id}).mappings().first()
-    return _identity(row) if row else None
+    return identity_record(row) if row else None
 
 
 def by_upn(conn: Connection, upn: str) -> IdentityRecord | None:
@@ -97,7 +99,7 @@ def list_all(conn: Connection, kind: str | None = None) -> list[IdentityRecord]:
     query = select(identities).order_by(identities.c.kind, identities.c.display_name)
     if kind is not None:
         query = query.where(identities.c.kind == kind)
-    return [_identity(row) for row in conn.execute(query).mappings()]
+    return [identity_record(row) for row in conn.execute(query).mappings()]
 
 
 def create_user(conn: Connection, upn: str, display_name: str, password_hash: str) -> IdentityRecord:

@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, select, update
 from sqlalchemy.engine import RowMapping
 
 from berth.metadata.access_schema import admin_passwords, scope_maps, token_passwords, tokens
 from berth.metadata.database import upsert
+from berth.metadata.driver_query import DriverQuery
 
 
 @dataclass(frozen=True)
@@ -48,8 +51,9 @@ class TokenRecord:
 
 # Built once: every token request with the admin user's password runs these (building a
 # statement per call cost more than SQLite's work; docs/performance.md).
-_ADMIN_PASSWORDS = (
-    select(admin_passwords)
+# Read on every Basic token request as the admin user: run on the DBAPI cursor (driver_query).
+_ADMIN_PASSWORDS = DriverQuery(
+    select(admin_passwords.c.name, admin_passwords.c.secret_hash, admin_passwords.c.created_at)
     .where(admin_passwords.c.registry_id == bindparam("registry_id"))
     .order_by(admin_passwords.c.name)
 )
@@ -58,7 +62,7 @@ _ADMIN_PASSWORDS = (
 def admin_passwords_of(conn: Connection, registry_id: str) -> list[StoredPassword]:
     return [
         StoredPassword(row["name"], row["secret_hash"], row["created_at"])
-        for row in conn.execute(_ADMIN_PASSWORDS, {"registry_id": registry_id}).mappings()
+        for row in _ADMIN_PASSWORDS.rows(conn, {"registry_id": registry_id})
     ]
 
 
@@ -138,7 +142,7 @@ def remove_scope_map(conn: Connection, registry_id: str, name: str) -> bool:
 # --- tokens ---------------------------------------------------------------------------------
 
 
-def _token(row: RowMapping) -> TokenRecord:
+def _token(row: Mapping[str, Any] | RowMapping) -> TokenRecord:
     return TokenRecord(
         row["id"],
         row["registry_id"],
@@ -150,26 +154,26 @@ def _token(row: RowMapping) -> TokenRecord:
     )
 
 
-_TOKEN_BY_NAME = select(tokens).where(
-    tokens.c.registry_id == bindparam("registry_id"), tokens.c.name_lower == bindparam("name_lower")
+# Every Basic request (a token's name is tried first) and every refresh or bearer check of a
+# scoped token reads one of these: run on the DBAPI cursor (driver_query).
+_TOKEN_BY_NAME = DriverQuery(
+    select(tokens).where(
+        tokens.c.registry_id == bindparam("registry_id"), tokens.c.name_lower == bindparam("name_lower")
+    )
 )
 
 
 def get_token(conn: Connection, registry_id: str, name: str) -> TokenRecord | None:
-    row = (
-        conn.execute(_TOKEN_BY_NAME, {"registry_id": registry_id, "name_lower": name.lower()})
-        .mappings()
-        .first()
-    )
-    return _token(row) if row else None
+    rows = _TOKEN_BY_NAME.rows(conn, {"registry_id": registry_id, "name_lower": name.lower()})
+    return _token(rows[0]) if rows else None
 
 
-_TOKEN_BY_ID = select(tokens).where(tokens.c.id == bindparam("token_id"))
+_TOKEN_BY_ID = DriverQuery(select(tokens).where(tokens.c.id == bindparam("token_id")))
 
 
 def get_token_by_id(conn: Connection, token_id: str) -> TokenRecord | None:
-    row = conn.execute(_TOKEN_BY_ID, {"token_id": token_id}).mappings().first()
-    return _token(row) if row else None
+    rows = _TOKEN_BY_ID.rows(conn, {"token_id": token_id})
+    return _token(rows[0]) if rows else None
 
 
 def list_tokens(conn: Connection, registry_id: str) -> list[TokenRecord]:

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, select
 from sqlalchemy.engine import RowMapping
 
-from berth.metadata.access_schema import role_assignments
+from berth.metadata.access_schema import identities, role_assignments
+from berth.metadata.driver_query import DriverQuery
+from berth.metadata.identities import IdentityRecord, identity_record
 
 
 @dataclass(frozen=True)
@@ -21,7 +25,7 @@ class RoleAssignmentRecord:
     created_at: float
 
 
-def _record(row: RowMapping) -> RoleAssignmentRecord:
+def _record(row: Mapping[str, Any] | RowMapping) -> RoleAssignmentRecord:
     return RoleAssignmentRecord(
         row["id"], row["principal_id"], row["role_definition_id"], row["scope"], row["created_at"]
     )
@@ -101,3 +105,35 @@ def remove_under_scope(conn: Connection, scope: str) -> int:
         (role_assignments.c.scope == scope) | role_assignments.c.scope.startswith(scope + "/")
     )
     return conn.execute(statement).rowcount
+
+
+# The identity behind every refresh token or bearer check of a user or service principal, with
+# its role assignments: one statement (one snapshot, no transaction needed) on the DBAPI cursor.
+_IDENTITY_WITH_ASSIGNMENTS = DriverQuery(
+    select(
+        identities,
+        role_assignments.c.id.label("assignment_id"),
+        role_assignments.c.role_definition_id,
+        role_assignments.c.scope,
+        role_assignments.c.created_at.label("assigned_at"),
+    )
+    .select_from(identities.outerjoin(role_assignments, role_assignments.c.principal_id == identities.c.id))
+    .where(identities.c.id == bindparam("identity_id"))
+)
+
+
+def identity_with_assignments(
+    conn: Connection, identity_id: str
+) -> tuple[IdentityRecord, list[RoleAssignmentRecord]] | None:
+    """A directory identity and the roles it holds, read together; None if it does not exist."""
+    rows = _IDENTITY_WITH_ASSIGNMENTS.rows(conn, {"identity_id": identity_id})
+    if not rows:
+        return None
+    assignments = [
+        RoleAssignmentRecord(
+            row["assignment_id"], identity_id, row["role_definition_id"], row["scope"], row["assigned_at"]
+        )
+        for row in rows
+        if row["assignment_id"] is not None
+    ]
+    return identity_record(rows[0]), assignments

@@ -1,0 +1,120 @@
+"""The token requests' reads on the DBAPI cursor return what the SQLAlchemy reads return,
+on SQLite and PostgreSQL, and :meth:`Database.read_plain` runs them outside a transaction."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import os
+import signal
+import threading
+from pathlib import Path
+
+from sqlalchemy import Connection, bindparam, select
+
+from berth.metadata import identities as identity_rows
+from berth.metadata import registry_access as access_rows
+from berth.metadata import role_assignments as assignment_rows
+from berth.metadata.access_schema import tokens
+from berth.metadata.database import Database
+from berth.metadata.driver_query import DriverQuery
+from berth.metadata.registries import RegistryRecord
+
+ACR_PULL = "7f951dda-4ed3-4680-a7ca-43fe172d538d"
+
+
+def test_an_identity_comes_with_each_of_its_role_assignments(db: Database) -> None:
+    user = db.write_sync(identity_rows.create_user, "dev@corp.test", "Dev", "hash")
+    first = db.write_sync(assignment_rows.create, user.id, ACR_PULL, "/subscriptions/a")
+    second = db.write_sync(assignment_rows.create, user.id, ACR_PULL, "/subscriptions/b")
+    other = db.write_sync(identity_rows.create_user, "other@corp.test", "Other", "hash")
+    db.write_sync(assignment_rows.create, other.id, ACR_PULL, "/subscriptions/a")
+
+    found = db.read_plain_sync(assignment_rows.identity_with_assignments, user.id)
+
+    assert found is not None
+    record, assignments = found
+    assert record == db.read_sync(identity_rows.get, user.id)
+    assert record.enabled is True
+    assert sorted(assignments, key=lambda a: a.scope) == [first, second]
+    assert sorted(assignments, key=lambda a: a.scope) == sorted(
+        db.read_sync(assignment_rows.for_principal, user.id), key=lambda a: a.scope
+    )
+
+
+def test_an_identity_without_roles_and_one_that_does_not_exist(db: Database) -> None:
+    sp = db.write_sync(identity_rows.create_service_principal, "ci")
+    db.write_sync(identity_rows.set_enabled, sp.id, False)
+
+    found = db.read_plain_sync(assignment_rows.identity_with_assignments, sp.id)
+
+    assert found is not None
+    assert found[0] == db.read_sync(identity_rows.get, sp.id)
+    assert found[0].enabled is False
+    assert found[1] == []
+    assert db.read_plain_sync(assignment_rows.identity_with_assignments, "no-such-id") is None
+
+
+def test_tokens_by_name_and_id_and_the_admin_passwords(db: Database, registry: RegistryRecord) -> None:
+    token = db.write_sync(access_rows.create_token, registry.id, "CI-Token", "_repositories_pull", False)
+    db.write_sync(access_rows.set_admin_password, registry.id, "password2", "hash-2")
+    db.write_sync(access_rows.set_admin_password, registry.id, "password", "hash-1")
+
+    assert db.read_plain_sync(access_rows.get_token, registry.id, "ci-token") == token
+    assert db.read_plain_sync(access_rows.get_token_by_id, token.id) == token
+    assert token.enabled is False
+    assert db.read_plain_sync(access_rows.get_token, registry.id, "other") is None
+    passwords = db.read_plain_sync(access_rows.admin_passwords_of, registry.id)
+    assert [(p.name, p.secret_hash) for p in passwords] == [("password", "hash-1"), ("password2", "hash-2")]
+
+
+def test_a_query_with_a_parameter_used_twice(db: Database, registry: RegistryRecord) -> None:
+    """Positional paramstyles (SQLite's ``?``) get each occurrence in order."""
+    db.write_sync(access_rows.create_token, registry.id, "same", "_repositories_pull")
+    query = DriverQuery(
+        select(tokens.c.name).where(
+            tokens.c.name_lower == bindparam("name"), tokens.c.name == bindparam("name")
+        )
+    )
+
+    assert db.read_plain_sync(query.rows, {"name": "same"}) == [{"name": "same"}]
+
+
+def test_read_plain_opens_no_transaction_and_runs_off_the_loop(db: Database) -> None:
+    user = db.write_sync(identity_rows.create_user, "dev@corp.test", "Dev", "hash")
+    marker: contextvars.ContextVar[str] = contextvars.ContextVar("marker")
+    seen: dict[str, object] = {}
+
+    def look(conn: Connection) -> object:
+        seen["in_transaction"] = conn.in_transaction()
+        seen["thread"] = threading.current_thread().name
+        seen["marker"] = marker.get("")
+        return assignment_rows.identity_with_assignments(conn, user.id)
+
+    async def scenario() -> object:
+        marker.set("from the request")
+        return await db.read_plain(look)
+
+    found = asyncio.run(scenario())
+
+    assert found is not None
+    assert seen == {"in_transaction": False, "thread": seen["thread"], "marker": "from the request"}
+    assert str(seen["thread"]).startswith("berth-hot-reads")
+
+
+def test_read_plain_works_in_a_forked_child(tmp_path: Path) -> None:
+    """The parent's hot-read threads do not exist in a child: it makes its own."""
+    db = Database(f"sqlite:///{tmp_path / 'metadata.db'}")
+    db.create_schema()
+    user = db.write_sync(identity_rows.create_user, "dev@corp.test", "Dev", "hash")
+    assert asyncio.run(db.read_plain(assignment_rows.identity_with_assignments, user.id)) is not None
+
+    pid = os.fork()
+    if pid == 0:  # the child: exit 0 if the read completes within 20 s
+        signal.alarm(20)
+        db.engine.dispose(close=False)  # SQLAlchemy's rule for a pool inherited over a fork
+        found = asyncio.run(db.read_plain(assignment_rows.identity_with_assignments, user.id))
+        os._exit(0 if found is not None else 1)
+    _, status = os.waitpid(pid, 0)
+    db.dispose()
+    assert os.waitstatus_to_exitcode(status) == 0
