@@ -39,6 +39,9 @@ STARTUP_LOCK_KEY = 0x6265727468_0001  # "berth", 1
 
 # Threads (and connections beyond ``pool_size``) of :meth:`Database.read_plain`.
 HOT_READ_THREADS = 4
+# Connections beyond ``pool_size`` for the background threads that read and write outside the
+# request limiter (event writer, invalidation bus, janitor, collector), as before read_plain.
+BACKGROUND_CONNECTIONS = 4
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -92,14 +95,17 @@ class Database:
             self.engine: Engine = create_engine(
                 self.url,
                 pool_size=pool_size,
-                max_overflow=HOT_READ_THREADS,
+                max_overflow=HOT_READ_THREADS + BACKGROUND_CONNECTIONS,
                 connect_args={"check_same_thread": False, "timeout": 30},
             )
             event.listen(self.engine, "connect", _configure_sqlite)
             event.listen(self.engine, "begin", _begin_sqlite)
         else:
             self.engine = create_engine(
-                self.url, pool_size=pool_size, max_overflow=HOT_READ_THREADS, pool_pre_ping=True
+                self.url,
+                pool_size=pool_size,
+                max_overflow=HOT_READ_THREADS + BACKGROUND_CONNECTIONS,
+                pool_pre_ping=True,
             )
 
     @contextmanager
@@ -187,7 +193,9 @@ class Database:
         ``loop.run_in_executor`` costs about half the CPU of ``anyio.to_thread.run_sync``
         (30 against 60 µs a call here), which matters for reads made on every token request.
         The threads add at most :data:`HOT_READ_THREADS` connections to the ``pool_size`` the
-        other reads and writes share, which the pool's overflow covers.
+        other reads and writes share; the pool's overflow has room for them on top of the
+        background threads' (:data:`BACKGROUND_CONNECTIONS`), so a token read never waits for
+        a connection that the event writer or the bus holds.
         """
         executor = self._hot_reads
         if executor is None or self._hot_reads_pid != os.getpid():
