@@ -33,9 +33,9 @@ from uvicorn.protocols.http.httptools_impl import STATUS_LINE
 
 from berth import errors
 from berth.config import Settings
+from berth.direct_bodies import DirectBodies
 from berth.errors import JSON_CONTENT_TYPE, ErrorCode, error_body
 from berth.logformat import LoggedHttpProtocol
-from berth.request_bodies import GatheredBodies
 from berth.sendfile import ZeroCopySendProtocol
 
 log = logging.getLogger("berth.connections")
@@ -94,11 +94,12 @@ def raw_error(error: ErrorCode, message: str, extra: tuple[tuple[str, str], ...]
     return b"".join([*head, b"\r\n", body])
 
 
-class GuardedProtocol(GatheredBodies, ZeroCopySendProtocol, LoggedHttpProtocol):
+class GuardedProtocol(DirectBodies, ZeroCopySendProtocol, LoggedHttpProtocol):
     """uvicorn's httptools protocol with berth's connection limits (:func:`protocol_for`), naming
     the client that sends bytes which are not HTTP (:class:`berth.logformat.LoggedHttpProtocol`),
-    request bodies passed on without uvicorn's copies (:mod:`berth.request_bodies`) and
-    zero-copy blob bodies (:class:`berth.sendfile.ZeroCopySendProtocol`)."""
+    request bodies passed on without uvicorn's copies (:mod:`berth.request_bodies`) or read from
+    the socket by a worker thread (:mod:`berth.direct_bodies`), and zero-copy blob bodies
+    (:class:`berth.sendfile.ZeroCopySendProtocol`)."""
 
     limits: ClassVar[ConnectionLimits]
     refused_busy: ClassVar[Tally]

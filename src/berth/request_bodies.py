@@ -36,6 +36,8 @@ class GatheredBodyCycle(RequestResponseCycle):
     pieces: deque[bytes]
     queued: int
     end_sent: bool
+    parsed: int  # body bytes the parser has produced so far
+    receiving: bool  # the application has called receive()
 
     @classmethod
     def adopt(cls, cycle: RequestResponseCycle) -> GatheredBodyCycle:
@@ -44,9 +46,12 @@ class GatheredBodyCycle(RequestResponseCycle):
         cycle.pieces = deque()
         cycle.queued = 0
         cycle.end_sent = False
+        cycle.parsed = 0
+        cycle.receiving = False
         return cycle
 
     async def receive(self) -> ASGIReceiveEvent:
+        self.receiving = True
         if self.waiting_for_100_continue and not self.transport.is_closing():
             self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
             self.waiting_for_100_continue = False
@@ -90,6 +95,7 @@ class GatheredBodies(HttpToolsProtocol):
             return
         cycle.pieces.append(body)
         cycle.queued += len(body)
+        cycle.parsed += len(body)
         if cycle.queued > QUEUED_BODY_BYTES:
             self.flow.pause_reading()
         cycle.message_event.set()

@@ -1,9 +1,13 @@
 """Streaming bytes into upload sessions: hashed on the way in, written off the event loop.
 
 Each request that sends bytes writes a new part of its own (see ``berth.storage.interface``).
-Receiving runs on the event loop while a worker thread hashes and writes the previous block,
-so a push uses both cores. The running hash of each session is kept in memory; after a
-restart (or on another replica) the session's accepted parts are hashed again instead.
+When the server lets a worker thread read the body from the socket itself
+(:class:`DirectBody`, offered by :mod:`berth.direct_bodies` for bodies with a length), that
+thread receives into reused buffers that two more threads hash and write
+(:mod:`berth.content.direct_upload`). Otherwise receiving runs on the event loop while a
+worker thread hashes and writes the previous block. Either way a push uses both cores. The
+running hash of each session is kept in memory; after a restart (or on another replica) the
+session's accepted parts are hashed again instead.
 """
 
 from __future__ import annotations
@@ -13,16 +17,27 @@ import threading
 from collections import OrderedDict
 from collections.abc import AsyncIterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import anyio
 import anyio.to_thread
 
+from berth.content import direct_upload
+from berth.content.direct_upload import DirectBody
 from berth.storage import BlobStore, UploadWriter
 
 BLOCK_SIZE = 1024 * 1024
 QUEUED_BLOCKS = 4
+MAX_DIRECT_BODIES = 64  # bodies read by threads at once, per process; more take the loop's path
 _MAX_TRACKED_SESSIONS = 1024
+_direct_bodies = threading.BoundedSemaphore(MAX_DIRECT_BODIES)
+
+
+@runtime_checkable
+class DirectlyReadable(Protocol):
+    """Request chunks that may also be read directly (see :class:`DirectBody`)."""
+
+    def direct_body(self) -> DirectBody | None: ...
 
 
 @dataclass
@@ -81,6 +96,46 @@ async def write_part(
     ``hasher`` is advanced by exactly the bytes written to the part.
     """
     writer = await anyio.to_thread.run_sync(store.part_writer, upload_id, part)
+    try:
+        direct = _direct_body(chunks)
+        if direct is not None:
+            try:
+                pieces = direct.take()
+                if pieces is not None:
+                    return await _receive_directly(direct, pieces, writer, hasher)
+            finally:
+                _direct_bodies.release()
+        return await _receive_streamed(chunks, writer, hasher)
+    finally:
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(writer.close)
+
+
+def _direct_body(chunks: AsyncIterable[bytes]) -> DirectBody | None:
+    """The body to read from the socket: one with a length over a block, while threads are free."""
+    if not isinstance(chunks, DirectlyReadable):
+        return None
+    direct = chunks.direct_body()
+    if direct is None or direct.length <= BLOCK_SIZE or not _direct_bodies.acquire(blocking=False):
+        return None
+    return direct
+
+
+async def _receive_directly(
+    direct: DirectBody, pieces: list[bytes], writer: UploadWriter, hasher: Any
+) -> int:
+    # A limiter of its own: a slow client holds this thread, not a token every request shares.
+    limiter = anyio.CapacityLimiter(1)
+    try:
+        return await anyio.to_thread.run_sync(
+            direct_upload.receive, direct, pieces, writer, hasher, limiter=limiter
+        )
+    finally:
+        direct.release()
+
+
+async def _receive_streamed(chunks: AsyncIterable[bytes], writer: UploadWriter, hasher: Any) -> int:
+    """Receive on the event loop; a worker thread hashes and writes each block."""
     send, receive = anyio.create_memory_object_stream[list[bytes]](max_buffer_size=QUEUED_BLOCKS)
     received = 0
 
@@ -111,9 +166,6 @@ async def write_part(
         # The task group wraps what went wrong (the client went away, the disk is full); the
         # callers answer each kind on its own, so the first cause is raised as itself.
         raise first_cause(failed) from None
-    finally:
-        with anyio.CancelScope(shield=True):
-            await anyio.to_thread.run_sync(writer.close)
     return received
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 from starlette.requests import Request
 
 from berth import errors
+from berth.direct_bodies import DIRECT_BODY, DirectBody
 from berth.errors import WireError
 from berth.registry.numbers import bounded_decimal
 
@@ -37,3 +40,19 @@ async def read_limited(request: Request, limit: int, too_large: WireError) -> by
             raise too_large
         parts.append(chunk)
     return b"".join(parts)
+
+
+class RequestBody:
+    """A request's body for the content layer: its chunks as they arrive, and the body as a
+    :class:`~berth.direct_bodies.DirectBody` when the server offers to let a thread read it
+    from the socket (plain HTTP, with a ``Content-Length``)."""
+
+    def __init__(self, request: Request) -> None:
+        self._request = request
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self._request.stream()
+
+    def direct_body(self) -> DirectBody | None:
+        offered = self._request.scope.get("extensions", {}).get(DIRECT_BODY)
+        return offered["body"] if offered else None

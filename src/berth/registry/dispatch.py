@@ -18,6 +18,7 @@ from starlette.types import Message, Receive, Scope, Send
 from berth import errors
 from berth.access import network
 from berth.access.model import AccessRequest, Denial, Grant
+from berth.direct_bodies import BodyInterrupted, bytes_read_directly
 from berth.diskspace import out_of_space
 from berth.errors import JSON_CONTENT_TYPE, WireError
 from berth.events.observer import RepositoryOperation, RequestSummary, new_correlation_id
@@ -80,7 +81,7 @@ class RegistryPlane:
         )
         try:
             response = await self._respond(request, summary, proxies)
-        except ClientDisconnect:
+        except (ClientDisconnect, BodyInterrupted):
             summary.status = 499
             response = None
         except WireError as exc:
@@ -101,7 +102,8 @@ class RegistryPlane:
                 await response(scope, counter.receive, counter.send)
             except OSError:
                 summary.status = 499
-        summary.bytes_in, summary.bytes_out = counter.bytes_in, counter.bytes_out
+        summary.bytes_in = counter.bytes_in + bytes_read_directly(scope)
+        summary.bytes_out = counter.bytes_out
         summary.duration_ms = (time.perf_counter() - started) * 1000
         services.observer.request_finished(summary)
         services.request_log.write(summary)

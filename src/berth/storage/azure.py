@@ -54,7 +54,7 @@ class _AzurePartWriter:
         self._blob.stage_block(block, bytes(data), length=len(data))
         self._blocks.append(BlobBlock(block_id=block))
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: bytes | memoryview) -> None:
         self._pending += data
         while len(self._pending) >= BLOCK_SIZE:
             self._stage(self._pending[:BLOCK_SIZE])

@@ -23,7 +23,10 @@ from typing import Protocol
 class UploadWriter(Protocol):
     """Writes one new part of an upload session; nothing is visible as a blob until committed."""
 
-    def write(self, data: bytes) -> None: ...
+    def write(self, data: bytes | memoryview) -> None:
+        """Append ``data``. It may be a view of a buffer the caller fills again once this
+        returns: a writer that keeps bytes for later must copy them."""
+        ...
 
     def close(self) -> None:
         """Finish the part; its bytes must be readable by the next reader.

@@ -78,7 +78,7 @@ class _S3PartWriter:
         self._spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115
         self._closed = False
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: bytes | memoryview) -> None:
         self._spool.write(data)
 
     def close(self) -> None:

@@ -12,7 +12,7 @@ from berth.errors import WireError
 from berth.events.observer import RepositoryOperation
 from berth.metadata.blobs import UploadRecord
 from berth.names import Digest, is_repository_name
-from berth.registry.bodies import declared_length
+from berth.registry.bodies import RequestBody, declared_length
 from berth.registry.context import RequestContext
 from berth.registry.handlers.blobs import parse_digest
 from berth.registry.numbers import bounded_decimal
@@ -77,7 +77,7 @@ async def _complete(ctx: RequestContext, upload: UploadRecord, digest: Digest, w
     try:
         if with_body:
             expected = _chunk_length(ctx, upload)
-            await ctx.uploads.complete(upload, digest, ctx.request.stream(), expected)
+            await ctx.uploads.complete(upload, digest, RequestBody(ctx.request), expected)
         else:
             await ctx.uploads.complete(upload, digest)
     except WireError as exc:
@@ -135,7 +135,7 @@ async def upload_status(ctx: RequestContext) -> Response:
 
 async def upload_chunk(ctx: RequestContext) -> Response:
     upload = await ctx.uploads.get(ctx.repository, ctx.params["upload"])
-    upload = await ctx.uploads.write_chunk(upload, ctx.request.stream(), _chunk_length(ctx, upload))
+    upload = await ctx.uploads.write_chunk(upload, RequestBody(ctx.request), _chunk_length(ctx, upload))
     return empty(202, _session_headers(ctx, upload))
 
 
