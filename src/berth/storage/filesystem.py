@@ -257,8 +257,11 @@ class FilesystemBlobStore:
             return
         # A racing request may create the folder for its part just now: whatever it leaves is
         # refused by the session's compare-and-set and removed by it (or by the upload janitor).
-        # The folder is removed after the answer (removing a 1 GiB part takes ~0.3 s).
-        trash.discard(path, self._trash)
+        # A large folder is removed after the answer (removing a 1 GiB part takes ~0.3 s).
+        if _folder_size(path) < _REMOVE_LATER_FROM:
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            trash.discard(path, self._trash)
 
     def upload_ids(self) -> Iterator[tuple[str, float]]:
         try:
@@ -269,6 +272,16 @@ class FilesystemBlobStore:
 
 
 _TEMPORARY = ".tmp-"
+
+
+_REMOVE_LATER_FROM = 64 * 1024 * 1024
+
+
+def _folder_size(path: Path) -> int:
+    try:
+        return sum(entry.stat().st_size for entry in os.scandir(path) if entry.is_file())
+    except FileNotFoundError:
+        return 0
 
 
 def _same_size(target: Path, sources: Sequence[Path]) -> bool:

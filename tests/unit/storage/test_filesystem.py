@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import mmap
 import os
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
-from berth.storage import FilesystemDriver, StorageDriver
+from berth.storage import FilesystemDriver, StorageDriver, trash
 from tests.unit.storage.driver_suite import (
     REGISTRY_A,
     REGISTRY_B,
@@ -129,3 +133,108 @@ def test_a_folder_has_no_redirect_url(tmp_path: Path) -> None:
     store = FilesystemDriver(tmp_path).registry(REGISTRY_A)
 
     assert store.redirect_url(store_blob(store, b"served by berth"), 60) is None
+
+
+# --- writes past the page cache, a blob stored twice, large sessions removed later ----------
+
+MIB = 1024 * 1024
+
+
+@pytest.fixture
+def on_disk() -> Iterator[Path]:
+    """A folder on a file system with O_DIRECT (``/tmp`` may be a tmpfs, which refuses it)."""
+    with tempfile.TemporaryDirectory(dir="/var/tmp") as folder:
+        yield Path(folder)
+
+
+def _aligned(data: bytes) -> mmap.mmap:
+    buffer = mmap.mmap(-1, len(data))  # page-aligned, as the direct upload's buffers are
+    buffer[:] = data
+    return buffer
+
+
+def test_aligned_and_unaligned_writes_make_one_exact_part(on_disk: Path) -> None:
+    store = FilesystemDriver(on_disk).registry(REGISTRY_A)
+    blocks = [os.urandom(MIB), os.urandom(MIB), b"an unaligned tail", os.urandom(MIB)]
+    writer = store.part_writer(UPLOAD, "p0")
+    direct_fd = writer._direct
+    assert direct_fd is not None, "/var/tmp should accept O_DIRECT on this machine"
+    try:
+        with mock.patch("os.pwrite", wraps=os.pwrite) as pwrite:
+            writer.write(memoryview(_aligned(blocks[0])))  # direct
+            writer.write(memoryview(_aligned(blocks[1]))[: MIB // 2])  # direct (whole pages)
+            writer.write(memoryview(_aligned(blocks[1]))[MIB // 2 :])  # direct
+            writer.write(blocks[2])  # read-only bytes: buffered
+            writer.write(memoryview(_aligned(blocks[3])))  # an unaligned offset now: buffered
+    finally:
+        writer.close()
+
+    descriptors = [call.args[0] for call in pwrite.call_args_list]
+    assert descriptors[:3] == [direct_fd] * 3
+    assert direct_fd not in descriptors[3:]
+    part = on_disk / "registries" / REGISTRY_A / "uploads" / UPLOAD / "p0"
+    assert part.read_bytes() == b"".join(blocks)
+    digest = digest_of(b"".join(blocks))
+    store.commit_upload(UPLOAD, ["p0"], digest)
+    assert b"".join(store.read(digest)) == b"".join(blocks)
+
+
+def test_a_file_system_without_o_direct_gets_buffered_writes(tmp_path: Path) -> None:
+    store = FilesystemDriver(tmp_path).registry(REGISTRY_A)
+    data = os.urandom(2 * MIB)
+    writer = store.part_writer(UPLOAD, "p0")
+    with mock.patch("os.pwrite", wraps=os.pwrite) as pwrite:
+        writer._direct = None  # as on a tmpfs
+        writer.write(memoryview(_aligned(data)))
+    writer.close()
+
+    assert pwrite.call_count >= 1
+    assert (tmp_path / "registries" / REGISTRY_A / "uploads" / UPLOAD / "p0").read_bytes() == data
+
+
+def test_a_write_after_close_is_refused(tmp_path: Path) -> None:
+    writer = FilesystemDriver(tmp_path).registry(REGISTRY_A).part_writer(UPLOAD, "p0")
+    writer.close()
+
+    with pytest.raises(ValueError, match="closed part"):
+        writer.write(b"late")
+
+
+def test_a_blob_stored_already_is_kept_and_not_replaced(tmp_path: Path) -> None:
+    store = FilesystemDriver(tmp_path).registry(REGISTRY_A)
+    digest = store_blob(store, b"pushed twice")
+    path = store.local_path(digest)
+    assert path is not None
+    first_inode = path.stat().st_ino
+    store.delete_upload(UPLOAD)
+
+    write_part(store, "second", "p0", b"pushed twice")
+    store.commit_upload("second", ["p0"], digest)
+
+    assert path.stat().st_ino == first_inode
+    assert b"".join(store.read(digest)) == b"pushed twice"
+    assert [p.name for p in path.parent.iterdir()] == [path.name]  # nothing staged is left
+
+
+def test_a_large_session_is_moved_aside_and_removed_after(on_disk: Path) -> None:
+    store = FilesystemDriver(on_disk).registry(REGISTRY_A)
+    write_part(store, UPLOAD, "p0", os.urandom(64 * MIB))
+    write_part(store, UPLOAD, "p1", b"and a small part")
+
+    store.delete_upload(UPLOAD)
+
+    assert store.part_sizes(UPLOAD) == {}  # gone from the session at once
+    assert [upload for upload, _ in store.upload_ids()] == []
+    trash.wait_until_empty()
+    assert list((on_disk / "registries" / REGISTRY_A / "trash").iterdir()) == []
+
+
+def test_what_a_crash_left_in_the_trash_is_removed_at_the_next_start(tmp_path: Path) -> None:
+    left = tmp_path / "registries" / REGISTRY_A / "trash" / "0123abcd"
+    left.mkdir(parents=True)
+    (left / "p0").write_bytes(b"left by a crash")
+
+    FilesystemDriver(tmp_path)
+    trash.wait_until_empty()
+
+    assert not left.exists()
