@@ -1,10 +1,12 @@
-"""Removing dropped upload sessions after the request that dropped them has been answered.
+"""Freeing large files after the request that dropped them has been answered.
 
 Unlinking a 1 GiB file takes ~0.3 s here (ext4 frees its extents under the journal), and a
-completed upload drops its session's part files right before the ``201``. The filesystem
-driver instead renames the session's folder into the registry's ``trash`` folder (one
-``rename``, instant) and this module's one background thread per process removes it. Folders
-a crash left in a trash folder are queued again when the driver next starts.
+completed upload drops its session's part files right before the ``201`` (and a push of a
+blob stored already replaces the old copy). The filesystem driver instead renames the
+session's folder into the registry's ``trash`` folder (one ``rename``, instant), or keeps a
+descriptor on the replaced copy, and this module's one background thread per process removes
+the folder or closes the descriptor (which frees the blocks). Folders a crash left in a trash
+folder are queued again when the driver next starts.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from pathlib import Path
 
 log = logging.getLogger("berth.storage")
 
-_pending: queue.SimpleQueue[Path | threading.Event] = queue.SimpleQueue()
+_pending: queue.SimpleQueue[Path | int | threading.Event] = queue.SimpleQueue()
 _remover: threading.Thread | None = None
 _remover_lock = threading.Lock()
 
@@ -33,6 +35,11 @@ def discard(folder: Path, trash: Path) -> None:
     except FileNotFoundError:
         return
     _remove_later(moved)
+
+
+def close_later(descriptor: int) -> None:
+    """Close ``descriptor`` in the background (the last one on a replaced file frees it)."""
+    _remove_later(descriptor)
 
 
 def sweep(trash: Path) -> None:
@@ -52,7 +59,7 @@ def wait_until_empty() -> None:
     done.wait()
 
 
-def _remove_later(item: Path | threading.Event) -> None:
+def _remove_later(item: Path | int | threading.Event) -> None:
     _pending.put(item)
     _ensure_remover()
 
@@ -70,6 +77,9 @@ def _remove_forever() -> None:
         path = _pending.get()
         if isinstance(path, threading.Event):  # wait_until_empty's marker
             path.set()
+            continue
+        if isinstance(path, int):
+            os.close(path)
             continue
         try:
             shutil.rmtree(path)

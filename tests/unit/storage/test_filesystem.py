@@ -200,7 +200,7 @@ def test_a_write_after_close_is_refused(tmp_path: Path) -> None:
         writer.write(b"late")
 
 
-def test_a_blob_stored_already_is_kept_and_not_replaced(tmp_path: Path) -> None:
+def test_a_blob_stored_again_replaces_the_old_copy(tmp_path: Path) -> None:
     store = FilesystemDriver(tmp_path).registry(REGISTRY_A)
     digest = store_blob(store, b"pushed twice")
     path = store.local_path(digest)
@@ -211,9 +211,24 @@ def test_a_blob_stored_already_is_kept_and_not_replaced(tmp_path: Path) -> None:
     write_part(store, "second", "p0", b"pushed twice")
     store.commit_upload("second", ["p0"], digest)
 
-    assert path.stat().st_ino == first_inode
+    assert path.stat().st_ino != first_inode  # a damaged copy is healed by the next push
     assert b"".join(store.read(digest)) == b"pushed twice"
     assert [p.name for p in path.parent.iterdir()] == [path.name]  # nothing staged is left
+
+
+def test_a_large_replaced_copy_is_freed_after_the_commit(on_disk: Path) -> None:
+    store = FilesystemDriver(on_disk).registry(REGISTRY_A)
+    data = os.urandom(64 * MIB)
+    digest = store_blob(store, data)
+    store.delete_upload(UPLOAD)
+    write_part(store, "second", "p0", data)
+
+    with mock.patch.object(trash, "close_later", wraps=trash.close_later) as close_later:
+        store.commit_upload("second", ["p0"], digest)
+
+    assert close_later.call_count == 1  # the old copy's descriptor, closed by the trash thread
+    trash.wait_until_empty()
+    assert b"".join(store.read(digest)) == data
 
 
 def test_a_large_session_is_moved_aside_and_removed_after(on_disk: Path) -> None:
