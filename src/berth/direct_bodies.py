@@ -168,6 +168,9 @@ class DirectBodies(GatheredBodies):
         if not self._skipping:
             super().data_received(data)
             return
+        # The answer may be sent already, which armed the keep-alive timer: as uvicorn's own
+        # data_received does, bytes arriving stop it (a long rest must not be cut off).
+        self._unset_keepalive_if_required()
         dropped = min(self._skipping, len(data))
         self._skipping -= dropped
         if self._skipping:
