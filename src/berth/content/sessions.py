@@ -134,7 +134,9 @@ class UploadSessions:
             await self._check_quota(upload, digest, size + expected_length, drain_body=True)
         last_part = None
         if last_chunk is not None:
-            last_part, received = await self._write_part(upload, last_chunk, expected_length, running)
+            last_part, received = await self._write_part(
+                upload, last_chunk, expected_length, running, whole=not upload.parts
+            )
             if last_part is not None:
                 parts, size = (*parts, last_part), size + received
         try:
@@ -218,11 +220,12 @@ class UploadSessions:
         chunks: AsyncIterable[bytes],
         expected_length: int | None,
         running: RunningHash,
+        whole: bool = False,
     ) -> tuple[str | None, int]:
         """Write a request body as a new part; (None, 0) for an empty body."""
         part = uuid.uuid4().hex
         try:
-            received = await write_part(self._store, upload.id, part, chunks, running.hasher)
+            received = await write_part(self._store, upload.id, part, chunks, running.hasher, whole)
         except BaseException:
             await self._delete_part(upload.id, part)
             raise

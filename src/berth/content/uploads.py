@@ -89,13 +89,19 @@ def _absorb(writer: UploadWriter, hasher: Any, chunks: Sequence[bytes]) -> None:
 
 
 async def write_part(
-    store: BlobStore, upload_id: str, part: str, chunks: AsyncIterable[bytes], hasher: Any
+    store: BlobStore,
+    upload_id: str,
+    part: str,
+    chunks: AsyncIterable[bytes],
+    hasher: Any,
+    whole: bool = False,
 ) -> int:
     """Write a request body as a new part of a session; returns the number of bytes taken.
 
-    ``hasher`` is advanced by exactly the bytes written to the part.
+    ``hasher`` is advanced by exactly the bytes written to the part; ``whole``: the part is
+    the whole blob (see :meth:`BlobStore.part_writer`).
     """
-    writer = await anyio.to_thread.run_sync(store.part_writer, upload_id, part)
+    writer = await anyio.to_thread.run_sync(store.part_writer, upload_id, part, whole)
     try:
         direct = _direct_body(chunks)
         if direct is not None:

@@ -70,17 +70,19 @@ class _FilePartWriter:
     Nothing is fsynced here: a session's bytes become durable when
     :meth:`FilesystemBlobStore.commit_upload` fsyncs them, before the blob is visible.
 
-    Page-aligned writes of whole pages at page-aligned offsets (the reused buffers of a body
-    read from the socket, :mod:`berth.content.direct_upload`) go to the disk directly
-    (``O_DIRECT``), past the page cache: no fsync backlog at commit, and no page cache to fill,
-    which on a VM handing out fresh memory cost more than the write itself
-    (docs/performance.md). Other writes, and file systems without ``O_DIRECT`` (tmpfs), are
-    buffered, with writeback started as they go.
+    A part that will be the blob as it is (``past_cache``: a monolithic upload, hard-linked
+    into place at commit) sends page-aligned writes of whole pages at page-aligned offsets
+    (the reused buffers of a body read from the socket, :mod:`berth.content.direct_upload`)
+    to the disk directly (``O_DIRECT``): no fsync backlog at commit, and no page cache to
+    fill, which on a VM handing out fresh memory cost more than the write itself
+    (docs/performance.md). Other writes, the parts of chunked uploads (copied into the blob
+    at commit, faster from the page cache: 0.5 s per GiB against 1.3 s from the disk) and
+    file systems without ``O_DIRECT`` (tmpfs) are buffered, with writeback started as they go.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, past_cache: bool = False) -> None:
         self._fd: int | None = _create_exclusively(path)
-        self._direct = _open_direct(path)
+        self._direct = _open_direct(path) if past_cache else None
         self._position = self._flushed = 0
 
     def write(self, data: bytes | memoryview) -> None:
@@ -202,8 +204,8 @@ class FilesystemBlobStore:
             return False
         return True
 
-    def part_writer(self, upload_id: str, part: str) -> _FilePartWriter:
-        return _FilePartWriter(self._session_dir(upload_id) / _safe_component(part))
+    def part_writer(self, upload_id: str, part: str, whole: bool = False) -> _FilePartWriter:
+        return _FilePartWriter(self._session_dir(upload_id) / _safe_component(part), past_cache=whole)
 
     def part_sizes(self, upload_id: str) -> dict[str, int]:
         try:
@@ -302,12 +304,40 @@ def _fsync_file(path: Path) -> None:
 
 
 def _concatenate(sources: Sequence[Path], target: Path) -> None:
-    """Write the sources one after another into a new ``target``, then fsync it."""
+    """Write the sources one after another into a new ``target``, then fsync it.
+
+    Parts written past the page cache are read from the disk: the next two are requested
+    ahead (``POSIX_FADV_WILLNEED``) while one is copied, and each copied part's writeback is
+    started at once, so the disk reads and writes all along (64 parts of 16 MiB here: 1.3 s
+    where the file's default 128 KiB readahead took 2.1-2.7 s).
+    """
+    for source in sources[:_PARTS_AHEAD]:
+        _read_ahead(source)
     with open(target, "xb") as out:
-        for source in sources:
+        position = 0
+        for index, source in enumerate(sources):
+            if index + _PARTS_AHEAD < len(sources):
+                _read_ahead(sources[index + _PARTS_AHEAD])
             with open(source, "rb") as handle:
-                _copy_all(handle.fileno(), out.fileno(), os.fstat(handle.fileno()).st_size)
+                size = os.fstat(handle.fileno()).st_size
+                _copy_all(handle.fileno(), out.fileno(), size)
+            if _start_writeback is not None:
+                _start_writeback(out.fileno(), position, size)
+            position += size
         os.fsync(out.fileno())
+
+
+_PARTS_AHEAD = 2
+
+
+def _read_ahead(path: Path) -> None:
+    """Ask the kernel to read ``path`` into the page cache now (advisory: errors are ignored)."""
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_WILLNEED)
+        finally:
+            os.close(fd)
 
 
 def _copy_all(source: int, target: int, size: int) -> None:

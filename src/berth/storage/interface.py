@@ -69,8 +69,12 @@ class BlobStore(Protocol):
         """Remove a committed blob; False when it was not stored."""
         ...
 
-    def part_writer(self, upload_id: str, part: str) -> UploadWriter:
-        """Open a new, empty part of a session. ``part`` is unique: no other writer shares it."""
+    def part_writer(self, upload_id: str, part: str, whole: bool = False) -> UploadWriter:
+        """Open a new, empty part of a session. ``part`` is unique: no other writer shares it.
+
+        ``whole``: the part is the session's first and its last (a monolithic upload), so it
+        will become the blob as it is, never be copied into one; a driver may write it
+        differently (the filesystem's writes past the page cache)."""
         ...
 
     def part_sizes(self, upload_id: str) -> dict[str, int]:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import mmap
 import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from unittest import mock
 
 import pytest
@@ -156,7 +158,7 @@ def _aligned(data: bytes) -> mmap.mmap:
 def test_aligned_and_unaligned_writes_make_one_exact_part(on_disk: Path) -> None:
     store = FilesystemDriver(on_disk).registry(REGISTRY_A)
     blocks = [os.urandom(MIB), os.urandom(MIB), b"an unaligned tail", os.urandom(MIB)]
-    writer = store.part_writer(UPLOAD, "p0")
+    writer = store.part_writer(UPLOAD, "p0", whole=True)
     direct_fd = writer._direct
     assert direct_fd is not None, "/var/tmp should accept O_DIRECT on this machine"
     try:
@@ -179,17 +181,52 @@ def test_aligned_and_unaligned_writes_make_one_exact_part(on_disk: Path) -> None
     assert b"".join(store.read(digest)) == b"".join(blocks)
 
 
-def test_a_file_system_without_o_direct_gets_buffered_writes(tmp_path: Path) -> None:
-    store = FilesystemDriver(tmp_path).registry(REGISTRY_A)
+def test_a_part_to_be_copied_into_a_blob_is_written_through_the_page_cache(on_disk: Path) -> None:
+    store = FilesystemDriver(on_disk).registry(REGISTRY_A)
     data = os.urandom(2 * MIB)
-    writer = store.part_writer(UPLOAD, "p0")
-    with mock.patch("os.pwrite", wraps=os.pwrite) as pwrite:
-        writer._direct = None  # as on a tmpfs
+    writer = store.part_writer(UPLOAD, "p0")  # a chunk of a chunked upload: copied at commit
+    try:
+        assert writer._direct is None
         writer.write(memoryview(_aligned(data)))
+    finally:
+        writer.close()
+
+    assert (on_disk / "registries" / REGISTRY_A / "uploads" / UPLOAD / "p0").read_bytes() == data
+
+
+def test_a_file_system_that_refuses_o_direct_gets_buffered_writes(on_disk: Path) -> None:
+    store = FilesystemDriver(on_disk).registry(REGISTRY_A)
+    data = os.urandom(2 * MIB)
+    real_open, real_pwrite = os.open, os.pwrite
+
+    def refusing_open(path: Any, flags: int, *args: Any) -> int:
+        if flags & os.O_DIRECT:  # as a tmpfs answers
+            raise OSError(errno.EINVAL, "Invalid argument")
+        return real_open(path, flags, *args)
+
+    with mock.patch("os.open", side_effect=refusing_open):
+        writer = store.part_writer(UPLOAD, "p0", whole=True)
+    assert writer._direct is None
+    writer.write(memoryview(_aligned(data)))
     writer.close()
 
-    assert pwrite.call_count >= 1
-    assert (tmp_path / "registries" / REGISTRY_A / "uploads" / UPLOAD / "p0").read_bytes() == data
+    # One that opens it but refuses the writes: buffered from the first refusal on.
+    writer = store.part_writer(UPLOAD, "p1", whole=True)
+    direct_fd = writer._direct
+    assert direct_fd is not None
+
+    def refusing_pwrite(fd: int, view: Any, offset: int) -> int:
+        if fd == direct_fd:
+            raise OSError(errno.EINVAL, "Invalid argument")
+        return real_pwrite(fd, view, offset)
+
+    with mock.patch("os.pwrite", side_effect=refusing_pwrite):
+        writer.write(memoryview(_aligned(data)))
+        assert writer._direct is None
+    writer.close()
+
+    for part in ("p0", "p1"):
+        assert (on_disk / "registries" / REGISTRY_A / "uploads" / UPLOAD / part).read_bytes() == data
 
 
 def test_a_write_after_close_is_refused(tmp_path: Path) -> None:
