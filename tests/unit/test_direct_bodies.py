@@ -22,11 +22,11 @@ from urllib.parse import parse_qs
 
 import anyio.to_thread
 import pytest
-import uvicorn
 
 from berth.config import Settings
 from berth.connections import ConnectionLimits, protocol_for
 from berth.direct_bodies import DIRECT_BODY, BodyInterrupted, DirectBody, bytes_read_directly
+from tests.support.threaded_server import answer_lifespan, serve_in_thread
 
 MIB = 1024 * 1024
 # More than the parser may queue before reading pauses (1 MiB) plus one read of the socket
@@ -127,10 +127,7 @@ async def direct(scope: Any, receive: Any, send: Any) -> None:
 
 async def app(scope: Any, receive: Any, send: Any) -> None:
     if scope["type"] == "lifespan":
-        while (message := await receive())["type"] != "lifespan.shutdown":
-            if message["type"] == "lifespan.startup":
-                await send({"type": "lifespan.startup.complete"})
-        await send({"type": "lifespan.shutdown.complete"})
+        await answer_lifespan(receive, send)
         return
     try:
         await direct(scope, receive, send)
@@ -142,23 +139,8 @@ async def app(scope: Any, receive: Any, send: Any) -> None:
 
 
 def serve(**options: Any) -> Iterator[tuple[str, int]]:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
     protocol = protocol_for(ConnectionLimits.from_settings(Settings()))
-    config = uvicorn.Config(
-        app, http=protocol, loop="uvloop", lifespan="on", log_config=None, access_log=False, **options
-    )
-    runner = uvicorn.Server(config)
-    thread = threading.Thread(target=runner.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not runner.started:
-        if not thread.is_alive():  # pragma: no cover
-            raise RuntimeError("the test server did not start")
-        threading.Event().wait(0.01)
-    yield sock.getsockname()
-    runner.should_exit = True
-    thread.join(30)
-    sock.close()
+    yield from serve_in_thread(app, protocol, **options)
     assert not OBSERVED.errors
 
 

@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-import uvicorn
 
 from berth.config import Settings
 from berth.connections import ConnectionLimits, protocol_for
 from berth.request_bodies import QUEUED_BODY_BYTES, GatheredBodyCycle
+from tests.support.threaded_server import answer_lifespan, serve_in_thread
 
 MIB = 1024 * 1024
 # The event loop reads at most this much from a socket at once (uvloop: 256 KiB), so a paused
@@ -48,10 +48,7 @@ async def app(scope: Any, receive: Any, send: Any) -> None:
     """Answers with the body's SHA-256, its size, the number of messages and whether the last
     one ended the body; ``/hold/<name>`` waits for the test's event before reading."""
     if scope["type"] == "lifespan":
-        while (message := await receive())["type"] != "lifespan.shutdown":
-            if message["type"] == "lifespan.startup":
-                await send({"type": "lifespan.startup.complete"})
-        await send({"type": "lifespan.shutdown.complete"})
+        await answer_lifespan(receive, send)
         return
     try:
         path: str = scope["path"]
@@ -98,22 +95,7 @@ def recording_protocol() -> type:
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[tuple[str, int]]:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(
-        app, http=recording_protocol(), loop="uvloop", lifespan="on", log_config=None, access_log=False
-    )
-    runner = uvicorn.Server(config)
-    thread = threading.Thread(target=runner.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not runner.started:
-        if not thread.is_alive():  # pragma: no cover
-            raise RuntimeError("the test server did not start")
-        threading.Event().wait(0.01)
-    yield sock.getsockname()
-    runner.should_exit = True
-    thread.join(30)
-    sock.close()
+    yield from serve_in_thread(app, recording_protocol())
     assert not OBSERVED.errors
 
 
