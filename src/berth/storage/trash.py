@@ -53,7 +53,8 @@ def sweep(trash: Path) -> None:
 
 
 def wait_until_empty() -> None:
-    """Block until everything queued so far is removed (for tests and orderly shutdowns)."""
+    """Block until everything queued so far is removed (for tests: a stopping process leaves
+    the rest to the next start's sweep)."""
     done = threading.Event()
     _remove_later(done)
     done.wait()
