@@ -29,6 +29,11 @@ def upload_files(settings: Settings) -> list[str]:
     return [p.name for p in files_under(settings.resolved_storage_path) if "uploads" in p.parts]
 
 
+def upload_bytes(settings: Settings) -> int:
+    stored = [p for p in files_under(settings.resolved_storage_path) if "uploads" in p.parts]
+    return sum(p.stat().st_size for p in stored)
+
+
 # --- starting a session ---------------------------------------------------------------------
 
 
@@ -331,7 +336,7 @@ def test_get_status_is_204_with_range_location_and_uuid(client: TestClient) -> N
 def test_delete_cancels_the_session_and_its_bytes(client: TestClient, settings: Settings) -> None:
     location = start(client)
     client.patch(location, content=b"partial")
-    assert len(upload_files(settings)) == 1
+    assert upload_bytes(settings) == len(b"partial")
 
     response = client.delete(location)
 

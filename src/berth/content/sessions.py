@@ -225,7 +225,9 @@ class UploadSessions:
         """Write a request body as a new part; (None, 0) for an empty body."""
         part = uuid.uuid4().hex
         try:
-            received = await write_part(self._store, upload.id, part, chunks, running.hasher, whole)
+            received = await write_part(
+                self._store, upload.id, part, chunks, running.hasher, whole, start=upload.size
+            )
         except BaseException:
             await self._delete_part(upload.id, part)
             raise

@@ -95,13 +95,14 @@ async def write_part(
     chunks: AsyncIterable[bytes],
     hasher: Any,
     whole: bool = False,
+    start: int | None = None,
 ) -> int:
     """Write a request body as a new part of a session; returns the number of bytes taken.
 
-    ``hasher`` is advanced by exactly the bytes written to the part; ``whole``: the part is
-    the whole blob (see :meth:`BlobStore.part_writer`).
+    ``hasher`` is advanced by exactly the bytes written to the part; ``whole`` (the part is
+    the whole blob) and ``start`` (where it begins): see :meth:`BlobStore.part_writer`.
     """
-    writer = await anyio.to_thread.run_sync(store.part_writer, upload_id, part, whole)
+    writer = await anyio.to_thread.run_sync(store.part_writer, upload_id, part, whole, start)
     try:
         direct = _direct_body(chunks)
         if direct is not None:

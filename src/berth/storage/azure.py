@@ -137,7 +137,9 @@ class AzureBlobStore:
             return False
         return True
 
-    def part_writer(self, upload_id: str, part: str, whole: bool = False) -> _AzurePartWriter:
+    def part_writer(
+        self, upload_id: str, part: str, whole: bool = False, start: int | None = None
+    ) -> _AzurePartWriter:
         name = self._part_name(upload_id, part)
         if self._size(name) is not None:
             raise FileExistsError(name)

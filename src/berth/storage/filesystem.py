@@ -3,28 +3,34 @@
 Layout under the driver's root::
 
     registries/<registry id>/blobs/<algorithm>/<first two hex>/<hex>
-    registries/<registry id>/uploads/<upload id>/<part>
+    registries/<registry id>/uploads/<upload id>/<part>              a part written apart
+    registries/<registry id>/uploads/<upload id>/.spine              the chunks appended
+    registries/<registry id>/uploads/<upload id>/<part>@<start>+<size>   one appended part
 
-Each part of an upload is a file of its own, created exclusively by the one request that
-writes it. Commit fsyncs the parts and puts them in place under the digest in one rename:
-a single part is hard-linked (no copy), several are concatenated in the kernel
-(``copy_file_range``) into a temporary file first. The directory is fsynced after the
-rename, so a crash never leaves a partial blob visible, and the parts stay until the
-session is deleted, so a crash between commit and the metadata update loses nothing.
+The chunks of a chunked upload are appended to the session's spine where that is safe
+(:mod:`berth.storage.spine`); any other part (a monolithic upload, a chunk racing another)
+is a file of its own, created exclusively by the one request that writes it. Commit fsyncs
+the parts and puts them in place under the digest in one rename: a single part file, or a
+spine that is exactly the accepted parts, is hard-linked (no copy); parts in several files
+are concatenated in the kernel (``copy_file_range``) into a temporary file first. The
+directory is fsynced after the rename, so a crash never leaves a partial blob visible, and
+the parts stay until the session is deleted, so a crash between commit and the metadata
+update loses nothing.
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import errno
 import os
 import shutil
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from berth.storage import trash
+from berth.storage import spine, trash
+from berth.storage.part_files import FilePartWriter, PartFile, start_writeback
+from berth.storage.spine import Extent
 
 CHUNK_SIZE = 1024 * 1024
 
@@ -41,126 +47,6 @@ def _safe_component(value: str) -> str:
     if not value or "/" in value or "\\" in value or value in (".", "..") or "\0" in value:
         raise ValueError(f"unsafe storage key component: {value!r}")
     return value
-
-
-def _writeback_starter() -> Callable[[int, int, int], None] | None:
-    """Linux's ``sync_file_range(..., SYNC_FILE_RANGE_WRITE)``: start writing pages to disk
-    without waiting, so the fsync at commit finds little left to do. None where unavailable."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        function = libc.sync_file_range
-    except (OSError, AttributeError):
-        return None
-    function.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
-    function.restype = ctypes.c_int
-
-    def start(fd: int, offset: int, length: int) -> None:
-        function(fd, offset, length, _SYNC_FILE_RANGE_WRITE)  # advisory: errors are harmless
-
-    return start
-
-
-_SYNC_FILE_RANGE_WRITE = 2
-_WRITEBACK_EVERY = 32 * 1024 * 1024
-_start_writeback = _writeback_starter()
-
-
-class _FilePartWriter:
-    """Writes one part's file, which it creates (it never opens another request's part).
-    Nothing is fsynced here: a session's bytes become durable when
-    :meth:`FilesystemBlobStore.commit_upload` fsyncs them, before the blob is visible.
-
-    A part that will be the blob as it is (``past_cache``: a monolithic upload, hard-linked
-    into place at commit) sends page-aligned writes of whole pages at page-aligned offsets
-    (the reused buffers of a body read from the socket, :mod:`berth.content.direct_upload`)
-    to the disk directly (``O_DIRECT``): no fsync backlog at commit, and no page cache to
-    fill, which on a VM handing out fresh memory cost more than the write itself
-    (docs/performance.md). Other writes, the parts of chunked uploads (copied into the blob
-    at commit, faster from the page cache: 0.5 s per GiB against 1.3 s from the disk) and
-    file systems without ``O_DIRECT`` (tmpfs) are buffered, with writeback started as they go.
-    """
-
-    def __init__(self, path: Path, past_cache: bool = False) -> None:
-        self._fd: int | None = _create_exclusively(path)
-        self._direct = _open_direct(path) if past_cache else None
-        self._position = self._flushed = 0
-
-    def write(self, data: bytes | memoryview) -> None:
-        if self._fd is None:
-            raise ValueError("write to a closed part")
-        view = memoryview(data)
-        while view:
-            # Both descriptors write at the part's own position (neither moves the other's).
-            written = self._write_direct(view) or os.pwrite(self._fd, view, self._position)
-            self._position += written
-            view = view[written:]
-        if _start_writeback is not None and self._position - self._flushed >= _WRITEBACK_EVERY:
-            _start_writeback(self._fd, self._flushed, self._position - self._flushed)
-            self._flushed = self._position
-
-    def _write_direct(self, view: memoryview) -> int:
-        """Write ``view`` past the page cache when it and the offset are aligned; 0 otherwise."""
-        if self._direct is None or self._position % _ALIGNMENT or len(view) % _ALIGNMENT:
-            return 0
-        if _address(view) % _ALIGNMENT:
-            return 0
-        try:
-            return os.pwrite(self._direct, view, self._position)
-        except OSError as exc:
-            if exc.errno != errno.EINVAL:
-                raise
-            self._close_direct()  # this file system refuses it after all: buffered from now on
-            return 0
-
-    def close(self) -> None:
-        self._close_direct()
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
-
-    def _close_direct(self) -> None:
-        if self._direct is not None:
-            os.close(self._direct)
-            self._direct = None
-
-
-_ALIGNMENT = 4096
-
-
-def _open_direct(path: Path) -> int | None:
-    """A second descriptor on ``path`` that writes past the page cache; None where refused."""
-    flag = getattr(os, "O_DIRECT", 0)
-    if not flag:
-        return None
-    try:
-        return os.open(path, os.O_WRONLY | flag)
-    except OSError:  # tmpfs and some others: EINVAL
-        return None
-
-
-def _address(view: memoryview) -> int:
-    """Where ``view``'s bytes are in memory; 1 (never aligned) for a read-only buffer."""
-    if view.readonly or not view.c_contiguous:
-        return 1
-    return ctypes.addressof(ctypes.c_char.from_buffer(view))
-
-
-def _create_exclusively(path: Path, attempts: int = 5) -> int:
-    """A new file at ``path``, with its folder. A request ending the session may remove the folder
-    between the two steps; the folder is then made again (the session's compare-and-set refuses
-    the part, and its writer deletes it)."""
-    for _ in range(attempts - 1):
-        try:
-            # pathlib's mkdir raises FileExistsError when the folder it saw appear is gone again
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except FileExistsError:
-            continue
-        try:
-            return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileNotFoundError:
-            continue
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
 
 
 class FilesystemBlobStore:
@@ -204,20 +90,36 @@ class FilesystemBlobStore:
             return False
         return True
 
-    def part_writer(self, upload_id: str, part: str, whole: bool = False) -> _FilePartWriter:
-        return _FilePartWriter(self._session_dir(upload_id) / _safe_component(part), past_cache=whole)
+    def part_writer(
+        self, upload_id: str, part: str, whole: bool = False, start: int | None = None
+    ) -> PartFile:
+        """A part of a chunked upload (``start`` given) is appended to the session's spine
+        where it can be (:mod:`berth.storage.spine`); any other is a file of its own."""
+        session = self._session_dir(upload_id)
+        _safe_component(part)
+        if start is not None and not whole:
+            appender = spine.open_appender(session, part, start)
+            if appender is not None:
+                return appender
+        return FilePartWriter(session / part, past_cache=whole)
 
     def part_sizes(self, upload_id: str) -> dict[str, int]:
+        session = self._session_dir(upload_id)
         try:
-            entries = list(os.scandir(self._session_dir(upload_id)))
+            entries = list(os.scandir(session))
         except (FileNotFoundError, NotADirectoryError):
             return {}
-        return {e.name: e.stat().st_size for e in entries if not e.name.startswith(_TEMPORARY)}
+        sizes = {
+            e.name: e.stat().st_size
+            for e in entries
+            if not e.name.startswith(".") and spine.marker_of(e.name) is None
+        }
+        return sizes | spine.part_sizes(session)
 
     def read_parts(self, upload_id: str, parts: Sequence[str]) -> Iterator[bytes]:
-        session = self._session_dir(upload_id)
         # Open every part first, so a missing one raises at call time.
-        handles = [_read_file(session / _safe_component(part), 0, None) for part in parts]
+        extents = self._locate(upload_id, parts)
+        handles = [_read_file(extent.path, extent.offset, extent.size) for extent in extents]
 
         def chunks() -> Iterator[bytes]:
             for handle in handles:
@@ -226,22 +128,27 @@ class FilesystemBlobStore:
         return chunks()
 
     def delete_part(self, upload_id: str, part: str) -> None:
+        session = self._session_dir(upload_id)
+        if spine.remove(session, _safe_component(part)):
+            return
         with contextlib.suppress(FileNotFoundError, NotADirectoryError):
-            (self._session_dir(upload_id) / _safe_component(part)).unlink()
+            (session / part).unlink()
+
+    def _locate(self, upload_id: str, parts: Sequence[str]) -> list[Extent]:
+        return spine.locate(self._session_dir(upload_id), [_safe_component(part) for part in parts])
 
     def commit_upload(self, upload_id: str, parts: Sequence[str], digest: str) -> None:
-        session = self._session_dir(upload_id)
         target = self._blob_path(digest)
         target.parent.mkdir(parents=True, exist_ok=True)
         staged = target.parent / f"{_TEMPORARY}{uuid.uuid4().hex}"
-        sources = [session / _safe_component(part) for part in parts]
+        extents = self._locate(upload_id, parts)
         replaced = _hold_large(target)  # its blocks are freed after the answer, not in the rename
         try:
-            if len(sources) == 1:
-                _fsync_file(sources[0])
-                os.link(sources[0], staged)
-            else:
-                _concatenate(sources, staged)
+            if len(extents) == 1 and extents[0].path.name != spine.SPINE:
+                _fsync_file(extents[0].path)
+                os.link(extents[0].path, staged)
+            elif not spine.link_whole(self._session_dir(upload_id), extents, staged):
+                _concatenate(extents, staged)
             os.replace(staged, target)
         finally:
             with contextlib.suppress(FileNotFoundError):
@@ -303,13 +210,13 @@ def _fsync_file(path: Path) -> None:
         os.fsync(handle.fileno())
 
 
-def _concatenate(sources: Sequence[Path], target: Path) -> None:
+def _concatenate(sources: Sequence[Extent], target: Path) -> None:
     """Write the sources one after another into a new ``target``, then fsync it.
 
-    Parts written past the page cache are read from the disk: the next two are requested
-    ahead (``POSIX_FADV_WILLNEED``) while one is copied, and each copied part's writeback is
-    started at once, so the disk reads and writes all along (64 parts of 16 MiB here: 1.3 s
-    where the file's default 128 KiB readahead took 2.1-2.7 s).
+    Parts read from the disk: the next two are requested ahead (``POSIX_FADV_WILLNEED``)
+    while one is copied, and each copied part's writeback is started at once, so the disk
+    reads and writes all along (64 parts of 16 MiB here: 1.3 s where the file's default
+    128 KiB readahead took 2.1-2.7 s).
     """
     for source in sources[:_PARTS_AHEAD]:
         _read_ahead(source)
@@ -318,46 +225,47 @@ def _concatenate(sources: Sequence[Path], target: Path) -> None:
         for index, source in enumerate(sources):
             if index + _PARTS_AHEAD < len(sources):
                 _read_ahead(sources[index + _PARTS_AHEAD])
-            with open(source, "rb") as handle:
-                size = os.fstat(handle.fileno()).st_size
-                _copy_all(handle.fileno(), out.fileno(), size)
-            if _start_writeback is not None:
-                _start_writeback(out.fileno(), position, size)
-            position += size
+            with open(source.path, "rb") as handle:
+                _copy_all(handle.fileno(), source.offset, out.fileno(), source.size)
+            if start_writeback is not None:
+                start_writeback(out.fileno(), position, source.size)
+            position += source.size
         os.fsync(out.fileno())
 
 
 _PARTS_AHEAD = 2
 
 
-def _read_ahead(path: Path) -> None:
-    """Ask the kernel to read ``path`` into the page cache now (advisory: errors are ignored)."""
+def _read_ahead(source: Extent) -> None:
+    """Ask the kernel to read ``source`` into the page cache now (advisory: errors are ignored)."""
     with contextlib.suppress(OSError):
-        fd = os.open(path, os.O_RDONLY)
+        fd = os.open(source.path, os.O_RDONLY)
         try:
-            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_WILLNEED)
+            os.posix_fadvise(fd, source.offset, source.size, os.POSIX_FADV_WILLNEED)
         finally:
             os.close(fd)
 
 
-def _copy_all(source: int, target: int, size: int) -> None:
+def _copy_all(source: int, offset: int, target: int, size: int) -> None:
     """``copy_file_range`` (in the kernel, no copy through Python) where the file system has it."""
     remaining = size
     try:
         while remaining > 0:
-            copied = os.copy_file_range(source, target, remaining)
+            copied = os.copy_file_range(source, target, remaining, offset)
             if copied == 0:
                 break
             remaining -= copied
+            offset += copied
     except OSError as exc:
         if exc.errno not in (errno.EXDEV, errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
             raise
     while remaining > 0:
-        block = os.read(source, min(CHUNK_SIZE, remaining))
+        block = os.pread(source, min(CHUNK_SIZE, remaining), offset)
         if not block:
             raise OSError(errno.EIO, "an upload part ended before its size")
         os.write(target, block)
         remaining -= len(block)
+        offset += len(block)
 
 
 def _read_file(path: Path, offset: int, length: int | None) -> Iterator[bytes]:

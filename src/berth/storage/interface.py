@@ -69,12 +69,17 @@ class BlobStore(Protocol):
         """Remove a committed blob; False when it was not stored."""
         ...
 
-    def part_writer(self, upload_id: str, part: str, whole: bool = False) -> UploadWriter:
+    def part_writer(
+        self, upload_id: str, part: str, whole: bool = False, start: int | None = None
+    ) -> UploadWriter:
         """Open a new, empty part of a session. ``part`` is unique: no other writer shares it.
 
         ``whole``: the part is the session's first and its last (a monolithic upload), so it
         will become the blob as it is, never be copied into one; a driver may write it
-        differently (the filesystem's writes past the page cache)."""
+        differently (the filesystem's writes past the page cache). ``start``: the session's
+        size when the request read it, where this part would begin; a driver may then keep
+        the part in one file with the session's other parts (the filesystem's spine), as long
+        as no other request's bytes, accepted or not, are ever written over or mixed in."""
         ...
 
     def part_sizes(self, upload_id: str) -> dict[str, int]:

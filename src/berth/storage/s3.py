@@ -190,7 +190,9 @@ class S3BlobStore:
         self._client.delete_object(Bucket=self._bucket, Key=key)
         return True
 
-    def part_writer(self, upload_id: str, part: str, whole: bool = False) -> _S3PartWriter:
+    def part_writer(
+        self, upload_id: str, part: str, whole: bool = False, start: int | None = None
+    ) -> _S3PartWriter:
         key = self._part_key(upload_id, part)
         if self._head(key) is not None:
             raise FileExistsError(key)
