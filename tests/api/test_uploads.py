@@ -187,6 +187,29 @@ def test_chunked_upload_with_content_range(client: TestClient) -> None:
     assert client.get(f"/v2/{REPO}/blobs/{digest_of(data)}").content == data
 
 
+def test_the_chunks_of_a_chunked_upload_become_the_blob_without_a_copy(
+    client: TestClient, settings: Settings
+) -> None:
+    """The chunks are appended to the session's spine, which is linked into place."""
+    chunks = [b"one, ", b"two, ", b"three"]
+    location = start(client)
+    offset = 0
+    for chunk in chunks:
+        end = offset + len(chunk) - 1
+        client.patch(location, content=chunk, headers={"Content-Range": f"{offset}-{end}"})
+        offset = end + 1
+    (spine,) = [p for p in files_under(settings.resolved_storage_path) if p.name == ".spine"]
+    inode = spine.stat().st_ino
+
+    data = b"".join(chunks)
+    assert client.put(location, params={"digest": digest_of(data)}).status_code == 201
+
+    (blob,) = [p for p in files_under(settings.resolved_storage_path) if "blobs" in p.parts]
+    assert blob.stat().st_ino == inode
+    assert blob.read_bytes() == data
+    assert upload_files(settings) == []
+
+
 def test_chunked_upload_without_content_range_appends(client: TestClient) -> None:
     """Docker streams the whole layer in one PATCH without Content-Range."""
     location = start(client)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import AsyncIterable, Sequence
+from collections.abc import AsyncIterable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -102,16 +102,20 @@ async def write_part(
     ``hasher`` is advanced by exactly the bytes written to the part; ``whole`` (the part is
     the whole blob) and ``start`` (where it begins): see :meth:`BlobStore.part_writer`.
     """
-    writer = await anyio.to_thread.run_sync(store.part_writer, upload_id, part, whole, start)
+
+    def open_writer() -> UploadWriter:
+        return store.part_writer(upload_id, part, whole, start)
+
+    direct = _direct_body(chunks)
+    if direct is not None:
+        try:
+            pieces = direct.take()
+            if pieces is not None:
+                return await _receive_directly(direct, pieces, open_writer, hasher)
+        finally:
+            _direct_bodies.release()
+    writer = await anyio.to_thread.run_sync(open_writer)
     try:
-        direct = _direct_body(chunks)
-        if direct is not None:
-            try:
-                pieces = direct.take()
-                if pieces is not None:
-                    return await _receive_directly(direct, pieces, writer, hasher)
-            finally:
-                _direct_bodies.release()
         return await _receive_streamed(chunks, writer, hasher)
     finally:
         with anyio.CancelScope(shield=True):
@@ -129,14 +133,22 @@ def _direct_body(chunks: AsyncIterable[bytes]) -> DirectBody | None:
 
 
 async def _receive_directly(
-    direct: DirectBody, pieces: list[bytes], writer: UploadWriter, hasher: Any
+    direct: DirectBody, pieces: list[bytes], open_writer: Callable[[], UploadWriter], hasher: Any
 ) -> int:
+    """Open the part, receive the body into it and close it, all in one worker thread (each
+    trip between the event loop and a thread costs ~0.3 ms here, several per chunk)."""
+
+    def work() -> int:
+        writer = open_writer()
+        try:
+            return direct_upload.receive(direct, pieces, writer, hasher)
+        finally:
+            writer.close()
+
     # A limiter of its own: a slow client holds this thread, not a token every request shares.
     limiter = anyio.CapacityLimiter(1)
     try:
-        return await anyio.to_thread.run_sync(
-            direct_upload.receive, direct, pieces, writer, hasher, limiter=limiter
-        )
+        return await anyio.to_thread.run_sync(work, limiter=limiter)
     finally:
         direct.release()
 
