@@ -9,9 +9,10 @@ the accepted parts becomes the blob by a hard link. What keeps this as safe as a
 request (two requests racing on one session never mix their bytes):
 
 - a request appends only while it holds the spine's lock (``flock``, which the kernel drops
-  when a process dies), only at the spine's end, and only when that end is the session's size
-  as the request read it and no part recorded in the spine reaches past it. So a stale or
-  racing request never writes over bytes that a part was accepted with, or may still be;
+  when a process dies, plus a claim within the process), only at the spine's end, and only
+  when that end is the session's size as the request read it and no part recorded in the
+  spine reaches past it. So a stale or racing request never writes over bytes that a part
+  was accepted with, or may still be;
 - after writing, the request records its part as an empty marker file
   ``<part>@<start>+<size>``; a part whose request lost the session's compare-and-set is
   removed by unlinking its marker, and the spine is cut back to its last marker when nobody
@@ -30,6 +31,8 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -117,12 +120,15 @@ class SpineAppender(PartFile):
         self._marker = Marker(part, start, 0)
 
     def close(self) -> None:
+        if self.closed:
+            return
         try:
             written = self.position - self._marker.start
-            if written and not self.closed:
+            if written:
                 _record(self._session, Marker(self._marker.part, self._marker.start, written))
         finally:
             super().close()  # closing the descriptor releases the lock
+            _unclaim(self._session / SPINE)
 
 
 def open_appender(session: Path, part: str, start: int) -> SpineAppender | None:
@@ -130,47 +136,48 @@ def open_appender(session: Path, part: str, start: int) -> SpineAppender | None:
     if "@" in part or part.startswith("."):
         return None
     path = session / SPINE
-    fd = open_in_session(path, os.O_RDWR | os.O_CREAT)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        info = os.fstat(fd)
-        if not _is_the_spine(session, info) or info.st_size != start:
-            os.close(fd)
-            return None
-        if any(marker.end > start for marker in markers(session).values()):
-            os.close(fd)
-            return None
-    except BlockingIOError:  # another request appends right now
-        os.close(fd)
+    fd = _lock(path, lambda: open_in_session(path, os.O_RDWR | os.O_CREAT))
+    if fd is None:  # another request appends right now
         return None
+    try:
+        info = os.fstat(fd)
+        appendable = (
+            _is_the_spine(session, info)
+            and info.st_size == start
+            and all(marker.end <= start for marker in markers(session).values())
+        )
+        direct = open_direct(path, info.st_ino) if appendable else None
     except BaseException:
-        os.close(fd)
+        _unlock(path, fd)
         raise
-    return SpineAppender(fd, session, part, start, open_direct(path, info.st_ino))
+    if not appendable:
+        _unlock(path, fd)
+        return None
+    return SpineAppender(fd, session, part, start, direct)
 
 
 def remove(session: Path, part: str) -> bool:
     """Drop a part appended to the spine (False when ``part`` is not one) and cut the spine
-    back to its last remaining part, unless a request is appending."""
+    back to its last remaining part, unless a request is appending (it checks the end itself)."""
     marker = markers(session).get(part)
     if marker is None:
         return False
     with contextlib.suppress(FileNotFoundError):
         (session / marker.filename).unlink()
+    path = session / SPINE
     try:
-        fd = os.open(session / SPINE, os.O_RDWR)
+        fd = _lock(path, lambda: os.open(path, os.O_RDWR))
     except FileNotFoundError:
         return True
+    if fd is None:
+        return True
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         info = os.fstat(fd)
         end = max((other.end for other in markers(session).values()), default=0)
         if _is_the_spine(session, info) and info.st_size > end:
             os.ftruncate(fd, end)
-    except BlockingIOError:
-        pass  # the appender checks the end itself
     finally:
-        os.close(fd)
+        _unlock(path, fd)
     return True
 
 
@@ -186,21 +193,64 @@ def link_whole(session: Path, extents: list[Extent], target: Path) -> bool:
     if not extents:
         return False
     try:
-        fd = os.open(spine, os.O_RDONLY)
+        fd = _lock(spine, lambda: os.open(spine, os.O_RDONLY))
     except FileNotFoundError:
         return False
+    if fd is None:
+        return False
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         info = os.fstat(fd)
         if not _is_the_spine(session, info) or info.st_size != position:
             return False
         os.fsync(fd)
         os.link(spine, target)
         return True
-    except BlockingIOError:
-        return False
     finally:
-        os.close(fd)
+        _unlock(spine, fd)
+
+
+# --- the lock -----------------------------------------------------------------------------
+#
+# ``flock`` excludes other open files, in this process or another, on a local file system. On
+# NFS, Linux emulates it with byte-range locks, which a process holds once for all its
+# descriptors; so the spines locked in this process are also claimed in a set of its own.
+
+_claimed: set[str] = set()
+_claimed_guard = threading.Lock()
+
+
+def _lock(path: Path, opener: Callable[[], int]) -> int | None:
+    """A descriptor from ``opener`` holding ``path``'s lock, or None when another holds it."""
+    key = str(path)
+    with _claimed_guard:
+        if key in _claimed:
+            return None
+        _claimed.add(key)
+    try:
+        fd = opener()
+    except BaseException:
+        _unclaim(path)
+        raise
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BaseException as exc:
+        _unlock(path, fd)
+        if isinstance(exc, BlockingIOError):
+            return None
+        raise
+    return fd
+
+
+def _unlock(path: Path, fd: int) -> None:
+    try:
+        os.close(fd)  # releases the flock
+    finally:
+        _unclaim(path)
+
+
+def _unclaim(path: Path) -> None:
+    with _claimed_guard:
+        _claimed.discard(str(path))
 
 
 def _is_the_spine(session: Path, info: os.stat_result) -> bool:

@@ -16,6 +16,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
@@ -248,3 +249,30 @@ def test_a_monolithic_part_is_a_file_of_its_own(store: FilesystemBlobStore, root
     assert isinstance(writer, FilePartWriter)
     writer.close()
     assert not (session(root) / SPINE).exists()
+
+
+def test_requests_of_one_process_exclude_each_other_where_flock_would_not(
+    store: FilesystemBlobStore,
+) -> None:
+    """On NFS a process holds an emulated flock once for all its descriptors: as if it never
+    refused this process. Requests in one process still never append at once."""
+    with mock.patch("fcntl.flock"):
+        first = store.part_writer(UPLOAD, "first", start=0)
+        second = store.part_writer(UPLOAD, "second", start=0)
+        assert isinstance(first, SpineAppender)
+        assert isinstance(second, FilePartWriter)
+        first.write(b"accepted")
+        first.close()
+        second.close()
+        late = store.part_writer(UPLOAD, "late", start=8)
+        assert isinstance(late, SpineAppender)
+        late.write(b" and late")
+        store.commit_upload(UPLOAD, ["first"], digest_of(b"accepted"))  # copies: late appends
+        late.close()
+
+    blob = store.local_path(digest_of(b"accepted"))
+    assert blob is not None
+    assert blob.read_bytes() == b"accepted"
+    after = store.part_writer(UPLOAD, "next", start=17)
+    assert isinstance(after, SpineAppender)  # the claim was released
+    after.close()
