@@ -32,7 +32,6 @@ import contextlib
 import fcntl
 import os
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -136,7 +135,7 @@ def open_appender(session: Path, part: str, start: int) -> SpineAppender | None:
     if "@" in part or part.startswith("."):
         return None
     path = session / SPINE
-    fd = _lock(path, lambda: open_in_session(path, os.O_RDWR | os.O_CREAT))
+    fd = _lock(path, os.O_RDWR | os.O_CREAT)
     if fd is None:  # another request appends right now
         return None
     try:
@@ -165,10 +164,7 @@ def remove(session: Path, part: str) -> bool:
     with contextlib.suppress(FileNotFoundError):
         (session / marker.filename).unlink()
     path = session / SPINE
-    try:
-        fd = _lock(path, lambda: os.open(path, os.O_RDWR))
-    except FileNotFoundError:
-        return True
+    fd = _lock(path, os.O_RDWR)
     if fd is None:
         return True
     try:
@@ -192,10 +188,7 @@ def link_whole(session: Path, extents: list[Extent], target: Path) -> bool:
         position += extent.size
     if not extents:
         return False
-    try:
-        fd = _lock(spine, lambda: os.open(spine, os.O_RDONLY))
-    except FileNotFoundError:
-        return False
+    fd = _lock(spine, os.O_RDONLY)
     if fd is None:
         return False
     try:
@@ -219,15 +212,19 @@ _claimed: set[str] = set()
 _claimed_guard = threading.Lock()
 
 
-def _lock(path: Path, opener: Callable[[], int]) -> int | None:
-    """A descriptor from ``opener`` holding ``path``'s lock, or None when another holds it."""
+def _lock(path: Path, flags: int) -> int | None:
+    """A descriptor opened with ``flags`` holding ``path``'s lock; None when another holds it,
+    or when the spine does not exist and ``flags`` do not create it."""
     key = str(path)
     with _claimed_guard:
         if key in _claimed:
             return None
         _claimed.add(key)
     try:
-        fd = opener()
+        fd = open_in_session(path, flags) if flags & os.O_CREAT else os.open(path, flags)
+    except FileNotFoundError:
+        _unclaim(path)
+        return None
     except BaseException:
         _unclaim(path)
         raise
