@@ -2,7 +2,8 @@
 
 The rules that keep a digest honest when requests race on one session:
 
-- every request that sends bytes writes a new part that no other request opens;
+- every request that sends bytes writes a new part that no other request opens (or, on the
+  filesystem, appends it to the session's spine under its lock: :mod:`berth.storage.spine`);
 - the session accepts a part by compare-and-set on its size in the metadata database, so of
   two chunks sent at the same offset exactly one is accepted, and it is the one answered 202;
   the other is answered 416 and its part is deleted: a refused request changes nothing;

@@ -10,7 +10,9 @@ An upload session's bytes are a sequence of **parts**. Each request that sends b
 a part of its own, which no other request ever opens; the metadata database records which
 parts the session accepted, in order. So two requests racing on one session can never mix
 their bytes, and the bytes that become a blob are exactly the parts that were hashed (the
-same shape as Azure's staged blocks and S3's multipart uploads).
+same shape as Azure's staged blocks and S3's multipart uploads). The filesystem driver may
+keep a session's parts in one file instead, appended to under a lock, with the same
+guarantee (:mod:`berth.storage.spine`).
 """
 
 from __future__ import annotations
