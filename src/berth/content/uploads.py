@@ -114,7 +114,10 @@ async def write_part(
                 return await _receive_directly(direct, pieces, open_writer, hasher)
         finally:
             _direct_bodies.release()
-    writer = await anyio.to_thread.run_sync(open_writer)
+    # Shielded: a cancellation while the thread opens the part would lose the open writer
+    # (and, for an appender, keep the session's spine locked); it takes effect inside the try.
+    with anyio.CancelScope(shield=True):
+        writer = await anyio.to_thread.run_sync(open_writer)
     try:
         return await _receive_streamed(chunks, writer, hasher)
     finally:
