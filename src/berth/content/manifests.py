@@ -98,12 +98,13 @@ class ManifestService:
                 detail={"Tag": reference},
             ) from None
 
-        found = self._cache.get(self.registry_id, repository, ref, by_tag)
-        if found is None:
-            generation = self._cache.generation(self.registry_id, repository)
-            found = await self._db.read(pulls.lookup, self.registry_id, repository, ref, by_tag=by_tag)
-            if found.manifest is not None:
-                self._cache.put(self.registry_id, repository, ref, by_tag, found, generation)
+        found = await self._cache.read_through(
+            self.registry_id,
+            repository,
+            ref,
+            by_tag,
+            lambda: self._db.read(pulls.lookup, self.registry_id, repository, ref, by_tag=by_tag),
+        )
         repo, record, content = found.repository, found.manifest, found.content
         if repo is None:
             raise WireError(errors.NAME_UNKNOWN, detail={"name": repository})

@@ -4,22 +4,26 @@ Entries are kept per repository and dropped on every write to that repository ma
 this process; a generation number stops a read that raced a write from caching what it read.
 Writes made by other processes (workers, replicas) arrive on the invalidation bus
 (:mod:`berth.invalidation`) within milliseconds and drop the same entries; if a message is
-lost, the entry still expires after :data:`TTL_SECONDS`.
+lost, the entry still expires after :data:`TTL_SECONDS`. Requests that miss the same entry
+together share one read (:meth:`PullCache.read_through`).
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Awaitable, Callable
 
 from berth.invalidation import MANIFESTS, InvalidationBus
 from berth.metadata.pulls import PullLookup
+from berth.single_flight import SingleFlight
 
 TTL_SECONDS = 1.0
 MAX_ENTRIES = 10_000
 
 Key = tuple[str, str]  # (registry id, repository)
 Generation = tuple[int, int]  # (resets of the whole cache, writes to the repository)
+ReadKey = tuple[str, str, str, bool, Generation]
 
 
 class PullCache:
@@ -32,6 +36,7 @@ class PullCache:
         self._epoch = 0
         self._bus: InvalidationBus | None = None
         self._lock = threading.Lock()
+        self._reads: SingleFlight[ReadKey, PullLookup] = SingleFlight()
 
     def attach(self, bus: InvalidationBus) -> None:
         """Publish this process's invalidations on ``bus`` and apply the other processes'."""
@@ -46,6 +51,29 @@ class PullCache:
         if found is None or found[0] < time.monotonic():
             return None
         return found[1]
+
+    async def read_through(
+        self,
+        registry_id: str,
+        repository: str,
+        reference: str,
+        by_tag: bool,
+        read: Callable[[], Awaitable[PullLookup]],
+    ) -> PullLookup:
+        """The cached lookup, or ``read()``'s, shared with the requests that miss it meanwhile.
+
+        The repository's generation is part of the shared read's key: a request made after a
+        write to the repository starts a read of its own.
+        """
+        found = self.get(registry_id, repository, reference, by_tag)
+        if found is not None:
+            return found
+        generation = self.generation(registry_id, repository)
+        key = (registry_id, repository, reference, by_tag, generation)
+        found = await self._reads.run(key, read)
+        if found.manifest is not None:
+            self.put(registry_id, repository, reference, by_tag, found, generation)
+        return found
 
     def put(
         self,

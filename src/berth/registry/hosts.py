@@ -17,6 +17,7 @@ from berth.metadata import registries as registry_rows
 from berth.metadata.database import Database
 from berth.metadata.registries import RegistryRecord
 from berth.names import REGISTRY_NAME
+from berth.single_flight import SingleFlight
 
 CACHE_SECONDS = 1.0
 
@@ -64,12 +65,16 @@ class RegistryDirectory:
     """Registry records by name, cached for a second so a hot path costs no query.
 
     A change made here is published on the invalidation bus, so other processes drop their
-    copy at once instead of after :data:`CACHE_SECONDS`.
+    copy at once instead of after :data:`CACHE_SECONDS`. Requests that miss together share one
+    read (:mod:`berth.single_flight`); a drop raises the generation, so a read begun before it
+    is neither shared with later requests nor cached.
     """
 
     def __init__(self, db: Database) -> None:
         self._db = db
         self._cache: dict[str, tuple[float, RegistryRecord | None]] = {}
+        self._generation = 0
+        self._reads: SingleFlight[tuple[str, int], RegistryRecord | None] = SingleFlight()
         self._bus: InvalidationBus | None = None
 
     def attach(self, bus: InvalidationBus) -> None:
@@ -86,8 +91,12 @@ class RegistryDirectory:
         cached = self._cache.get(key)
         if cached is not None and cached[0] > now:
             return cached[1]
-        record = await self._db.read(registry_rows.get_by_name, key)
-        self._cache[key] = (now + CACHE_SECONDS, record)
+        generation = self._generation
+        record = await self._reads.run(
+            (key, generation), lambda: self._db.read(registry_rows.get_by_name, key)
+        )
+        if generation == self._generation:
+            self._cache[key] = (now + CACHE_SECONDS, record)
         return record
 
     def invalidate(self, name: str | None = None) -> None:
@@ -96,6 +105,7 @@ class RegistryDirectory:
             self._bus.publish(REGISTRIES, name or "")
 
     def _drop(self, name: str | None) -> None:
+        self._generation += 1
         if not name:
             self._cache.clear()
         else:

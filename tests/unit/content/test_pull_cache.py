@@ -3,13 +3,24 @@ never keeps what a read saw while a write was in flight."""
 
 from __future__ import annotations
 
+import asyncio
 import time
+from typing import cast
 
 from berth.content.pull_cache import PullCache
 from berth.invalidation import MANIFESTS, InProcessBus
+from berth.metadata.manifests import ManifestRecord
 from berth.metadata.pulls import PullLookup
 
 FOUND = PullLookup(None, None, b"{}", None)
+
+
+def stored(content: bytes) -> PullLookup:
+    """A lookup that found a manifest (only those are cached); the record's fields do not matter."""
+    return PullLookup(None, cast(ManifestRecord, object()), content, None)
+
+
+STORED = stored(b"{}")
 
 
 def test_a_hit_until_the_repository_changes() -> None:
@@ -73,4 +84,58 @@ def test_a_reset_drops_everything_and_refuses_reads_that_started_before() -> Non
     bus._deliver("elsewhere", MANIFESTS, None)
     cache.put("r", "app", "v1", True, FOUND, before)
     assert cache.get("r", "other", "v1", True) is None
+    assert cache.get("r", "app", "v1", True) is None
+
+
+def test_requests_that_miss_together_share_one_read() -> None:
+    cache = PullCache()
+    calls = []
+
+    async def read() -> PullLookup:
+        calls.append(1)
+        await asyncio.sleep(0.01)
+        return STORED
+
+    async def scenario() -> list[PullLookup]:
+        return await asyncio.gather(*(cache.read_through("r", "app", "v1", True, read) for _ in range(50)))
+
+    assert asyncio.run(scenario()) == [STORED] * 50
+    assert len(calls) == 1
+    assert cache.get("r", "app", "v1", True) is STORED
+
+
+def test_a_request_after_a_write_does_not_join_a_read_begun_before_it() -> None:
+    """Read-your-writes: the write raised the repository's generation, so the request that
+    follows it reads for itself, and the older read's result is not cached."""
+    cache = PullCache()
+    before, after = stored(b"old"), stored(b"new")
+    older_may_finish = asyncio.Event()
+
+    async def older_read() -> PullLookup:
+        await older_may_finish.wait()
+        return before
+
+    async def newer_read() -> PullLookup:
+        return after
+
+    async def scenario() -> tuple[PullLookup, PullLookup]:
+        older = asyncio.ensure_future(cache.read_through("r", "app", "v1", True, older_read))
+        await asyncio.sleep(0)
+        cache.invalidate("r", "app")  # a write committed while the older read was running
+        newer = await cache.read_through("r", "app", "v1", True, newer_read)
+        older_may_finish.set()
+        return await older, newer
+
+    assert asyncio.run(scenario()) == (before, after)
+    assert cache.get("r", "app", "v1", True) is after
+
+
+def test_a_lookup_that_found_no_manifest_is_shared_but_not_cached() -> None:
+    cache = PullCache()
+    missing = PullLookup(None, None, None, None)
+
+    async def read() -> PullLookup:
+        return missing
+
+    assert asyncio.run(cache.read_through("r", "app", "v1", True, read)) is missing
     assert cache.get("r", "app", "v1", True) is None

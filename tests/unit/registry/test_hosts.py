@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 import anyio
 import pytest
 
@@ -126,5 +129,42 @@ def test_names_no_registry_can_have_find_nothing_and_are_not_cached(db: Database
     directory = RegistryDirectory(db)
 
     assert anyio.run(_find, directory, name) is None
+    assert directory._cache == {}
+    db.dispose()
+
+
+def test_requests_that_miss_together_share_one_read(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    created = db.write_sync(registry_rows.create, "Shared")
+    directory = RegistryDirectory(db)
+    reads = []
+    read = db.read
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        reads.append(args)
+        return await read(*args, **kwargs)
+
+    monkeypatch.setattr(db, "read", counted)
+
+    async def scenario() -> list[registry_rows.RegistryRecord | None]:
+        return list(await asyncio.gather(*(directory.find("shared") for _ in range(50))))
+
+    assert asyncio.run(scenario()) == [created] * 50
+    assert len(reads) == 1
+    db.dispose()
+
+
+def test_a_read_begun_before_an_invalidation_is_not_cached(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    directory = RegistryDirectory(db)
+    read = db.read
+
+    async def invalidated_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        found = await read(*args, **kwargs)
+        directory.invalidate("late")  # the registry was created while this read ran
+        return found
+
+    monkeypatch.setattr(db, "read", invalidated_meanwhile)
+    assert asyncio.run(directory.find("late")) is None
     assert directory._cache == {}
     db.dispose()
