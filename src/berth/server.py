@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import signal
 import socket
@@ -52,13 +53,37 @@ def serve(settings: Settings, app: BerthApp | None = None) -> None:
     # handler that was installed before it started: make that an orderly exit with status 0.
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, _exit_cleanly)
-    run_uvicorn(settings, app or build_app(settings))
+    sockets = _listen(settings, 1) if _is_ip_literal(settings.host) else None
+    run_uvicorn(settings, app or build_app(settings), sockets=sockets)
+
+
+def _is_ip_literal(host: str) -> bool:
+    """One process reads its own listening socket with berth's batch acceptor when the address is an
+    IP literal (the default, 127.0.0.1): uvloop's server accepts one connection per turn of the
+    loop, so under load the first requests of new connections waited seconds (1,000 connections
+    on one process: 664 first requests answered after 1-9.9 s, docs/performance.md). A host name
+    is left to uvicorn, which listens on every address the name resolves to."""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _listen(settings: Settings, count: int) -> list[socket.socket]:
+    """The listening sockets (:func:`berth.workers.bind`); exits as uvicorn does when the address
+    cannot be bound (the CLI's check found it free, so another server took it meanwhile)."""
+    try:
+        return bind(settings.host, settings.port, count)
+    except OSError as exc:
+        log.error("could not listen on %s:%d: %s", settings.host, settings.port, exc.strerror or exc)
+        sys.exit(1)
 
 
 def serve_workers(settings: Settings, workers: int) -> None:
     """N worker processes on one port, each accepting from a socket of its own (:mod:`berth.workers`);
     the metrics, if any, summed here."""
-    sockets = bind(settings.host, settings.port, workers)
+    sockets = _listen(settings, workers)
     prepare(settings)
     worker_settings = replace(settings, metrics_listen="")  # the supervisor serves them
 
