@@ -249,7 +249,10 @@ class ManifestService:
     async def referrers(
         self, repository: str, subject: Digest, artifact_type: str | None
     ) -> list[manifest_rows.ManifestRecord]:
-        repo = await self._db.read(repository_rows.get, self.registry_id, repository)
-        if repo is None:
-            return []
-        return await self._db.read(manifest_rows.referrers, repo.id, str(subject), artifact_type)
+        def listed(conn: Connection) -> list[manifest_rows.ManifestRecord]:
+            repo = repository_rows.get(conn, self.registry_id, repository)
+            if repo is None:
+                return []
+            return manifest_rows.referrers(conn, repo.id, str(subject), artifact_type)
+
+        return await self._db.read(listed)  # the repository and its referrers in one trip
