@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import errno
 import logging
 import os
 import signal
@@ -42,6 +43,19 @@ BACKLOG = 2048
 _PR_SET_PDEATHSIG = 1
 
 
+class Listener(socket.socket):
+    """A listening socket; the first of a ``SO_REUSEPORT`` group also holds the address's claim
+    (:func:`bind`), given up when the socket is closed."""
+
+    claim: socket.socket | None = None
+
+    def close(self) -> None:
+        if self.claim is not None:
+            self.claim.close()
+            self.claim = None
+        super().close()
+
+
 def bind(host: str, port: int, count: int = 1) -> list[socket.socket]:
     """One listening socket per worker, all on one address (IPv6 when the host is an IPv6 literal).
 
@@ -50,13 +64,19 @@ def bind(host: str, port: int, count: int = 1) -> list[socket.socket]:
     socket the split followed whichever event loop was free (397/609 of 1,000 connections). A
     worker's socket outlives the worker (the supervisor holds it), so what the kernel queued there
     waits for the respawn. Where ``SO_REUSEPORT`` is missing, the workers share one socket.
+
+    ``SO_REUSEPORT`` would also let a second berth of the same user join the group, and the two
+    would split the connections. The CLI refuses an address in use before it starts, but two
+    servers started at the same instant could both pass that check; so the group's first socket
+    also claims the address (:func:`_claim`) before it listens, and the second server's bind
+    fails with ``EADDRINUSE`` before it accepts anything.
     """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     per_worker = count > 1 and hasattr(socket, "SO_REUSEPORT")
     sockets: list[socket.socket] = []
     try:
         for _ in range(count if per_worker else 1):
-            sock = socket.socket(family, socket.SOCK_STREAM)
+            sock = Listener(family, socket.SOCK_STREAM)
             sockets.append(sock)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             if per_worker:
@@ -65,13 +85,32 @@ def bind(host: str, port: int, count: int = 1) -> list[socket.socket]:
                 sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
             sock.bind((host, port))
             port = sock.getsockname()[1]  # port 0: the others take the port the first was given
+            if per_worker and len(sockets) == 1:
+                sock.claim = _claim(host, port)
             sock.listen(BACKLOG)
             sock.set_inheritable(True)
     except OSError:
-        for sock in sockets:
-            sock.close()
+        for bound in sockets:
+            bound.close()
         raise
     return sockets
+
+
+def _claim(host: str, port: int) -> socket.socket | None:
+    """A UNIX socket in the abstract namespace named after the address: the kernel lets one
+    process at a time bind a name there (per network namespace, as with TCP ports), and frees it
+    when the process ends, however it ends. None where the platform has no abstract names."""
+    if not sys.platform.startswith("linux"):
+        return None
+    claim = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        claim.bind(f"\0berth-listen {host} {port}")
+    except OSError as exc:
+        claim.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise OSError(errno.EADDRINUSE, "Address already in use by another berth") from None
+        raise
+    return claim
 
 
 def _die_with_parent(parent: int) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import socket
 
 import pytest
@@ -45,3 +47,37 @@ def test_an_ipv6_address_listens_on_ipv6_only() -> None:
 def test_a_taken_port_fails_the_bind() -> None:
     with socket.create_server(("127.0.0.1", 0)) as taken, pytest.raises(OSError, match="in use"):
         bind("127.0.0.1", taken.getsockname()[1], 2)
+
+
+def test_a_second_group_on_the_same_address_is_refused_until_the_first_closes() -> None:
+    """SO_REUSEPORT would let a second berth started at the same instant share the port (and
+    split the connections); the first group's claim on the address refuses it."""
+    first = bind("127.0.0.1", 0, 2)
+    port = first[0].getsockname()[1]
+    try:
+        with pytest.raises(OSError, match="Address already in use by another berth") as refused:
+            bind("127.0.0.1", port, 2)
+        assert refused.value.errno == errno.EADDRINUSE
+    finally:
+        for sock in first:
+            sock.close()
+    again = bind("127.0.0.1", port, 2)  # the claim went with the first group's socket
+    for sock in again:
+        sock.close()
+
+
+def test_the_claim_lives_in_a_process_that_forked_with_the_sockets() -> None:
+    """The supervisor keeps the claim while workers close the sockets that are not theirs."""
+    first = bind("127.0.0.1", 0, 2)
+    port = first[0].getsockname()[1]
+    child = os.fork()
+    if child == 0:  # a worker: closes the other worker's socket (the first, with the claim)
+        first[0].close()
+        os._exit(0)
+    os.waitpid(child, 0)
+    try:
+        with pytest.raises(OSError, match="already in use"):
+            bind("127.0.0.1", port, 2)
+    finally:
+        for sock in first:
+            sock.close()
