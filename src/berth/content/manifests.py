@@ -234,14 +234,15 @@ class ManifestService:
     async def tags(
         self, repository: str, last: str | None, limit: int | None, *, listed_only: bool = False
     ) -> list[str]:
-        # One read for the repository and its page: one trip to a database thread, not two.
+        # One read for the repository and its page: one trip to a database thread, not two. Not on
+        # the hot-read threads (read_plain): large pages there would make token requests wait.
         def page(conn: Connection) -> list[repository_rows.TagRecord] | None:
             repo = repository_rows.get(conn, self.registry_id, repository)
             if repo is None:
                 return None
             return repository_rows.list_tags(conn, repo.id, last, limit, listed_only=listed_only)
 
-        records = await self._db.read_plain(page)
+        records = await self._db.read(page)
         if records is None:
             raise WireError(errors.NAME_UNKNOWN, detail={"name": repository})
         return [record.name for record in records]
