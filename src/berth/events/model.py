@@ -8,24 +8,10 @@ requested and granted scopes. No event ever holds a secret or a token (only a to
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
-from typing import Any
+from dataclasses import dataclass
 
 from berth.access.model import Access, AuthOutcome, Identity, scope_string
 from berth.events.observer import RequestSummary
-
-_COLUMNS: dict[type, tuple[str, ...]] = {}
-
-
-def _row(event: Any) -> dict[str, Any]:
-    """The event's columns: a flat copy (every field is a str, a float or None), without
-    ``dataclasses.asdict``'s recursive deep copy, which cost a visible share of a token request."""
-    kind = type(event)
-    columns = _COLUMNS.get(kind)
-    if columns is None:
-        columns = _COLUMNS[kind] = tuple(field.name for field in fields(event))
-    return {name: getattr(event, name) for name in columns}
-
 
 # Denials that are part of the normal challenge dance, not an authentication attempt.
 NOT_AN_ATTEMPT = frozenset({"no_credentials", ""})
@@ -52,9 +38,6 @@ class LoginEvent:
     requested_scopes: str
     granted_scopes: str
 
-    def row(self) -> dict[str, Any]:
-        return _row(self)
-
 
 @dataclass(frozen=True)
 class RepositoryEvent:
@@ -79,9 +62,6 @@ class RepositoryEvent:
     size: int
     reason: str = ""
     detail: str = ""
-
-    def row(self) -> dict[str, Any]:
-        return _row(self)
 
 
 def _identity_fields(identity: Identity | None) -> tuple[str, str]:

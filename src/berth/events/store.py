@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import Connection, Select, Table, delete, select
 
 from berth.events.model import LoginEvent, RepositoryEvent
+from berth.metadata.driver_query import DriverInsert
 from berth.metadata.events_schema import login_events, repository_events
 
 
@@ -28,11 +30,23 @@ class EventFilter:
     limit: int = 100
 
 
+def _columns(kind: type) -> tuple[str, ...]:
+    return tuple(field.name for field in fields(kind))
+
+
+# An event's fields are its table's columns (strings, numbers and None), in one order for both.
+_LOGIN_COLUMNS = _columns(LoginEvent)
+_REPOSITORY_COLUMNS = _columns(RepositoryEvent)
+_INSERT_LOGINS = DriverInsert(login_events, _LOGIN_COLUMNS)
+_INSERT_REPOSITORY_EVENTS = DriverInsert(repository_events, _REPOSITORY_COLUMNS)
+_login_values = attrgetter(*_LOGIN_COLUMNS)
+_repository_values = attrgetter(*_REPOSITORY_COLUMNS)
+
+
 def insert(conn: Connection, logins: Sequence[LoginEvent], repositories: Sequence[RepositoryEvent]) -> None:
-    if logins:
-        conn.execute(login_events.insert(), [event.row() for event in logins])
-    if repositories:
-        conn.execute(repository_events.insert(), [event.row() for event in repositories])
+    """Store events in ``conn``'s transaction (the event writer's batches)."""
+    _INSERT_LOGINS.run(conn, [_login_values(event) for event in logins])
+    _INSERT_REPOSITORY_EVENTS.run(conn, [_repository_values(event) for event in repositories])
 
 
 def select_events(table: Table, where: EventFilter) -> Select[Any]:

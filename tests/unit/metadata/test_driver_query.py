@@ -10,6 +10,7 @@ import signal
 import threading
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Connection, bindparam, select
 
 from berth.metadata import identities as identity_rows
@@ -17,7 +18,8 @@ from berth.metadata import registry_access as access_rows
 from berth.metadata import role_assignments as assignment_rows
 from berth.metadata.access_schema import tokens
 from berth.metadata.database import Database
-from berth.metadata.driver_query import DriverQuery
+from berth.metadata.driver_query import DriverInsert, DriverQuery
+from berth.metadata.events_schema import login_events, repository_events
 from berth.metadata.registries import RegistryRecord
 
 ACR_PULL = "7f951dda-4ed3-4680-a7ca-43fe172d538d"
@@ -118,3 +120,44 @@ def test_read_plain_works_in_a_forked_child(tmp_path: Path) -> None:
     _, status = os.waitpid(pid, 0)
     db.dispose()
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_an_insert_on_the_cursor_stores_what_a_core_insert_stores(db: Database) -> None:
+    # The columns in an order of their own, a NULL and a large integer: each lands in its column.
+    columns = (
+        *("size", "time", "registry_id", "operation", "correlation_id"),
+        *("result_type", "result_description", "repository", "digest"),
+    )
+    insert = DriverInsert(repository_events, columns)
+    rows = [
+        (2**62, 1.5, "r1", "Pull", "c-1", "Succeeded", "200", "library/a", "sha256:" + "a" * 64),
+        (0, 2.5, "r1", "Push", "c-2", "Failed", "413", "library/b", ""),
+    ]
+
+    db.write_sync(insert.run, rows)
+    db.write_sync(insert.run, [])  # nothing to insert is no statement at all
+
+    def stored(conn: Connection) -> list[tuple[object, ...]]:
+        query = select(*(repository_events.c[name] for name in columns)).order_by(repository_events.c.id)
+        return [tuple(row) for row in conn.execute(query)]
+
+    assert db.read_sync(stored) == rows
+    # Columns left out take their defaults.
+    defaults = db.read_sync(
+        lambda conn: conn.execute(select(repository_events.c.tag, repository_events.c.detail)).all()
+    )
+    assert [tuple(row) for row in defaults] == [("", ""), ("", "")]
+
+
+def test_an_insert_on_the_cursor_is_part_of_the_transaction(db: Database) -> None:
+    insert = DriverInsert(
+        login_events, ("time", "operation", "correlation_id", "result_type", "result_description")
+    )
+
+    def insert_then_fail(conn: Connection) -> None:
+        insert.run(conn, [(1.0, "basic", "c-1", "Failed", "401")])
+        raise RuntimeError("after the insert")
+
+    with pytest.raises(RuntimeError):
+        db.write_sync(insert_then_fail)
+    assert db.read_sync(lambda conn: conn.execute(select(login_events.c.id)).all()) == []
