@@ -96,7 +96,10 @@ class EventRecorder:
 
     def _run(self) -> None:
         # Block only while the queue is empty, then let a batch gather: a busy registry wakes
-        # this thread a few times a second, not once per request.
+        # this thread a few times a second, not once per request. What is queued by then is
+        # written at once, batch after batch: the pause is per wake-up, not per batch (a pause
+        # before each batch of 500 capped the writer at 2,000 events a second per process, and
+        # above that the queue, and the process, grew without end).
         while True:
             try:
                 first = self._queue.get(timeout=PURGE_EVERY_SECONDS)
@@ -106,16 +109,29 @@ class EventRecorder:
             if first is not None:
                 self._wake.wait(FLUSH_SECONDS)
                 self._wake.clear()
-            batch: list[Event | None] = [first]
-            while len(batch) < BATCH_SIZE:
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
+            stopping = first is None
+            batch: list[Event] = [] if first is None else [first]
+            while True:
+                stopping = self._take(batch) or stopping
+                self._write(batch)
+                if stopping or len(batch) < BATCH_SIZE:
                     break
-            self._write([event for event in batch if event is not None])
+                batch = []
             self._maybe_purge()
-            if None in batch:
+            if stopping:
                 return
+
+    def _take(self, batch: list[Event]) -> bool:
+        """Move queued events into ``batch`` up to :data:`BATCH_SIZE`; whether stop was asked."""
+        while len(batch) < BATCH_SIZE:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return False
+            if item is None:
+                return True
+            batch.append(item)
+        return False
 
     def _write(self, batch: list[Event]) -> None:
         with self._write_lock:
