@@ -15,7 +15,9 @@ floats and the integers SQLite stores for booleans, which the converters pass to
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Dialect, Select, Table, bindparam, insert
@@ -59,47 +61,78 @@ class DriverQuery:
 
 class DriverInsert:
     """One INSERT of ``columns`` into ``table``, compiled for each dialect on first use and run
-    for many rows at once with the DBAPI cursor's ``executemany``.
+    for many rows at once on the DBAPI cursor.
 
-    For the event writer, which inserts every request's events: SQLAlchemy Core's
-    ``executemany`` builds a parameter dictionary per row in Python (~15 µs an event), holding
-    the interpreter's lock while the event loop waits for it. Rows here are plain tuples in
-    ``columns`` order, bound by the driver.
+    For the event writer, which inserts every request's events from a thread of its own.
+    SQLAlchemy Core's ``executemany`` built a parameter dictionary per row in Python (~15 µs an
+    event). And a statement per row hands the interpreter's lock back and forth once per row:
+    while the event loop is busy, each hand-back waits for its switch interval (5 ms), which
+    held a writer to ~100 rows a second under load. On SQLite the rows therefore go as a few
+    multi-row ``VALUES`` statements (as many rows as the driver's parameter limit allows: one
+    statement per batch of events); PostgreSQL's driver takes them with ``executemany``.
     """
 
     def __init__(self, table: Table, columns: Sequence[str]) -> None:
         self._statement = insert(table).values({name: bindparam(name) for name in columns})
         self._columns = tuple(columns)
-        self._compiled: dict[str, tuple[str, tuple[int, ...] | None]] = {}
+        self._compiled: dict[str, _CompiledInsert] = {}
 
-    def _compile(self, dialect: Dialect) -> tuple[str, tuple[int, ...] | None]:
-        """The SQL, and for a positional paramstyle the row index of each placeholder (None:
-        the driver takes named parameters)."""
+    def _compile(self, dialect: Dialect) -> _CompiledInsert:
         compiled = self._compiled.get(dialect.name)
         if compiled is None:
             done = self._statement.compile(dialect=dialect)
             positions = done.positiontup
-            order = None
             if dialect.positional and positions is not None:
+                head, group = done.string.split(" VALUES ", 1)
+                if not (group.startswith("(") and group.endswith(")")):
+                    raise ValueError(f"not a one-row INSERT: {done.string}")
                 order = tuple(self._columns.index(name) for name in positions)
-            compiled = self._compiled[dialect.name] = (done.string, order)
+                compiled = _CompiledInsert(done.string, f"{head} VALUES ", group, order)
+            else:
+                compiled = _CompiledInsert(done.string, "", "", None)
+            self._compiled[dialect.name] = compiled
         return compiled
 
     def run(self, conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
         """Insert ``rows`` (each a tuple in ``columns`` order) in ``conn``'s transaction."""
         if not rows:
             return
-        sql, order = self._compile(conn.dialect)
-        args: Sequence[Any]
-        if order is None:
-            columns = self._columns
-            args = [dict(zip(columns, row, strict=True)) for row in rows]
-        elif order == tuple(range(len(self._columns))):
-            args = rows
-        else:
-            args = [tuple(row[index] for index in order) for row in rows]
+        compiled = self._compile(conn.dialect)
         cursor = conn.connection.cursor()
         try:
-            cursor.executemany(sql, args)
+            if compiled.order is None:
+                columns = self._columns
+                cursor.executemany(compiled.sql, [dict(zip(columns, row, strict=True)) for row in rows])
+                return
+            per_statement = max(1, _parameter_limit(conn) // len(self._columns))
+            order = compiled.order
+            in_order = order == tuple(range(len(order)))
+            for start in range(0, len(rows), per_statement):
+                chunk = rows[start : start + per_statement]
+                sql = compiled.head + ", ".join([compiled.group] * len(chunk))
+                if in_order:
+                    values = [value for row in chunk for value in row]
+                else:
+                    values = [row[index] for row in chunk for index in order]
+                cursor.execute(sql, values)
         finally:
             cursor.close()
+
+
+@dataclass(frozen=True)
+class _CompiledInsert:
+    sql: str  # the one-row statement
+    head: str  # positional dialects: "INSERT INTO t (a, b) VALUES "
+    group: str  # positional dialects: one row's placeholders, "(?, ?)"
+    order: tuple[int, ...] | None  # the row index of each placeholder; None: named parameters
+
+
+_SQLITE_DEFAULT_PARAMETERS = 999  # SQLite's limit before 3.32, where the driver cannot say
+
+
+def _parameter_limit(conn: Connection) -> int:
+    """How many parameters one statement may carry on ``conn``'s SQLite connection."""
+    getlimit = getattr(conn.connection.dbapi_connection, "getlimit", None)
+    if getlimit is None:
+        return _SQLITE_DEFAULT_PARAMETERS
+    return int(getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Connection, bindparam, select
 
+from berth.metadata import driver_query
 from berth.metadata import identities as identity_rows
 from berth.metadata import registry_access as access_rows
 from berth.metadata import role_assignments as assignment_rows
@@ -161,3 +162,17 @@ def test_an_insert_on_the_cursor_is_part_of_the_transaction(db: Database) -> Non
     with pytest.raises(RuntimeError):
         db.write_sync(insert_then_fail)
     assert db.read_sync(lambda conn: conn.execute(select(login_events.c.id)).all()) == []
+
+
+def test_rows_past_one_statements_parameter_limit_go_in_several(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    columns = ("time", "operation", "correlation_id", "result_type", "result_description")
+    insert = DriverInsert(login_events, columns)
+    monkeypatch.setattr(driver_query, "_parameter_limit", lambda conn: 12)  # two rows a statement
+    rows = [(float(n), "basic", f"c-{n}", "Failed", "401") for n in range(7)]
+
+    db.write_sync(insert.run, rows)
+
+    query = select(*(login_events.c[name] for name in columns)).order_by(login_events.c.id)
+    assert [tuple(row) for row in db.read_sync(lambda conn: conn.execute(query).all())] == rows
