@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
 
@@ -42,18 +43,33 @@ class Metrics:
         )
         self.bytes_out = Counter("berth_bytes_sent", "Response body bytes sent.", registry=self.registry)
 
+        # The labelled series, by label values: ``labels()`` validates and locks on every call,
+        # a few microseconds of each request. The values are few: berth's routes, statuses and
+        # operations, and the methods the HTTP parser accepts.
+        self._latency_series: dict[tuple[str, str, int], Any] = {}
+        self._operation_series: dict[str, Any] = {}
+
     def observe(
         self, summary: RequestSummary, login: LoginEvent | None, repository_events: list[RepositoryEvent]
     ) -> None:
-        self.requests.labels(summary.route or "unmatched", summary.method, str(summary.status)).observe(
-            summary.duration_ms / 1000
-        )
-        self.bytes_in.inc(summary.bytes_in)
-        self.bytes_out.inc(summary.bytes_out)
+        key = (summary.route or "unmatched", summary.method, summary.status)
+        latency = self._latency_series.get(key)
+        if latency is None:
+            latency = self._latency_series[key] = self.requests.labels(key[0], key[1], str(key[2]))
+        latency.observe(summary.duration_ms / 1000)
+        if summary.bytes_in:
+            self.bytes_in.inc(summary.bytes_in)
+        if summary.bytes_out:
+            self.bytes_out.inc(summary.bytes_out)
         if login is not None:
             self.logins.labels(login.operation, login.result_type, login.reason or "none").inc()
         for event in repository_events:
-            self.repository_operations.labels(event.operation).inc()
+            operations = self._operation_series.get(event.operation)
+            if operations is None:
+                operations = self._operation_series[event.operation] = self.repository_operations.labels(
+                    event.operation
+                )
+            operations.inc()
 
     def serve(self, address: str) -> None:
         host, port = _split_address(address, "metrics_listen")

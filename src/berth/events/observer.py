@@ -7,6 +7,7 @@ it is handed import the events that consume it.
 from __future__ import annotations
 
 import os
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -54,6 +55,41 @@ class RequestSummary:
 _RANDOM_B = (1 << 62) - 1
 
 
+class _RandomBytes:
+    """Bytes from the system's CSPRNG (``os.urandom``), read 4 KiB at a time, each given out once.
+
+    A read per id was a system call per request, and Python lets other threads run during it:
+    with the event writer busy, the event loop then waited for its switch interval (up to 5 ms)
+    to get the interpreter back. A forked child (``berth serve --workers``) starts with an empty
+    buffer, so no two processes give out the same bytes.
+    """
+
+    _SIZE = 4096
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._buffer = b""
+        self._offset = 0
+        os.register_at_fork(after_in_child=self._forget)
+
+    def take(self, count: int) -> bytes:
+        with self._lock:
+            if self._offset + count > len(self._buffer):
+                self._buffer = os.urandom(max(self._SIZE, count))
+                self._offset = 0
+            start = self._offset
+            self._offset += count
+            return self._buffer[start : self._offset]
+
+    def _forget(self) -> None:
+        self._lock = threading.Lock()  # a lock held by another thread at the fork stays held
+        self._buffer = b""
+        self._offset = 0
+
+
+_random_bytes = _RandomBytes()
+
+
 def new_correlation_id() -> str:
     """A UUID version 7 (RFC 9562): the time in milliseconds, then 74 bits from the system's
     CSPRNG.
@@ -66,7 +102,7 @@ def new_correlation_id() -> str:
     1.2 KB, measured on 200,000 stored events).
     """
     milliseconds = time.time_ns() // 1_000_000
-    random = int.from_bytes(os.urandom(10), "big")  # 80 bits, 74 of them used
+    random = int.from_bytes(_random_bytes.take(10), "big")  # 80 bits, 74 of them used
     value = (
         (milliseconds & 0xFFFF_FFFF_FFFF) << 80
         | 0x7 << 76  # version

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 
@@ -40,3 +41,21 @@ def test_the_random_part_is_not_guessable() -> None:
         position = bit if bit < 62 else bit + 2  # rand_b, then rand_a above the variant
         ones = sum(1 for value in randoms if value >> position & 1)
         assert 700 < ones < 1300, (bit, ones)
+
+
+def test_a_forked_process_does_not_repeat_its_parents_random_bytes() -> None:
+    new_correlation_id()  # the parent has bytes read ahead
+    reader, writer = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover (the child)
+        os.close(reader)
+        os.write(writer, new_correlation_id().encode())
+        os._exit(0)
+    os.close(writer)
+    with os.fdopen(reader, "rb") as pipe:
+        childs = pipe.read().decode()
+    os.waitpid(child, 0)
+    parents = new_correlation_id()
+
+    random_bits = (((1 << 12) - 1) << 64) | ((1 << 62) - 1)
+    assert uuid.UUID(childs).int & random_bits != uuid.UUID(parents).int & random_bits
