@@ -132,8 +132,11 @@ class Client:
         conn.endheaders()
         assert conn.sock is not None
         with open(payload.path, "rb") as handle:
-            for offset, length in payload.segments(start, count):
-                conn.sock.sendfile(handle, offset, length)
+            for piece in payload.pieces(start, count):
+                if isinstance(piece, bytes):
+                    conn.sock.sendall(piece)
+                else:
+                    conn.sock.sendfile(handle, *piece)
         response = conn.getresponse()
         return Reply(response.status, response.headers, response.read())
 

@@ -10,6 +10,7 @@ from bench import hashrate
 from bench.cases import CaseContext, Samples, median_sample
 from bench.cpu import CpuMeter
 from bench.metrics import AllOf, AtLeastFractionOf, AtLeastTimesBaseline, Metric, Target
+from bench.payload import Payload
 from bench.registry import Transfer, pull, push_chunked, push_monolithic
 from bench.servers import RunningServer
 from bench.wire import BufferSink, Client
@@ -35,6 +36,17 @@ def _metrics(key: str, label: str, target: Target, *, hash_bound: bool = False) 
         Metric(key, label, "MB/s", target=target, hash_bound=hash_bound),
         Metric(f"{key}.cpu", "  server CPU per GiB", "s", higher_is_better=False),
     )
+
+
+# Each push run sends a blob of its own (bench/payload.py, Payload.variant), numbered apart per case.
+MONOLITHIC_VARIANTS = 1
+CHUNKED_VARIANTS = 1001
+
+
+def _new_blob(ctx: CaseContext, number: int) -> Payload:
+    payload = ctx.payload.variant(number)
+    payload.digest  # noqa: B018  (hashed now, before the server's CPU is metered)
+    return payload
 
 
 def _timed(server: RunningServer, measure: Callable[[], Transfer]) -> tuple[Transfer, float]:
@@ -78,7 +90,8 @@ class PushMonolithic:
         with Client(server.host, server.port) as client, ctx.profiled(server, self.name):
             for run in range(ctx.options.repeat):
                 repository = f"bench/monolithic-{run}"
-                runs.append(_timed(server, partial(push_monolithic, client, repository, ctx.payload)))
+                payload = _new_blob(ctx, MONOLITHIC_VARIANTS + run)
+                runs.append(_timed(server, partial(push_monolithic, client, repository, payload)))
         return _samples("push.monolithic", runs, server, ctx)
 
 
@@ -100,7 +113,8 @@ class PushChunked:
         with Client(server.host, server.port) as client, ctx.profiled(server, self.name):
             for run in range(ctx.options.repeat):
                 repository = f"bench/chunked-{run}"
-                runs.append(_timed(server, partial(push_chunked, client, repository, ctx.payload, chunk)))
+                payload = _new_blob(ctx, CHUNKED_VARIANTS + run)
+                runs.append(_timed(server, partial(push_chunked, client, repository, payload, chunk)))
         return _samples("push.chunked", runs, server, ctx)
 
 
