@@ -176,3 +176,32 @@ def test_rows_past_one_statements_parameter_limit_go_in_several(
 
     query = select(*(login_events.c[name] for name in columns)).order_by(login_events.c.id)
     assert [tuple(row) for row in db.read_sync(lambda conn: conn.execute(query).all())] == rows
+
+
+def test_batches_of_any_size_share_a_few_statements(db: Database) -> None:
+    # Each distinct statement is prepared, and cached by the driver, per connection: a batch
+    # size of its own each time would fill the cache with large statements.
+    if not db.is_sqlite:
+        return  # PostgreSQL's driver takes the rows with executemany
+    columns = ("time", "operation", "correlation_id", "result_type", "result_description")
+    insert = DriverInsert(login_events, columns)
+    statements: set[int] = set()  # the row counts of the statements run
+
+    def traced(conn: Connection, rows: list[tuple[object, ...]]) -> None:
+        raw = conn.connection.dbapi_connection
+        assert raw is not None
+        # The callback sees each statement with its values bound: told apart by their row count.
+        raw.set_trace_callback(lambda sql: statements.add(sql.count("), (") + 1))
+        try:
+            insert.run(conn, rows)
+        finally:
+            raw.set_trace_callback(None)
+
+    total = 0
+    for size in range(1, 130):
+        db.write_sync(traced, [(float(n), "basic", f"c-{n}", "Failed", "401") for n in range(size)])
+        total += size
+
+    assert len(statements) <= 8  # 1, 2, 4, ..., 128 rows
+    count = db.read_sync(lambda conn: conn.execute(select(login_events.c.id)).all())
+    assert len(count) == total
