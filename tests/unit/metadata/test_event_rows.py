@@ -1,27 +1,17 @@
-"""Every field of an event is stored in its own column and read back unchanged, on SQLite
-and PostgreSQL (the writer inserts with the driver's ``executemany``, not SQLAlchemy Core)."""
+"""Every field of an event is stored in its own column of ``events_schema``'s tables and read
+back unchanged, on SQLite and PostgreSQL (the event writer inserts on the DBAPI cursor,
+:class:`~berth.metadata.driver_query.DriverInsert`, not with SQLAlchemy Core)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import asdict
 from typing import Any
-
-import pytest
 
 from berth.events import store
 from berth.events.model import LoginEvent, RepositoryEvent
 from berth.events.store import EventFilter
-from berth.metadata import registries as registry_rows
 from berth.metadata.database import Database
-
-
-@pytest.fixture
-def db(database_url: str) -> Iterator[Database]:
-    database = Database(database_url)
-    database.create_schema()
-    yield database
-    database.dispose()
+from berth.metadata.registries import RegistryRecord
 
 
 def login(registry_id: str | None, n: int) -> LoginEvent:
@@ -73,8 +63,7 @@ def repository_event(registry_id: str, n: int) -> RepositoryEvent:
     )
 
 
-def test_events_are_stored_column_by_column(db: Database) -> None:
-    registry = db.write_sync(registry_rows.create, "First")
+def test_events_are_stored_column_by_column(db: Database, registry: RegistryRecord) -> None:
     logins = [login(registry.id, 1), login(None, 2)]  # a directory sign-in has no registry
     repositories = [repository_event(registry.id, n) for n in range(3)]
 
