@@ -178,11 +178,12 @@ def test_rows_past_one_statements_parameter_limit_go_in_several(
     assert [tuple(row) for row in db.read_sync(lambda conn: conn.execute(query).all())] == rows
 
 
-def test_batches_of_any_size_share_a_few_statements(db: Database) -> None:
+def test_batches_of_any_size_share_a_few_statements(tmp_path: Path) -> None:
     # Each distinct statement is prepared, and cached by the driver, per connection: a batch
-    # size of its own each time would fill the cache with large statements.
-    if not db.is_sqlite:
-        return  # PostgreSQL's driver takes the rows with executemany
+    # size of its own each time would fill the cache with large statements. SQLite only:
+    # PostgreSQL's driver takes the rows with executemany.
+    db = Database(f"sqlite:///{tmp_path / 'metadata.db'}")
+    db.create_schema()
     columns = ("time", "operation", "correlation_id", "result_type", "result_description")
     insert = DriverInsert(login_events, columns)
     statements: set[int] = set()  # the row counts of the statements run
@@ -204,4 +205,5 @@ def test_batches_of_any_size_share_a_few_statements(db: Database) -> None:
 
     assert len(statements) <= 8  # 1, 2, 4, ..., 128 rows
     count = db.read_sync(lambda conn: conn.execute(select(login_events.c.id)).all())
+    db.dispose()
     assert len(count) == total
